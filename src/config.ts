@@ -1,0 +1,165 @@
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PREFIX_PATTERN } from "./domain/keys.js";
+import { catalogFromJson, type ScopeCatalog } from "./domain/scopes.js";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  /** When set, clients must present a certificate signed by this CA (mutual TLS). */
+  clientCaFile: string | null;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  /** null = dev mode: in-memory store, nothing kept. */
+  mongodbUri: string | null;
+  mongodbDb: string;
+  /** null in dev mode until main generates one. */
+  keyPepper: string | null;
+  keyPrefix: string;
+  scopesFile: string;
+  catalog: ScopeCatalog;
+  logLevel: LogLevel;
+  metricsPort: number | null;
+  tls: TlsConfig | null;
+  lastUsedFlushMs: number;
+  shutdownTimeoutMs: number;
+  maxMessageBytes: number;
+}
+
+/** Names the variable and what was expected, in one line for the operator. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`invalid configuration: ${variable} ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** The configuration table of the README, in one place: name, default, meaning. */
+export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; meaning: string }> = [
+  { name: "PORT", default: "50051", meaning: "gRPC/Connect port (HTTP/2)" },
+  { name: "HOST", default: "0.0.0.0", meaning: "address to listen on" },
+  { name: "MONGODB_URI", default: "(unset: dev mode)", meaning: "MongoDB connection string; unset runs an in-memory store that keeps nothing" },
+  { name: "MONGODB_DB", default: "keyward", meaning: "database name" },
+  { name: "KEY_PEPPER", default: "(required with MONGODB_URI)", meaning: "secret HMAC key for key hashes, at least 32 bytes; never stored in the database" },
+  { name: "KEY_PREFIX", default: "kw", meaning: "key prefix, `[a-z][a-z0-9]{0,15}`: keys look like `kw_live_…`" },
+  { name: "SCOPES_FILE", default: "config/scopes.json", meaning: "scope catalog (JSON)" },
+  { name: "LOG_LEVEL", default: "info", meaning: LOG_LEVELS.join(", ") + "; debug logs one line per RPC" },
+  { name: "METRICS_PORT", default: "(unset: off)", meaning: "port of the Prometheus /metrics endpoint" },
+  { name: "TLS_CERT_FILE", default: "(unset: cleartext)", meaning: "PEM certificate chain; with TLS_KEY_FILE serves TLS" },
+  { name: "TLS_KEY_FILE", default: "(unset)", meaning: "PEM private key" },
+  { name: "TLS_CLIENT_CA_FILE", default: "(unset)", meaning: "PEM CA; when set, clients must present a certificate it signed (mTLS)" },
+  { name: "LAST_USED_FLUSH_MS", default: "5000", meaning: "how often coalesced last_used_at updates are written" },
+  { name: "SHUTDOWN_TIMEOUT_MS", default: "10000", meaning: "how long in-flight calls may take to finish on SIGTERM" },
+  { name: "MAX_MESSAGE_BYTES", default: "65536", meaning: "largest request message accepted" },
+];
+
+function defaultScopesFile(): string {
+  // Resolved from this module so it works from src/ (tsx) and from dist/src/ (compiled).
+  for (const rel of ["../config/scopes.json", "../../config/scopes.json"]) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  return "config/scopes.json";
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+function readableFile(env: Env, name: string): string | null {
+  const path = env[name];
+  if (path === undefined || path === "") return null;
+  if (!existsSync(path)) throw new ConfigError(name, `names ${path}, which does not exist`);
+  return path;
+}
+
+export function loadCatalog(path: string, variable = "SCOPES_FILE"): ScopeCatalog {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(variable, `cannot be read (${path}): ${(err as Error).message}`);
+  }
+  try {
+    return catalogFromJson(JSON.parse(text));
+  } catch (err) {
+    throw new ConfigError(variable, `(${path}) is not a valid scope catalog: ${(err as Error).message}`);
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError on the first problem. */
+export function loadConfig(env: Env = process.env): Config {
+  const mongodbUri = env.MONGODB_URI === undefined || env.MONGODB_URI === "" ? null : env.MONGODB_URI;
+  if (mongodbUri !== null && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
+    throw new ConfigError("MONGODB_URI", "must start with mongodb:// or mongodb+srv://");
+  }
+  const pepper = env.KEY_PEPPER === undefined || env.KEY_PEPPER === "" ? null : env.KEY_PEPPER;
+  if (mongodbUri !== null && pepper === null) {
+    throw new ConfigError("KEY_PEPPER", "is required when MONGODB_URI is set: a secret of at least 32 bytes, e.g. `openssl rand -base64 48`");
+  }
+  if (pepper !== null && Buffer.byteLength(pepper, "utf8") < 32) {
+    throw new ConfigError("KEY_PEPPER", `must be at least 32 bytes, got ${Buffer.byteLength(pepper, "utf8")}; generate one with \`openssl rand -base64 48\``);
+  }
+  const keyPrefix = env.KEY_PREFIX || "kw";
+  if (!PREFIX_PATTERN.test(keyPrefix)) {
+    throw new ConfigError("KEY_PREFIX", `must match [a-z][a-z0-9]{0,15} (e.g. "cs"), got ${JSON.stringify(keyPrefix)}`);
+  }
+  const logLevel = (env.LOG_LEVEL || "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevel)}`);
+  const mongodbDb = env.MONGODB_DB || "keyward";
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDb)) throw new ConfigError("MONGODB_DB", "must be 1-63 characters of [A-Za-z0-9_-]");
+
+  const certFile = readableFile(env, "TLS_CERT_FILE");
+  const keyFile = readableFile(env, "TLS_KEY_FILE");
+  const clientCaFile = readableFile(env, "TLS_CLIENT_CA_FILE");
+  if ((certFile === null) !== (keyFile === null)) {
+    throw new ConfigError(certFile === null ? "TLS_CERT_FILE" : "TLS_KEY_FILE", "must be set together with " + (certFile === null ? "TLS_KEY_FILE" : "TLS_CERT_FILE"));
+  }
+  if (clientCaFile !== null && certFile === null) throw new ConfigError("TLS_CLIENT_CA_FILE", "needs TLS_CERT_FILE and TLS_KEY_FILE (mutual TLS runs over TLS)");
+
+  const scopesFile = env.SCOPES_FILE || defaultScopesFile();
+  const metricsPort = env.METRICS_PORT ? integer(env, "METRICS_PORT", 0, 0, 65535) : null;
+  return {
+    host: env.HOST || "0.0.0.0",
+    port: integer(env, "PORT", 50051, 0, 65535),
+    mongodbUri,
+    mongodbDb,
+    keyPepper: pepper,
+    keyPrefix,
+    scopesFile,
+    catalog: loadCatalog(scopesFile),
+    logLevel,
+    metricsPort,
+    tls: certFile !== null && keyFile !== null ? { certFile, keyFile, clientCaFile } : null,
+    lastUsedFlushMs: integer(env, "LAST_USED_FLUSH_MS", 5000, 10, 3_600_000),
+    shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 65_536, 1024, 16 * 1024 * 1024),
+  };
+}
+
+/** What the start line logs: everything but secrets. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const { catalog: _catalog, keyPepper, mongodbUri, ...rest } = config;
+  return {
+    ...rest,
+    mode: mongodbUri === null ? "dev (in-memory)" : "mongodb",
+    mongodbUri: mongodbUri === null ? null : mongodbUri.replace(/\/\/[^@/]*@/, "//***@"),
+    keyPepper: keyPepper === null ? null : "[redacted]",
+  };
+}

@@ -1,0 +1,76 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { crc32 } from "node:zlib";
+import type { Environment, KeyHash, KeyId, RawKey } from "./types.js";
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+export const BODY_BYTES = 32;
+/** 32 bytes need 43 base62 digits (62^43 > 2^256); fixed width so the length alone rejects junk. */
+export const BODY_WIDTH = 43;
+/** 62^6 > 2^32, so any CRC32 fits in 6 digits. */
+export const CHECKSUM_WIDTH = 6;
+export const MAX_KEY_LENGTH = 512;
+export const PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
+
+const KEY_HASH_PATTERN = /^[0-9a-f]{64}$/;
+const KEY_ID_PATTERN = /^key_[0-9a-f]{24}$/;
+
+export function toBase62(value: bigint, width: number): string {
+  let out = "";
+  let n = value;
+  while (n > 0n) {
+    out = BASE62[Number(n % 62n)] + out;
+    n /= 62n;
+  }
+  if (out.length > width) throw new RangeError(`value needs ${out.length} base62 digits, more than ${width}`);
+  return out.padStart(width, "0");
+}
+
+function checksum(text: string): string {
+  return toBase62(BigInt(crc32(Buffer.from(text, "utf8"))), CHECKSUM_WIDTH);
+}
+
+export function generateKey(prefix: string, environment: Environment, random: (n: number) => Buffer = randomBytes): RawKey {
+  const body = toBase62(BigInt("0x" + random(BODY_BYTES).toString("hex")), BODY_WIDTH);
+  const head = `${prefix}_${environment}_${body}`;
+  return (head + checksum(head)) as RawKey;
+}
+
+export type ParsedKey =
+  | { ok: true; key: RawKey; environment: Environment }
+  | { ok: false; problem: string };
+
+/** Checks shape and checksum only: a key that fails here never reaches the store. */
+export function parseKey(candidate: string, prefix: string): ParsedKey {
+  if (candidate.length > MAX_KEY_LENGTH) return { ok: false, problem: "too long" };
+  const start = `${prefix}_`;
+  if (!candidate.startsWith(start)) return { ok: false, problem: "wrong prefix" };
+  const envEnd = candidate.indexOf("_", start.length);
+  const environment = candidate.slice(start.length, envEnd);
+  if (envEnd < 0 || (environment !== "live" && environment !== "test")) return { ok: false, problem: "unknown environment" };
+  const rest = candidate.slice(envEnd + 1);
+  if (rest.length !== BODY_WIDTH + CHECKSUM_WIDTH || !/^[0-9A-Za-z]+$/.test(rest)) return { ok: false, problem: "wrong length" };
+  const head = candidate.slice(0, candidate.length - CHECKSUM_WIDTH);
+  if (checksum(head) !== candidate.slice(-CHECKSUM_WIDTH)) return { ok: false, problem: "bad checksum" };
+  return { ok: true, key: candidate as RawKey, environment };
+}
+
+/** HMAC-SHA256 keyed with the pepper: a stolen database alone cannot be used to test guesses. */
+export function hashKey(key: RawKey, pepper: string): KeyHash {
+  return createHmac("sha256", Buffer.from(pepper, "utf8")).update(key, "utf8").digest("hex") as KeyHash;
+}
+
+export function isKeyHash(value: string): value is KeyHash {
+  return KEY_HASH_PATTERN.test(value);
+}
+
+export function keyPreview(key: RawKey): string {
+  return `${key.slice(0, 8)}…${key.slice(-4)}`;
+}
+
+export function newKeyId(random: (n: number) => Buffer = randomBytes): KeyId {
+  return `key_${random(12).toString("hex")}` as KeyId;
+}
+
+export function isKeyId(value: string): value is KeyId {
+  return KEY_ID_PATTERN.test(value);
+}

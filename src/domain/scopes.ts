@@ -1,0 +1,122 @@
+/**
+ * Scope grammar and satisfaction. A scope is `resource:action`, `resource:all`
+ * (every action of the resource, current and future) or `*` (everything).
+ */
+const NAME = "[a-z][a-z0-9_]*";
+const SCOPE_PATTERN = new RegExp(`^(${NAME}):(${NAME})$`);
+export const MAX_SCOPE_LENGTH = 128;
+
+export type ParsedScope =
+  | { kind: "any" }
+  | { kind: "all"; resource: string }
+  | { kind: "action"; resource: string; action: string };
+
+export function parseScope(scope: string): ParsedScope | null {
+  if (scope === "*") return { kind: "any" };
+  if (scope.length > MAX_SCOPE_LENGTH) return null;
+  const m = SCOPE_PATTERN.exec(scope);
+  if (!m) return null;
+  const [, resource, action] = m as unknown as [string, string, string];
+  return action === "all" ? { kind: "all", resource } : { kind: "action", resource, action };
+}
+
+export interface CatalogResource {
+  description: string;
+  actions: ReadonlyMap<string, string>;
+  composites: ReadonlyMap<string, { description: string; includes: readonly string[] }>;
+}
+
+export interface ScopeCatalog {
+  resources: ReadonlyMap<string, CatalogResource>;
+}
+
+/** Builds a catalog from its JSON form; throws an Error naming the offending path. */
+export function catalogFromJson(json: unknown): ScopeCatalog {
+  const fail = (path: string, problem: string): never => {
+    throw new Error(`${path}: ${problem}`);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const namePattern = new RegExp(`^${NAME}$`);
+  if (!isObject(json) || !isObject(json.resources)) return fail("resources", "expected an object of resources");
+  const resources = new Map<string, CatalogResource>();
+  for (const [name, raw] of Object.entries(json.resources)) {
+    const path = `resources.${name}`;
+    if (!namePattern.test(name)) fail(path, "resource names are lower case [a-z][a-z0-9_]*");
+    if (!isObject(raw)) return fail(path, "expected an object");
+    if (!isObject(raw.actions)) return fail(`${path}.actions`, "expected an object of action: description");
+    const actions = new Map<string, string>();
+    for (const [action, description] of Object.entries(raw.actions)) {
+      if (!namePattern.test(action) || action === "all") fail(`${path}.actions.${action}`, "action names are [a-z][a-z0-9_]* and not 'all'");
+      if (typeof description !== "string") fail(`${path}.actions.${action}`, "expected a description string");
+      actions.set(action, description as string);
+    }
+    const composites = new Map<string, { description: string; includes: string[] }>();
+    const rawComposites = raw.composites ?? {};
+    if (!isObject(rawComposites)) return fail(`${path}.composites`, "expected an object");
+    for (const [composite, def] of Object.entries(rawComposites)) {
+      const cpath = `${path}.composites.${composite}`;
+      if (!namePattern.test(composite) || composite === "all" || actions.has(composite)) fail(cpath, "composite names are [a-z][a-z0-9_]*, not 'all' and not an action");
+      if (!isObject(def) || typeof def.description !== "string" || !Array.isArray(def.includes)) return fail(cpath, "expected {description, includes: [actions]}");
+      const includes = def.includes as unknown[];
+      for (const member of includes) {
+        if (typeof member !== "string" || !actions.has(member)) fail(cpath, `includes ${JSON.stringify(member)}, which is not an action of ${name}`);
+      }
+      if (includes.length === 0) fail(cpath, "includes no action");
+      composites.set(composite, { description: def.description, includes: includes as string[] });
+    }
+    resources.set(name, { description: typeof raw.description === "string" ? raw.description : "", actions, composites });
+  }
+  return { resources };
+}
+
+/** Scopes of valid grammar that the catalog does not know, e.g. for CreateKey to refuse. */
+export function unknownScopes(scopes: readonly string[], catalog: ScopeCatalog): string[] {
+  return scopes.filter((scope) => {
+    const parsed = parseScope(scope);
+    if (parsed === null || parsed.kind === "any") return false;
+    const resource = catalog.resources.get(parsed.resource);
+    if (!resource) return true;
+    if (parsed.kind === "all") return false;
+    return !resource.actions.has(parsed.action) && !resource.composites.has(parsed.action);
+  });
+}
+
+export function isSatisfied(required: string, granted: ReadonlySet<string>, catalog: ScopeCatalog): boolean {
+  if (granted.has("*") || granted.has(required)) return true;
+  const parsed = parseScope(required);
+  if (parsed === null || parsed.kind === "any") return false;
+  if (granted.has(`${parsed.resource}:all`)) return true;
+  if (parsed.kind === "all") return false;
+  const resource = catalog.resources.get(parsed.resource);
+  if (!resource) return false;
+  const composite = resource.composites.get(parsed.action);
+  if (composite) return composite.includes.every((member) => granted.has(`${parsed.resource}:${member}`));
+  for (const [name, def] of resource.composites) {
+    if (def.includes.includes(parsed.action) && granted.has(`${parsed.resource}:${name}`)) return true;
+  }
+  return false;
+}
+
+/** Required scopes the granted set does not satisfy, deduplicated, in request order. */
+export function missingScopes(required: readonly string[], granted: readonly string[], catalog: ScopeCatalog): string[] {
+  const grantedSet = new Set(granted);
+  return [...new Set(required)].filter((scope) => !isSatisfied(scope, grantedSet, catalog));
+}
+
+export interface CatalogEntry {
+  name: string;
+  description: string;
+  includes: string[];
+}
+
+export function catalogEntries(catalog: ScopeCatalog): CatalogEntry[] {
+  const entries: CatalogEntry[] = [{ name: "*", description: "Everything, in every workspace, current and future", includes: [] }];
+  for (const [resource, def] of catalog.resources) {
+    entries.push({ name: `${resource}:all`, description: `Every action on ${resource}, current and future`, includes: [] });
+    for (const [action, description] of def.actions) entries.push({ name: `${resource}:${action}`, description, includes: [] });
+    for (const [composite, c] of def.composites) {
+      entries.push({ name: `${resource}:${composite}`, description: c.description, includes: c.includes.map((a) => `${resource}:${a}`) });
+    }
+  }
+  return entries;
+}

@@ -1,0 +1,37 @@
+import type { FieldViolation } from "./domain/validation.js";
+
+/**
+ * Failures the application raises on purpose. The transport maps each class
+ * to one status code in one place (services/error-interceptor.ts).
+ */
+export class InvalidRequestError extends Error {
+  constructor(readonly violations: FieldViolation[]) {
+    super(violations.map((v) => `${v.field}: ${v.problem}`).join("; "));
+    this.name = "InvalidRequestError";
+  }
+}
+
+export class NotFoundError extends Error {
+  override name = "NotFoundError";
+}
+
+export class PermissionError extends Error {
+  override name = "PermissionError";
+}
+
+export class UnauthenticatedError extends Error {
+  override name = "UnauthenticatedError";
+}
+
+export class PreconditionError extends Error {
+  override name = "PreconditionError";
+}
+
+export function invalid(field: string, problem: string): InvalidRequestError {
+  return new InvalidRequestError([{ field, problem }]);
+}
+
+export function throwIfViolations(violations: ReadonlyArray<FieldViolation | null>): void {
+  const real = violations.filter((v): v is FieldViolation => v !== null);
+  if (real.length > 0) throw new InvalidRequestError(real);
+}

@@ -1,0 +1,54 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { AuthorizeResponseSchema, AuthorizeService, Reason, type AuthorizeRequest } from "../../gen/keyward/v1/authorize_pb.js";
+import type { Authorizer } from "../authorizer.js";
+import type { Reason as DomainReason } from "../domain/decision.js";
+import type { Credential } from "../domain/validation.js";
+import { optionalTimestamp } from "./messages.js";
+
+const REASON: Record<DomainReason, Reason> = {
+  OK: Reason.OK,
+  KEY_MISSING: Reason.KEY_MISSING,
+  KEY_MALFORMED: Reason.KEY_MALFORMED,
+  KEY_NOT_FOUND: Reason.KEY_NOT_FOUND,
+  KEY_REVOKED: Reason.KEY_REVOKED,
+  KEY_EXPIRED: Reason.KEY_EXPIRED,
+  WORKSPACE_MISMATCH: Reason.WORKSPACE_MISMATCH,
+  DOMAIN_NOT_ALLOWED: Reason.DOMAIN_NOT_ALLOWED,
+  SCOPE_MISSING: Reason.SCOPE_MISSING,
+};
+
+export function credentialOf(req: AuthorizeRequest): Credential {
+  switch (req.credential.case) {
+    case "apiKey":
+      return { kind: "api_key", value: req.credential.value };
+    case "keyHash":
+      return { kind: "key_hash", value: req.credential.value };
+    default:
+      return { kind: "missing" };
+  }
+}
+
+export function authorizeService(authorizer: Authorizer): ServiceImpl<typeof AuthorizeService> {
+  return {
+    async authorize(req) {
+      const d = await authorizer.authorize({
+        credential: credentialOf(req),
+        requiredScopes: req.requiredScopes,
+        domain: req.domain,
+        workspace: req.workspace,
+      });
+      return create(AuthorizeResponseSchema, {
+        allowed: d.allowed,
+        reason: REASON[d.reason],
+        httpStatus: d.httpStatus,
+        message: d.message,
+        missingScopes: d.missingScopes,
+        grantedScopes: d.key?.scopes ?? [],
+        keyId: d.key?.id ?? "",
+        workspace: d.key?.workspace ?? "",
+        expiresAt: optionalTimestamp(d.key?.expiresAt ?? null),
+      });
+    },
+  };
+}

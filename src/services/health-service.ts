@@ -1,0 +1,45 @@
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
+import type { HealthState, ServingStatus } from "../health-state.js";
+
+function toStatus(s: ServingStatus | undefined): Status {
+  if (s === undefined) return Status.SERVICE_UNKNOWN;
+  return s === "SERVING" ? Status.SERVING : Status.NOT_SERVING;
+}
+
+/** grpc.health.v1 as specified: Check answers NOT_FOUND for unknown services, Watch streams changes. */
+export function healthService(state: HealthState, shutdown: AbortSignal): ServiceImpl<typeof Health> {
+  return {
+    async check(req) {
+      const s = state.get(req.service);
+      if (s === undefined) throw new ConnectError(`unknown service ${JSON.stringify(req.service)}`, Code.NotFound);
+      return { status: toStatus(s) };
+    },
+
+    async *watch(req, ctx) {
+      let wake: () => void = () => {};
+      const unsubscribe = state.onChange(() => wake());
+      // Watch streams never end on their own; the server's shutdown ends them so it can close.
+      const ended = () => ctx.signal.aborted || shutdown.aborted;
+      const aborted = new Promise<void>((resolve) => {
+        ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+        shutdown.addEventListener("abort", () => resolve(), { once: true });
+      });
+      try {
+        let last: Status | undefined;
+        while (!ended()) {
+          // Armed before yielding, so a change while the client reads is not missed.
+          const changed = new Promise<void>((resolve) => (wake = resolve));
+          const current = toStatus(state.get(req.service));
+          if (current !== last) {
+            last = current;
+            yield { status: current };
+          }
+          await Promise.race([changed, aborted]);
+        }
+      } finally {
+        unsubscribe();
+      }
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import {
+  AuditAction,
+  AuditEventSchema,
+  ApiKeySchema,
+  Environment,
+  KeyStatus,
+  type ApiKey,
+  type AuditEvent as AuditEventMessage,
+} from "../../gen/keyward/v1/key_admin_pb.js";
+import { keyStatus, type AuditEvent, type Environment as Env, type KeyRecord, type KeyStatus as Status } from "../domain/types.js";
+
+const STATUS: Record<Status, KeyStatus> = {
+  active: KeyStatus.ACTIVE,
+  revoked: KeyStatus.REVOKED,
+  expired: KeyStatus.EXPIRED,
+};
+
+export function statusFromMessage(status: KeyStatus): Status | null {
+  if (status === KeyStatus.ACTIVE) return "active";
+  if (status === KeyStatus.REVOKED) return "revoked";
+  if (status === KeyStatus.EXPIRED) return "expired";
+  return null;
+}
+
+export function environmentFromMessage(env: Environment): Env | null {
+  if (env === Environment.LIVE) return "live";
+  if (env === Environment.TEST) return "test";
+  return null;
+}
+
+export function optionalTimestamp(date: Date | null): Timestamp | undefined {
+  return date === null ? undefined : timestampFromDate(date);
+}
+
+export function dateOrNull(ts: Timestamp | undefined): Date | null {
+  return ts === undefined ? null : timestampDate(ts);
+}
+
+/** The record as clients see it: never the hash. */
+export function apiKeyMessage(r: KeyRecord, now: Date): ApiKey {
+  return create(ApiKeySchema, {
+    id: r.id,
+    name: r.name,
+    workspace: r.workspace,
+    scopes: r.scopes,
+    allowedDomains: r.allowedDomains,
+    status: STATUS[keyStatus(r, now)],
+    environment: r.environment === "test" ? Environment.TEST : Environment.LIVE,
+    keyPreview: r.keyPreview,
+    createdAt: timestampFromDate(r.createdAt),
+    updatedAt: timestampFromDate(r.updatedAt),
+    lastUsedAt: optionalTimestamp(r.lastUsedAt),
+    expiresAt: optionalTimestamp(r.expiresAt),
+    metadata: r.metadata,
+    revokedAt: optionalTimestamp(r.revokedAt),
+    revokeReason: r.revokeReason,
+  });
+}
+
+const ACTION: Record<AuditEvent["action"], AuditAction> = {
+  create: AuditAction.CREATE,
+  update: AuditAction.UPDATE,
+  revoke: AuditAction.REVOKE,
+  rotate: AuditAction.ROTATE,
+};
+
+export function auditEventMessage(e: AuditEvent): AuditEventMessage {
+  return create(AuditEventSchema, {
+    id: e.id,
+    workspace: e.workspace,
+    action: ACTION[e.action],
+    actorKeyId: e.actorKeyId,
+    targetKeyId: e.targetKeyId,
+    occurredAt: timestampFromDate(e.occurredAt),
+    changes: e.changes,
+  });
+}

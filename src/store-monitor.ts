@@ -1,0 +1,41 @@
+import type { Logger } from "pino";
+import type { HealthState } from "./health-state.js";
+import type { MongoKeyStore } from "./store/mongo-key-store.js";
+
+/**
+ * Keeps health in step with the database: SERVING once indexes exist and a
+ * ping succeeds, NOT_SERVING while pings fail. Starting with the database
+ * down is allowed: indexes are created as soon as it answers.
+ */
+export function startStoreMonitor(store: MongoKeyStore, health: HealthState, log: Logger, intervalMs = 1000): { stop(): void } {
+  let indexesReady = false;
+  let reachable: boolean | null = null;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+
+  const check = async () => {
+    try {
+      if (!indexesReady) {
+        await store.ensureIndexes();
+        indexesReady = true;
+        log.info("database indexes ensured");
+      }
+      await store.ping();
+      if (reachable !== true) log.info("database reachable: serving");
+      reachable = true;
+      health.setAll("SERVING");
+    } catch (err) {
+      if (reachable !== false) log.error({ err }, "database unreachable: not serving");
+      reachable = false;
+      health.setAll("NOT_SERVING");
+    }
+    if (!stopped) timer = setTimeout(() => void check(), intervalMs);
+  };
+  void check();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
