@@ -1,0 +1,25 @@
+import type { ScopeCatalog } from "./domain/scopes.js";
+import type { KeyRecord, RawKey } from "./domain/types.js";
+import { KeyManager } from "./key-manager.js";
+import type { KeyStore } from "./store/key-store.js";
+
+export interface BootstrapOptions {
+  workspace: string;
+  name: string;
+  /** Default `*`: the first admin key has to be able to make the others. */
+  scopes: string[];
+  environment: "live" | "test";
+}
+
+/** Writes an admin key straight to the store, audited as actor "bootstrap". */
+export async function bootstrapAdmin(
+  store: KeyStore,
+  deps: { catalog: ScopeCatalog; pepper: string; prefix: string; now?: () => Date },
+  options: BootstrapOptions,
+): Promise<{ key: RawKey; record: KeyRecord }> {
+  const manager = new KeyManager({ store, ...deps, now: deps.now ?? (() => new Date()), onKeyChanged: () => {} });
+  return manager.create(
+    { keyId: "bootstrap", workspace: options.workspace, root: true },
+    { name: options.name, workspace: options.workspace, scopes: options.scopes, allowedDomains: [], expiresAt: null, environment: options.environment, metadata: {} },
+  );
+}
