@@ -1,0 +1,34 @@
+import { bootstrapCommand } from "./bootstrap-admin.js";
+import { healthcheckCommand } from "./healthcheck.js";
+
+const USAGE = `Usage: keyward <command> [options]
+
+Commands:
+  bootstrap-admin   write the first admin key straight to MongoDB and print it once
+  healthcheck       ask the local server's grpc.health.v1 Health/Check; exit 0 when SERVING
+
+Run 'keyward <command> --help' for a command's options.
+`;
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  "bootstrap-admin": bootstrapCommand,
+  healthcheck: healthcheckCommand,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+  process.stdout.write(USAGE);
+  process.exit(name === undefined ? 2 : 0);
+}
+const command = commands[name];
+if (!command) {
+  process.stderr.write(`keyward: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
+  process.exit(2);
+}
+try {
+  process.exit(await command(rest));
+} catch (err) {
+  process.stderr.write(`keyward ${name}: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+

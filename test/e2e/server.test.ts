@@ -1,0 +1,149 @@
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection, ServerReflectionRequestSchema } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ServerReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
+import { grpcJsClient, grpcJsUnary } from "../support/grpc-js-client.js";
+import { startTestServer, TEST_PEPPER, type TestServer } from "../support/harness.js";
+import { freePort } from "../support/mongo-provider.js";
+
+const execFileAsync = promisify(execFile);
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+function grpcurlBinary(): string {
+  const gopath = spawnSync("go", ["env", "GOPATH"], { encoding: "utf8" }).stdout?.trim();
+  const candidates = [process.env.GRPCURL_BIN, gopath ? join(gopath, "bin", "grpcurl") : undefined].filter((p): p is string => !!p);
+  const found = candidates.find((p) => existsSync(p)) ?? spawnSync("sh", ["-c", "command -v grpcurl"], { encoding: "utf8" }).stdout.trim();
+  if (!found) throw new Error("grpcurl not found: run `bash scripts/install-go-tools.sh` (needs Go) or set GRPCURL_BIN");
+  return found;
+}
+
+describe("server on a real socket", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => server?.stop());
+
+  it("reports SERVING to a grpc-js client", async () => {
+    const client = grpcJsClient(server.port);
+    try {
+      const res = await grpcJsUnary(client, Health.method.check, { service: "" });
+      expect(res.status).toBe(Status.SERVING);
+      const authz = await grpcJsUnary(client, Health.method.check, { service: "keyward.v1.AuthorizeService" });
+      expect(authz.status).toBe(Status.SERVING);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("reports SERVING to a Connect client and NOT_FOUND for an unknown service", async () => {
+    const health = server.client(Health);
+    expect((await health.check({ service: "keyward.v1.KeyAdminService" })).status).toBe(Status.SERVING);
+    await expect(health.check({ service: "nope.v1.Nothing" })).rejects.toMatchObject({ code: 5 });
+  });
+
+  it("streams the current status on Watch", async () => {
+    const health = server.client(Health);
+    const abort = new AbortController();
+    const stream = health.watch({ service: "" }, { signal: abort.signal });
+    const first = await stream[Symbol.asyncIterator]().next();
+    abort.abort();
+    expect(first.value?.status).toBe(Status.SERVING);
+  });
+
+  it("lists keyward, health and reflection services through reflection v1 and v1alpha", async () => {
+    for (const service of [ServerReflection, ServerReflectionV1alpha]) {
+      const client = createClient(service as typeof ServerReflection, server.transport);
+      async function* requests() {
+        yield create(ServerReflectionRequestSchema, { messageRequest: { case: "listServices", value: "*" } });
+      }
+      const names: string[] = [];
+      for await (const res of client.serverReflectionInfo(requests())) {
+        if (res.messageResponse.case === "listServicesResponse") names.push(...res.messageResponse.value.service.map((s) => s.name));
+      }
+      expect(names).toEqual(expect.arrayContaining(["keyward.v1.AuthorizeService", "keyward.v1.KeyAdminService", "grpc.health.v1.Health"]));
+    }
+  });
+
+  it("works with the real grpcurl binary: list, describe and a call, with no proto files", async () => {
+    const grpcurl = grpcurlBinary();
+    const target = `127.0.0.1:${server.port}`;
+    // Async: the server runs in this process, a blocking spawn would starve it.
+    const run = async (...args: string[]) => (await execFileAsync(grpcurl, ["-plaintext", "-max-time", "10", ...args], { encoding: "utf8" })).stdout;
+    expect((await run(target, "list")).split("\n")).toEqual(expect.arrayContaining(["keyward.v1.AuthorizeService", "keyward.v1.KeyAdminService", "grpc.health.v1.Health"]));
+    expect(await run(target, "describe", "keyward.v1.AuthorizeRequest")).toContain("required_scopes");
+    const res = JSON.parse(await run("-d", '{"api_key":"kw_live_nope","required_scopes":["campaigns:read"]}', target, "keyward.v1.AuthorizeService/Authorize"));
+    expect(res).toMatchObject({ reason: "REASON_KEY_MALFORMED", httpStatus: 401, message: "Invalid API key" });
+    expect(res.allowed).toBeUndefined();
+  });
+
+  it("answers a Connect-protocol client on the same port", async () => {
+    const { createConnectTransport } = await import("@connectrpc/connect-node");
+    const client = createClient(AuthorizeService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "2" }));
+    const res = await client.authorize({});
+    expect(res.reason).toBe(2 /* KEY_MISSING */);
+  });
+});
+
+describe("the keyward process", () => {
+  const run = (env: Record<string, string>, timeoutMs = 20_000) =>
+    new Promise<{ code: number | null; stderr: string; stdout: string; child: ReturnType<typeof spawn> }>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
+      let stderr = "";
+      let stdout = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      child.stdout.on("data", (d) => (stdout += d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr, stdout, child });
+      });
+    });
+
+  it.each([
+    [{ MONGODB_URI: "mongodb://127.0.0.1:1", KEY_PEPPER: "too-short" }, "KEY_PEPPER"],
+    [{ MONGODB_URI: "mongodb://127.0.0.1:1" }, "KEY_PEPPER"],
+    [{ PORT: "http" }, "PORT"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ KEY_PREFIX: "Bad_Prefix" }, "KEY_PREFIX"],
+    [{ SCOPES_FILE: "/nonexistent/scopes.json" }, "SCOPES_FILE"],
+    [{ TLS_CERT_FILE: "/nonexistent.pem" }, "TLS_CERT_FILE"],
+  ])("refuses bad configuration %j with one line naming %s", async (env, variable) => {
+    const r = await run(env);
+    expect(r.code).not.toBe(0);
+    expect(r.code).not.toBeNull();
+    const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("npm warn"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(variable);
+  });
+
+  it("starts in dev mode, prints a root key once outside the logs, and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: ROOT, env: { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", KEY_PEPPER: TEST_PEPPER } });
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.on("data", (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!/kw_test_\w+/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const key = /kw_test_\w+/.exec(stderr)?.[0];
+    expect(key).toBeDefined();
+    expect(stderr).toContain("DEV MODE");
+    const health = createClient(Health, (await import("@connectrpc/connect-node")).createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+    expect((await health.check({})).status).toBe(Status.SERVING);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('"msg":"keyward started"');
+    expect(stdout).toContain('"keyPepper":"[redacted]"');
+    expect(stdout).not.toContain(key!);
+    expect(stdout).not.toContain(TEST_PEPPER);
+  });
+});
