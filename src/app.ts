@@ -6,6 +6,9 @@ import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { Authorizer } from "./authorizer.js";
+import { CachedKeyLookup } from "./cache/cached-key-lookup.js";
+import { startInvalidationPoller } from "./cache/invalidation-poller.js";
+import { KeyCache } from "./cache/key-cache.js";
 import type { Config } from "./config.js";
 import type { RawKey } from "./domain/types.js";
 import { HealthState } from "./health-state.js";
@@ -37,6 +40,7 @@ export interface RunningApp {
   health: HealthState;
   store: KeyStore;
   usage: UsageRecorder;
+  lookup: CachedKeyLookup;
   stop(): Promise<void>;
 }
 
@@ -54,15 +58,17 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const health = new HealthState([AuthorizeService.typeName, KeyAdminService.typeName]);
   const shutdown = new AbortController();
   const usage = new UsageRecorder(store, config.lastUsedFlushMs, log);
+  const cache = new KeyCache({ ...config.cache, positiveTtlMs: config.cache.ttlMs, now: () => now().getTime() });
+  const lookup = new CachedKeyLookup(store, cache);
   const authorizer = new Authorizer({
-    lookup: (hash) => store.findKeyByHash(hash),
+    lookup: lookup.lookup,
     pepper,
     prefix: config.keyPrefix,
     catalog: config.catalog,
     now,
     onAllowed: (key, at) => usage.record(key.id, at),
   });
-  const manager = new KeyManager({ store, catalog: config.catalog, pepper, prefix: config.keyPrefix, now, onKeyChanged: () => {} });
+  const manager = new KeyManager({ store, catalog: config.catalog, pepper, prefix: config.keyPrefix, now, onKeyChanged: (record) => lookup.invalidate(record.keyHash) });
 
   let devRootKey: RawKey | null = null;
   if (devMode) {
@@ -90,6 +96,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   });
 
   const monitor = mongo ? startStoreMonitor(mongo, health, log) : null;
+  // FerretDB and standalone mongod offer no change streams; polling the updated_at index works everywhere.
+  const poller = mongo
+    ? startInvalidationPoller(store, lookup, log, { intervalMs: config.invalidationPollMs, overlapMs: 2000, now })
+    : null;
+  if (poller) log.info({ intervalMs: config.invalidationPollMs }, "cache invalidation: polling updated_at");
   if (!mongo) health.setAll("SERVING");
   usage.start();
 
@@ -99,11 +110,13 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     health,
     store,
     usage,
+    lookup,
     async stop() {
       health.setAll("NOT_SERVING");
       shutdown.abort();
       await server.close(config.shutdownTimeoutMs);
       monitor?.stop();
+      poller?.stop();
       await usage.stop();
       await store.close();
     },

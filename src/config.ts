@@ -30,6 +30,8 @@ export interface Config {
   lastUsedFlushMs: number;
   shutdownTimeoutMs: number;
   maxMessageBytes: number;
+  cache: { maxEntries: number; ttlMs: number; negativeTtlMs: number };
+  invalidationPollMs: number;
 }
 
 /** Names the variable and what was expected, in one line for the operator. */
@@ -60,6 +62,10 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "LAST_USED_FLUSH_MS", default: "5000", meaning: "how often coalesced last_used_at updates are written" },
   { name: "SHUTDOWN_TIMEOUT_MS", default: "10000", meaning: "how long in-flight calls may take to finish on SIGTERM" },
   { name: "MAX_MESSAGE_BYTES", default: "65536", meaning: "largest request message accepted" },
+  { name: "CACHE_MAX_ENTRIES", default: "100000", meaning: "keys held in the in-process cache (0 turns it off)" },
+  { name: "CACHE_TTL_MS", default: "60000", meaning: "a cached key is re-read at least this often, invalidation aside" },
+  { name: "CACHE_NEGATIVE_TTL_MS", default: "5000", meaning: "how long an unknown key hash is remembered" },
+  { name: "INVALIDATION_POLL_MS", default: "250", meaning: "how often changes made by other replicas are polled (bounds revocation propagation)" },
 ];
 
 function defaultScopesFile(): string {
@@ -150,6 +156,12 @@ export function loadConfig(env: Env = process.env): Config {
     lastUsedFlushMs: integer(env, "LAST_USED_FLUSH_MS", 5000, 10, 3_600_000),
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 65_536, 1024, 16 * 1024 * 1024),
+    cache: {
+      maxEntries: integer(env, "CACHE_MAX_ENTRIES", 100_000, 0, 100_000_000),
+      ttlMs: integer(env, "CACHE_TTL_MS", 60_000, 0, 86_400_000),
+      negativeTtlMs: integer(env, "CACHE_NEGATIVE_TTL_MS", 5_000, 0, 3_600_000),
+    },
+    invalidationPollMs: integer(env, "INVALIDATION_POLL_MS", 250, 10, 60_000),
   };
 }
 

@@ -92,6 +92,8 @@ export class KeyManager {
       revokeReason: "",
     };
     await this.deps.store.insertKey(record);
+    // A negative cache entry for this hash could only come from a guess, but drop it anyway.
+    this.deps.onKeyChanged(record);
     const changes: FieldChange[] = (["name", "workspace", "scopes", "allowedDomains", "environment", "expiresAt", "metadata"] as const).map((f) => ({
       field: f,
       before: "null",

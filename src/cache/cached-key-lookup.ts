@@ -1,0 +1,76 @@
+import type { KeyHash, KeyRecord } from "../domain/types.js";
+import type { KeyStore } from "../store/key-store.js";
+import type { KeyCache } from "./key-cache.js";
+
+export interface LookupStats {
+  hits: number;
+  misses: number;
+  storeCalls: number;
+}
+
+/**
+ * The store behind the cache, with single flight: concurrent misses for one
+ * hash share one store call, so a burst for a cold key costs one round trip.
+ */
+export class CachedKeyLookup {
+  /** A read invalidated while in flight may carry the old record: it answers its callers but is not cached. */
+  private readonly inflight = new Map<KeyHash, { promise: Promise<KeyRecord | null>; stale: boolean }>();
+  readonly stats: LookupStats = { hits: 0, misses: 0, storeCalls: 0 };
+
+  constructor(
+    private readonly store: KeyStore,
+    private readonly cache: KeyCache,
+  ) {}
+
+  lookup = (hash: KeyHash): Promise<KeyRecord | null> => {
+    const cached = this.cache.get(hash);
+    if (cached.hit) {
+      this.stats.hits++;
+      return Promise.resolve(cached.record);
+    }
+    this.stats.misses++;
+    const pending = this.inflight.get(hash);
+    if (pending) return pending.promise;
+    this.stats.storeCalls++;
+    const done = () => {
+      if (this.inflight.get(hash) === flight) this.inflight.delete(hash);
+    };
+    const flight = {
+      stale: false,
+      promise: this.store.findKeyByHash(hash).then(
+        (record) => {
+          done();
+          if (!flight.stale) this.cache.set(hash, record);
+          return record;
+        },
+        (err: unknown) => {
+          done();
+          throw err;
+        },
+      ),
+    };
+    this.inflight.set(hash, flight);
+    return flight.promise;
+  };
+
+  /**
+   * For changes seen by polling, which re-reads an overlap window: keeps a
+   * cached copy that is already as new as the change, so a recently changed
+   * key is not re-read on every poll.
+   */
+  invalidateIfStale(changed: KeyRecord): void {
+    const cached = this.cache.peek(changed.keyHash);
+    const current = cached.hit && cached.record !== null && cached.record.updatedAt.getTime() >= changed.updatedAt.getTime();
+    if (!current || this.inflight.has(changed.keyHash)) this.invalidate(changed.keyHash);
+  }
+
+  /** Drops a key so the next Authorize reads it fresh. */
+  invalidate(hash: KeyHash): void {
+    const flight = this.inflight.get(hash);
+    if (flight) {
+      flight.stale = true;
+      this.inflight.delete(hash);
+    }
+    this.cache.delete(hash);
+  }
+}

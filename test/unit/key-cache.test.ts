@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { KeyCache } from "../../src/cache/key-cache.js";
+import type { KeyHash } from "../../src/domain/types.js";
+import { keyRecord } from "../support/records.js";
+
+const h = (n: number) => n.toString(16).padStart(64, "0") as KeyHash;
+
+describe("KeyCache", () => {
+  const make = (o: Partial<ConstructorParameters<typeof KeyCache>[0]> = {}) => {
+    let t = 0;
+    const cache = new KeyCache({ maxEntries: 3, positiveTtlMs: 1000, negativeTtlMs: 100, now: () => t, ...o });
+    return { cache, advance: (ms: number) => (t += ms) };
+  };
+
+  it("returns what was set, and misses what was not", () => {
+    const { cache } = make();
+    const r = keyRecord();
+    cache.set(h(1), r);
+    expect(cache.get(h(1))).toEqual({ hit: true, record: r });
+    expect(cache.get(h(2))).toEqual({ hit: false });
+  });
+
+  it("holds negative entries for a shorter time than positive ones", () => {
+    const { cache, advance } = make();
+    cache.set(h(1), keyRecord());
+    cache.set(h(2), null);
+    expect(cache.get(h(2))).toEqual({ hit: true, record: null });
+    advance(100);
+    expect(cache.get(h(2))).toEqual({ hit: false });
+    expect(cache.get(h(1)).hit).toBe(true);
+    advance(900);
+    expect(cache.get(h(1)).hit).toBe(false);
+  });
+
+  it("stays within its bound, evicting the least recently used", () => {
+    const { cache } = make();
+    for (const n of [1, 2, 3]) cache.set(h(n), null);
+    cache.get(h(1));
+    cache.set(h(4), null);
+    expect(cache.size).toBe(3);
+    expect(cache.get(h(2)).hit).toBe(false);
+    expect([1, 3, 4].every((n) => cache.get(h(n)).hit)).toBe(true);
+  });
+
+  it("a size of 0 caches nothing", () => {
+    const { cache } = make({ maxEntries: 0 });
+    cache.set(h(1), keyRecord());
+    expect(cache.get(h(1)).hit).toBe(false);
+  });
+});
