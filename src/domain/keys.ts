@@ -56,7 +56,7 @@ export function parseKey(candidate: string, prefix: string): ParsedKey {
 
 /** HMAC-SHA256 keyed with the pepper: a stolen database alone cannot be used to test guesses. */
 export function hashKey(key: RawKey, pepper: string): KeyHash {
-  return createHmac("sha256", Buffer.from(pepper, "utf8")).update(key, "utf8").digest("hex") as KeyHash;
+  return createHmac("sha256", pepper).update(key, "utf8").digest("hex") as KeyHash;
 }
 
 export function isKeyHash(value: string): value is KeyHash {
