@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Code } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { AuthorizeService } from "../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
@@ -7,21 +8,23 @@ import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/refl
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { Authorizer } from "./authorizer.js";
 import { CachedKeyLookup } from "./cache/cached-key-lookup.js";
-import { startInvalidationPoller } from "./cache/invalidation-poller.js";
+import { startInvalidation } from "./cache/invalidation.js";
 import { KeyCache } from "./cache/key-cache.js";
 import type { Config } from "./config.js";
 import type { RawKey } from "./domain/types.js";
 import { HealthState } from "./health-state.js";
 import { KeyManager } from "./key-manager.js";
+import { Metrics, serveMetrics } from "./metrics.js";
 import { listen } from "./server.js";
 import { adminAuthInterceptor } from "./services/admin-auth-interceptor.js";
 import { authorizeService } from "./services/authorize-service.js";
-import { errorInterceptor } from "./services/error-interceptor.js";
+import { errorInterceptor, toConnectError } from "./services/error-interceptor.js";
 import { healthService } from "./services/health-service.js";
 import { keyAdminService } from "./services/key-admin-service.js";
 import { loggingInterceptor } from "./services/logging-interceptor.js";
 import { reflectionServices } from "./services/reflection-service.js";
 import { startStoreMonitor } from "./store-monitor.js";
+import { instrumentStore } from "./store/instrumented-key-store.js";
 import type { KeyStore } from "./store/key-store.js";
 import { MemoryKeyStore } from "./store/memory-key-store.js";
 import { MongoKeyStore } from "./store/mongo-key-store.js";
@@ -41,6 +44,10 @@ export interface RunningApp {
   store: KeyStore;
   usage: UsageRecorder;
   lookup: CachedKeyLookup;
+  metrics: Metrics;
+  /** The bound metrics port, or null when METRICS_PORT is unset. */
+  metricsPort: number | null;
+  invalidationMode: "change_stream" | "poll" | "local";
   stop(): Promise<void>;
 }
 
@@ -52,14 +59,22 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const devMode = config.mongodbUri === null;
   const pepper = config.keyPepper ?? randomBytes(32).toString("base64url");
   const mongo = devMode ? null : MongoKeyStore.create({ uri: config.mongodbUri!, dbName: config.mongodbDb });
-  const baseStore: KeyStore = mongo ?? new MemoryKeyStore();
-  const store = overrides.store ? overrides.store(baseStore) : baseStore;
+  const metrics = new Metrics({ defaultMetrics: config.metricsPort !== null });
+  const timedStore = instrumentStore(mongo ?? new MemoryKeyStore(), (operation, outcome, seconds) =>
+    metrics.storeSeconds.observe({ operation, outcome }, seconds),
+  );
+  const store = overrides.store ? overrides.store(timedStore) : timedStore;
 
   const health = new HealthState([AuthorizeService.typeName, KeyAdminService.typeName]);
   const shutdown = new AbortController();
   const usage = new UsageRecorder(store, config.lastUsedFlushMs, log);
   const cache = new KeyCache({ ...config.cache, positiveTtlMs: config.cache.ttlMs, now: () => now().getTime() });
-  const lookup = new CachedKeyLookup(store, cache);
+  let storeReachable = true;
+  const lookup = new CachedKeyLookup(store, cache, {
+    storeReachable: () => storeReachable,
+    onLookup: (result) => metrics.cacheLookups.inc({ result }),
+  });
+  metrics.cacheSize = () => lookup.size;
   const authorizer = new Authorizer({
     lookup: lookup.lookup,
     pepper,
@@ -87,7 +102,14 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     maxMessageBytes: config.maxMessageBytes,
     interceptors: [loggingInterceptor(log), errorInterceptor(log), adminAuthInterceptor(authorizer)],
     routes: (router) => {
-      router.service(AuthorizeService, authorizeService(authorizer));
+      router.service(
+        AuthorizeService,
+        authorizeService(authorizer, (outcome, seconds) => {
+          metrics.authorizeSeconds.observe(seconds);
+          if ("reason" in outcome) metrics.decisions.inc({ reason: outcome.reason });
+          else metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
+        }),
+      );
       router.service(KeyAdminService, keyAdminService(manager, config.catalog, now));
       router.service(Health, healthService(health, shutdown.signal));
       router.service(ReflectionV1, reflection.v1);
@@ -95,13 +117,29 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     },
   });
 
-  const monitor = mongo ? startStoreMonitor(mongo, health, log) : null;
-  // FerretDB and standalone mongod offer no change streams; polling the updated_at index works everywhere.
-  const poller = mongo
-    ? startInvalidationPoller(store, lookup, log, { intervalMs: config.invalidationPollMs, overlapMs: 2000, now })
+  const monitor = mongo
+    ? startStoreMonitor(mongo, health, log, {
+        onReachable: (up) => {
+          storeReachable = up;
+          metrics.storeUp.set(up ? 1 : 0);
+        },
+      })
     : null;
-  if (poller) log.info({ intervalMs: config.invalidationPollMs }, "cache invalidation: polling updated_at");
-  if (!mongo) health.setAll("SERVING");
+  const invalidation = mongo
+    ? await startInvalidation(mongo, store, lookup, log, {
+        pollIntervalMs: config.invalidationPollMs,
+        now,
+        onLag: (ms) => metrics.invalidationLagSeconds.observe(Math.max(0, ms) / 1000),
+      })
+    : null;
+  const invalidationMode = invalidation?.mode ?? "local";
+  metrics.invalidationMode.set({ mode: invalidationMode }, 1);
+  if (!mongo) {
+    metrics.storeUp.set(1);
+    health.setAll("SERVING");
+  }
+  const metricsServer = config.metricsPort === null ? null : await serveMetrics(metrics, config.host, config.metricsPort);
+  if (metricsServer) log.info({ port: metricsServer.port }, "metrics: GET /metrics");
   usage.start();
 
   return {
@@ -111,14 +149,23 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     store,
     usage,
     lookup,
+    metrics,
+    metricsPort: metricsServer?.port ?? null,
+    invalidationMode,
     async stop() {
       health.setAll("NOT_SERVING");
       shutdown.abort();
       await server.close(config.shutdownTimeoutMs);
       monitor?.stop();
-      poller?.stop();
+      await invalidation?.stop();
+      await metricsServer?.close();
       await usage.stop();
       await store.close();
     },
   };
+}
+
+function codeName(err: unknown): string {
+  const mapped = toConnectError(err);
+  return mapped ? Code[mapped.code] : "Internal";
 }

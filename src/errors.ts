@@ -27,6 +27,14 @@ export class PreconditionError extends Error {
   override name = "PreconditionError";
 }
 
+/** The database cannot be reached and the answer is not in the cache: never guess, say so. */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+  constructor() {
+    super("the key database is unreachable and this key is not cached; retry later");
+  }
+}
+
 export function invalid(field: string, problem: string): InvalidRequestError {
   return new InvalidRequestError([{ field, problem }]);
 }

@@ -7,7 +7,13 @@ import type { MongoKeyStore } from "./store/mongo-key-store.js";
  * ping succeeds, NOT_SERVING while pings fail. Starting with the database
  * down is allowed: indexes are created as soon as it answers.
  */
-export function startStoreMonitor(store: MongoKeyStore, health: HealthState, log: Logger, intervalMs = 1000): { stop(): void } {
+export function startStoreMonitor(
+  store: MongoKeyStore,
+  health: HealthState,
+  log: Logger,
+  options: { intervalMs?: number; onReachable?: (up: boolean) => void } = {},
+): { stop(): void } {
+  const intervalMs = options.intervalMs ?? 1000;
   let indexesReady = false;
   let reachable: boolean | null = null;
   let stopped = false;
@@ -23,10 +29,12 @@ export function startStoreMonitor(store: MongoKeyStore, health: HealthState, log
       await store.ping();
       if (reachable !== true) log.info("database reachable: serving");
       reachable = true;
+      options.onReachable?.(true);
       health.setAll("SERVING");
     } catch (err) {
       if (reachable !== false) log.error({ err }, "database unreachable: not serving");
       reachable = false;
+      options.onReachable?.(false);
       health.setAll("NOT_SERVING");
     }
     if (!stopped) timer = setTimeout(() => void check(), intervalMs);

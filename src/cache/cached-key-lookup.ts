@@ -1,11 +1,15 @@
 import type { KeyHash, KeyRecord } from "../domain/types.js";
+import { StoreUnavailableError } from "../errors.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { KeyCache } from "./key-cache.js";
 
-export interface LookupStats {
-  hits: number;
-  misses: number;
-  storeCalls: number;
+export interface LookupOptions {
+  /**
+   * False while the database is known to be down: a miss then fails at once
+   * instead of queueing callers behind a server-selection timeout.
+   */
+  storeReachable?: () => boolean;
+  onLookup?: (result: "hit" | "miss") => void;
 }
 
 /**
@@ -15,23 +19,24 @@ export interface LookupStats {
 export class CachedKeyLookup {
   /** A read invalidated while in flight may carry the old record: it answers its callers but is not cached. */
   private readonly inflight = new Map<KeyHash, { promise: Promise<KeyRecord | null>; stale: boolean }>();
-  readonly stats: LookupStats = { hits: 0, misses: 0, storeCalls: 0 };
 
   constructor(
     private readonly store: KeyStore,
     private readonly cache: KeyCache,
+    private readonly options: LookupOptions = {},
   ) {}
+
+  get size(): number {
+    return this.cache.size;
+  }
 
   lookup = (hash: KeyHash): Promise<KeyRecord | null> => {
     const cached = this.cache.get(hash);
-    if (cached.hit) {
-      this.stats.hits++;
-      return Promise.resolve(cached.record);
-    }
-    this.stats.misses++;
+    this.options.onLookup?.(cached.hit ? "hit" : "miss");
+    if (cached.hit) return Promise.resolve(cached.record);
     const pending = this.inflight.get(hash);
     if (pending) return pending.promise;
-    this.stats.storeCalls++;
+    if (this.options.storeReachable?.() === false) return Promise.reject(new StoreUnavailableError());
     const done = () => {
       if (this.inflight.get(hash) === flight) this.inflight.delete(hash);
     };

@@ -29,15 +29,26 @@ export function credentialOf(req: AuthorizeRequest): Credential {
   }
 }
 
-export function authorizeService(authorizer: Authorizer): ServiceImpl<typeof AuthorizeService> {
+/** Sees every Authorize outcome: a decision's reason, or the error that replaced it. */
+export type AuthorizeObserver = (outcome: { reason: DomainReason } | { error: unknown }, seconds: number) => void;
+
+export function authorizeService(authorizer: Authorizer, observe: AuthorizeObserver = () => {}): ServiceImpl<typeof AuthorizeService> {
   return {
     async authorize(req) {
-      const d = await authorizer.authorize({
-        credential: credentialOf(req),
-        requiredScopes: req.requiredScopes,
-        domain: req.domain,
-        workspace: req.workspace,
-      });
+      const start = performance.now();
+      let d;
+      try {
+        d = await authorizer.authorize({
+          credential: credentialOf(req),
+          requiredScopes: req.requiredScopes,
+          domain: req.domain,
+          workspace: req.workspace,
+        });
+      } catch (error) {
+        observe({ error }, (performance.now() - start) / 1000);
+        throw error;
+      }
+      observe({ reason: d.reason }, (performance.now() - start) / 1000);
       return create(AuthorizeResponseSchema, {
         allowed: d.allowed,
         reason: REASON[d.reason],

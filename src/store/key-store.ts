@@ -38,6 +38,8 @@ export class DuplicateKeyError extends Error {
 /** The one persistence boundary; every implementation passes test/contract/key-store.contract.ts. */
 export interface KeyStore {
   insertKey(record: KeyRecord): Promise<void>;
+  /** Bulk import, in order; stops at the first collision with DuplicateKeyError (records before it are kept). */
+  insertKeys(records: readonly KeyRecord[]): Promise<void>;
   findKeyByHash(hash: KeyHash): Promise<KeyRecord | null>;
   findKeyById(id: KeyId): Promise<KeyRecord | null>;
   /** Newest first (created_at, then id, descending). */

@@ -31,6 +31,10 @@ export class MemoryKeyStore implements KeyStore {
     this.idByHash.set(record.keyHash, record.id);
   }
 
+  async insertKeys(records: readonly KeyRecord[]): Promise<void> {
+    for (const record of records) await this.insertKey(record);
+  }
+
   async findKeyByHash(hash: KeyHash): Promise<KeyRecord | null> {
     const id = this.idByHash.get(hash);
     return id === undefined ? null : this.copy(id);

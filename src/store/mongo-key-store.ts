@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
+import { MongoClient, MongoServerError, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
 import type { AuditEvent, KeyHash, KeyId, KeyRecord, KeyStatus } from "../domain/types.js";
 import {
   DuplicateKeyError,
@@ -101,6 +101,14 @@ function afterFilter<T extends { _id: string }>(field: string, cursor: Cursor): 
   } as Filter<T>;
 }
 
+function hasDuplicateWriteError(err: MongoServerError): boolean {
+  const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  return list.some((e) => e.code === DUPLICATE_KEY);
+}
+
+export type KeyChangeListener = (hash: KeyHash, updatedAt: Date) => void;
+
 export interface MongoKeyStoreOptions {
   uri: string;
   dbName: string;
@@ -143,6 +151,16 @@ export class MongoKeyStore implements KeyStore {
       await this.keys.insertOne(toDoc(record));
     } catch (err) {
       if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) throw new DuplicateKeyError();
+      throw err;
+    }
+  }
+
+  async insertKeys(records: readonly KeyRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      await this.keys.insertMany(records.map(toDoc), { ordered: true });
+    } catch (err) {
+      if (err instanceof MongoServerError && (err.code === DUPLICATE_KEY || hasDuplicateWriteError(err))) throw new DuplicateKeyError();
       throw err;
     }
   }
@@ -230,6 +248,43 @@ export class MongoKeyStore implements KeyStore {
       occurredAt: d.occurred_at,
       changes: d.changes,
     }));
+  }
+
+  /**
+   * Follows changes to keys (not last_used_at bumps) through a change stream.
+   * Answers null when the server offers none (FerretDB, a standalone mongod).
+   */
+  async watchKeyChanges(onChange: KeyChangeListener, onError: (err: unknown) => void): Promise<{ close(): Promise<void> } | null> {
+    const stream = this.keys.watch<KeyDoc, ChangeStreamDocument<KeyDoc>>(
+      [{ $match: { $or: [{ operationType: { $ne: "update" } }, { "updateDescription.updatedFields.updated_at": { $exists: true } }] } }],
+      { fullDocument: "updateLookup" },
+    );
+    let first: ChangeStreamDocument<KeyDoc> | null;
+    try {
+      first = await stream.tryNext();
+    } catch {
+      await stream.close().catch(() => undefined);
+      return null;
+    }
+    let closed = false;
+    const deliver = (event: ChangeStreamDocument<KeyDoc>) => {
+      const doc = "fullDocument" in event ? event.fullDocument : undefined;
+      if (doc) onChange(doc.key_hash as KeyHash, doc.updated_at);
+    };
+    void (async () => {
+      try {
+        if (first) deliver(first);
+        for await (const event of stream) deliver(event);
+      } catch (err) {
+        if (!closed) onError(err);
+      }
+    })();
+    return {
+      async close() {
+        closed = true;
+        await stream.close();
+      },
+    };
   }
 
   async ping(): Promise<void> {

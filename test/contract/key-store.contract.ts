@@ -38,6 +38,18 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       expect((await store.findKeyByHash(original.keyHash))?.name).toBe("original");
     });
 
+    it("bulk-inserts keys in order and stops at a duplicate without overwriting it", async () => {
+      const existing = keyRecord({ name: "existing" });
+      await store.insertKey(existing);
+      const batch = [keyRecord({ name: "b1" }), keyRecord({ name: "b2" })];
+      await store.insertKeys(batch);
+      for (const r of batch) expect((await store.findKeyByHash(r.keyHash))?.name).toBe(r.name);
+      const before = keyRecord({ name: "before dup" });
+      await expect(store.insertKeys([before, keyRecord({ keyHash: existing.keyHash, name: "intruder" })])).rejects.toBeInstanceOf(DuplicateKeyError);
+      expect((await store.findKeyByHash(existing.keyHash))?.name).toBe("existing");
+      expect((await store.findKeyByHash(before.keyHash))?.name).toBe("before dup");
+    });
+
     it("treats operator-shaped strings as plain values", async () => {
       const r = keyRecord({ name: '{"$ne": null}', workspace: "acme", metadata: { q: "$where" } });
       await store.insertKey(r);

@@ -1,0 +1,106 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * Everything keyward reports to Prometheus. Labels carry reasons, operations
+ * and outcomes only: never a key, a hash or a key id (DESIGN.md).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly decisions = new Counter({
+    name: "keyward_authorize_decisions_total",
+    help: "Authorize answers by reason (OK is an allow; every other reason is a deny).",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
+  readonly authorizeErrors = new Counter({
+    name: "keyward_authorize_errors_total",
+    help: "Authorize calls answered with a gRPC error instead of a decision, by status code.",
+    labelNames: ["code"] as const,
+    registers: [this.registry],
+  });
+
+  readonly authorizeSeconds = new Histogram({
+    name: "keyward_authorize_duration_seconds",
+    help: "Time spent deciding one Authorize call inside keyward (excluding the transport).",
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+    registers: [this.registry],
+  });
+
+  readonly cacheLookups = new Counter({
+    name: "keyward_cache_lookups_total",
+    help: "Key lookups by cache result: hit (no database call), miss (read through, one flight per hash).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+
+  /** Read at scrape time. */
+  cacheSize: () => number = () => 0;
+
+  readonly cacheEntries: Gauge = new Gauge({
+    name: "keyward_cache_entries",
+    help: "Keys held in the cache, positive and negative.",
+    registers: [this.registry],
+    collect: (): void => this.cacheEntries.set(this.cacheSize()),
+  });
+
+  readonly storeSeconds = new Histogram({
+    name: "keyward_store_call_duration_seconds",
+    help: "Database calls by operation and outcome.",
+    labelNames: ["operation", "outcome"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly invalidationLagSeconds = new Histogram({
+    name: "keyward_invalidation_lag_seconds",
+    help: "Time from a change's updated_at to this replica dropping its cached copy.",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5],
+    registers: [this.registry],
+  });
+
+  readonly invalidationMode = new Gauge({
+    name: "keyward_invalidation_mode",
+    help: "1 for the way this replica learns about changes made by others (change_stream or poll).",
+    labelNames: ["mode"] as const,
+    registers: [this.registry],
+  });
+
+  readonly storeUp = new Gauge({
+    name: "keyward_store_up",
+    help: "1 while the database answers pings, 0 while it does not.",
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "keyward_" });
+  }
+}
+
+/** Serves GET /metrics on its own port, away from the gRPC listener. */
+export async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== "GET" || (req.url ?? "/").split("?")[0] !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found: metrics are served at GET /metrics\n");
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body),
+      (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${String(err)}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
