@@ -38,6 +38,7 @@ interface AuditDoc {
 }
 
 const DUPLICATE_KEY = 11000;
+const USAGE_BATCH = 50;
 
 function toDoc(r: KeyRecord): KeyDoc {
   return {
@@ -206,16 +207,16 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
-    if (usage.size === 0) return;
-    await this.keys.bulkWrite(
-      [...usage].map(([id, at]) => ({
-        updateOne: {
-          filter: { _id: id, $or: [{ last_used_at: null }, { last_used_at: { $lt: at } }] },
-          update: { $set: { last_used_at: at } },
-        },
-      })),
-      { ordered: false },
-    );
+    const ops = [...usage].map(([id, at]) => ({
+      updateOne: {
+        filter: { _id: id, $or: [{ last_used_at: null }, { last_used_at: { $lt: at } }] },
+        update: { $set: { last_used_at: at } },
+      },
+    }));
+    // FerretDB 1.24 (SQLite) hangs for good on an update command of 100 or more statements.
+    for (let i = 0; i < ops.length; i += USAGE_BATCH) {
+      await this.keys.bulkWrite(ops.slice(i, i + USAGE_BATCH), { ordered: false });
+    }
   }
 
   async keysUpdatedSince(since: Date): Promise<KeyRecord[]> {

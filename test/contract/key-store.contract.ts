@@ -88,6 +88,17 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       expect((await store.findKeyById(b.id))?.lastUsedAt).toEqual(at(50));
     });
 
+    it("records usage for hundreds of keys in one flush", async () => {
+      const records = Array.from({ length: 250 }, () => keyRecord());
+      await store.insertKeys(records);
+      const at = new Date(T0.getTime() + 60_000);
+      await store.recordUsage(new Map(records.map((r) => [r.id, at])));
+      await store.recordUsage(new Map(records.map((r) => [r.id, new Date(at.getTime() + 1000)])));
+      for (const r of [records[0]!, records[99]!, records[100]!, records[249]!]) {
+        expect((await store.findKeyById(r.id))?.lastUsedAt?.getTime()).toBe(at.getTime() + 1000);
+      }
+    });
+
     it("lists newest first, filtered by workspace, paged by cursor without gaps or repeats", async () => {
       const records = Array.from({ length: 7 }, (_, i) => keyRecord({ workspace: "acme", createdAt: at(Math.floor(i / 2)) }));
       await Promise.all(records.map((r) => store.insertKey(r)));
