@@ -28,7 +28,8 @@ Options:
   --duration SECONDS     length of each timed run (default 10)
   --concurrency N        concurrent calls for the throughput runs (default 50)
   --rounds N             alternating baseline/Authorize rounds; the median is reported (default 3)
-  --many-keys N          stored keys for the cache-miss scenario (default 100000)
+  --many-keys N          stored keys for the cache-miss scenario (default 100000 on MongoDB;
+                         5000 on FerretDB/SQLite, which scans the whole collection per lookup)
   -h, --help             this text
 
 Environment: GHZ_BIN (path to ghz), MONGODB_URI (use this database), BENCH_SERVER_LOGS=1 (show keyward's logs).
@@ -39,7 +40,7 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "10" },
     concurrency: { type: "string", default: "50" },
     rounds: { type: "string", default: "3" },
-    "many-keys": { type: "string", default: "100000" },
+    "many-keys": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -58,7 +59,8 @@ function positive(name: string, value: string | undefined): number {
 const DURATION = positive("duration", args.duration);
 const CONCURRENCY = positive("concurrency", args.concurrency);
 const ROUNDS = positive("rounds", args.rounds);
-const MANY_KEYS = positive("many-keys", args["many-keys"]);
+const MANY_KEYS_GIVEN = args["many-keys"] !== undefined;
+let MANY_KEYS = MANY_KEYS_GIVEN ? positive("many-keys", args["many-keys"]) : 100_000;
 const ROOT = new URL("../", import.meta.url).pathname;
 const PEPPER = "bench-pepper-0123456789-abcdefghijklmnopqrstuvwxyz";
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -120,7 +122,7 @@ function ghz(port: number, call: string, data: { inline: unknown } | { file: str
           details?: { latency: number; status: string }[];
         };
         const lat = (out.details ?? []).filter((d) => d.status === "OK").map((d) => d.latency).sort((a, b) => a - b);
-        const pct = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]! / 1e6 : NaN);
+        const pct = (p: number) => (lat.length ? lat[Math.max(0, Math.ceil(lat.length * p) - 1)]! / 1e6 : NaN); // nearest rank
         const ok = out.statusCodeDistribution.OK ?? 0;
         const total = Object.values(out.statusCodeDistribution).reduce((a, b) => a + b, 0);
         // ghz cancels the calls still in flight when -z runs out; they are not failures of keyward.
@@ -148,10 +150,16 @@ if (build.status !== 0) throw new Error("npm run build failed");
 
 const mongo = await provideMongo();
 log(`database: ${mongo.source}`);
+const FERRET_SCANS = mongo.source.startsWith("ferretdb");
+if (FERRET_SCANS && !MANY_KEYS_GIVEN) {
+  MANY_KEYS = 5000;
+  log("FerretDB/SQLite answers every key_hash lookup with a full collection scan: scenario 3 stores 5,000 keys, not 100,000 (set MONGODB_URI for a real MongoDB, or pass --many-keys)");
+}
 const db = `kw_bench_${Date.now()}`;
 const scratch = mkdtempSync(join(tmpdir(), "keyward-bench-"));
 let a: { port: number; child: ChildProcess } | null = null;
 let b: { port: number; child: ChildProcess } | null = null;
+let c: { port: number; child: ChildProcess } | null = null;
 try {
   a = await startKeyward(mongo.uri, db);
   b = await startKeyward(mongo.uri, db);
@@ -187,6 +195,33 @@ try {
   const baseline = median(baselines);
   const cached = median(cachedRuns);
 
+  log(`4. fixed rate 5,000 req/s of cached Authorize, ${DURATION}s`);
+  const fixed5k = await ghz(a.port, AUTHORIZE, { inline: mixed }, ["--rps", "5000", "-c", "50", "-z", `${DURATION}s`, "--connections", "2"]);
+  log(`4b. fixed rate 1,000 req/s of cached Authorize, ${DURATION}s`);
+  const fixed1k = await ghz(a.port, AUTHORIZE, { inline: mixed }, ["--rps", "1000", "-c", "20", "-z", `${DURATION}s`, "--connections", "2"]);
+
+  log("5. revocation propagation: 100 revokes through replica B, each timed until replica A refuses the key");
+  const lags: number[] = [];
+  let propagationError = "";
+  try {
+    for (const k of keys) {
+      const ask = () => authzA.authorize({ credential: { case: "apiKey", value: k.key } }, { timeoutMs: 5000 });
+      if ((await ask()).allowed !== true) throw new Error("bench key not allowed before its revoke");
+      const start = performance.now();
+      await adminB.revokeKey({ id: k.apiKey!.id, reason: "bench" }, { ...auth, timeoutMs: 5000 });
+      while ((await ask()).reason !== Reason.KEY_REVOKED) {
+        if (performance.now() - start > 5000) throw new Error("revocation not seen within 5 s");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      lags.push(performance.now() - start);
+    }
+  } catch (err) {
+    propagationError = `${(err as Error).message} after ${lags.length} of 100 revokes`;
+    log(`propagation scenario failed: ${propagationError}`);
+  }
+  // Its own database and replica: FerretDB's scans of a big collection must not slow the other scenarios.
+  c = await startKeyward(mongo.uri, `${db}_many`);
+  const manyStore = MongoKeyStore.create({ uri: mongo.uri, dbName: `${db}_many` });
   log(`3. storing ${MANY_KEYS.toLocaleString("en")} keys (bulk insert)`);
   const manyFile = join(scratch, "many-keys.json");
   const many: unknown[] = [];
@@ -215,7 +250,7 @@ try {
       });
       many.push({ api_key: key, required_scopes: ["campaigns:read"] });
     }
-    await store.insertKeys(batch);
+    await manyStore.insertKeys(batch);
     done += batch.length;
     log(`   ${done.toLocaleString("en")} / ${MANY_KEYS.toLocaleString("en")} stored (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
@@ -225,35 +260,12 @@ try {
   }
   writeFileSync(manyFile, JSON.stringify(many));
   log(`3. Authorize over ${MANY_KEYS.toLocaleString("en")} keys in shuffled order (each call a cache miss until the list wraps), c=${CONCURRENCY}, ${DURATION}s`);
-  const cold = await ghz(b.port, AUTHORIZE, { file: manyFile }, timed(DURATION));
+  const cold = await ghz(c.port, AUTHORIZE, { file: manyFile }, timed(DURATION));
 
-  log(`4. fixed rate 5,000 req/s of cached Authorize, ${DURATION}s`);
-  const fixed5k = await ghz(a.port, AUTHORIZE, { inline: mixed }, ["--rps", "5000", "-c", "50", "-z", `${DURATION}s`, "--connections", "2"]);
-  log(`4b. fixed rate 1,000 req/s of cached Authorize, ${DURATION}s`);
-  const fixed1k = await ghz(a.port, AUTHORIZE, { inline: mixed }, ["--rps", "1000", "-c", "20", "-z", `${DURATION}s`, "--connections", "2"]);
-
-  log("5. revocation propagation: 100 revokes through replica B, each timed until replica A refuses the key");
-  const lags: number[] = [];
-  let propagationError = "";
-  try {
-    for (const k of keys) {
-      const ask = () => authzA.authorize({ credential: { case: "apiKey", value: k.key } }, { timeoutMs: 5000 });
-      if ((await ask()).allowed !== true) throw new Error("bench key not allowed before its revoke");
-      const start = performance.now();
-      await adminB.revokeKey({ id: k.apiKey!.id, reason: "bench" }, { ...auth, timeoutMs: 5000 });
-      while ((await ask()).reason !== Reason.KEY_REVOKED) {
-        if (performance.now() - start > 5000) throw new Error("revocation not seen within 5 s");
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      lags.push(performance.now() - start);
-    }
-  } catch (err) {
-    propagationError = `${(err as Error).message} after ${lags.length} of 100 revokes`;
-    log(`propagation scenario failed: ${propagationError}`);
-  }
+  await manyStore.close();
   await store.close();
   lags.sort((x, y) => x - y);
-  const lagP99 = lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))] ?? NaN;
+  const lagP99 = lags[Math.max(0, Math.ceil(lags.length * 0.99) - 1)] ?? NaN; // nearest rank
   const lagMax = lags[lags.length - 1] ?? NaN;
 
   const f = (n: number, d = 2) => (Number.isNaN(n) ? "–" : n.toFixed(d));
@@ -283,6 +295,12 @@ try {
     ...rows,
     "",
     ...summary.map((s) => `- ${s}`),
+    ...(FERRET_SCANS
+      ? [
+          "",
+          `Scenario 3 measures the database, not keyward: FerretDB 1.24 on SQLite plans \`find({key_hash})\` as a full SCAN of the collection (explain: \`SCAN\`; about 0.6 s per lookup at 20,000 keys), so every cache miss costs a scan. Against a real MongoDB the unique index makes it one index probe: \`MONGODB_URI=mongodb://... npm run bench\`.`,
+        ]
+      : []),
     "",
   ].join("\n");
   writeFileSync(join(ROOT, "bench/results.md"), md);
@@ -290,6 +308,7 @@ try {
 } finally {
   a?.child.kill("SIGTERM");
   b?.child.kill("SIGTERM");
+  c?.child.kill("SIGTERM");
   rmSync(scratch, { recursive: true, force: true });
   await mongo.stop();
 }
