@@ -23,6 +23,7 @@ import { healthService } from "./services/health-service.js";
 import { keyAdminService } from "./services/key-admin-service.js";
 import { loggingInterceptor } from "./services/logging-interceptor.js";
 import { reflectionServices } from "./services/reflection-service.js";
+import { markInvalidUtf8, utf8GuardInterceptor } from "./services/utf8-guard.js";
 import { startStoreMonitor } from "./store-monitor.js";
 import { instrumentStore } from "./store/instrumented-key-store.js";
 import type { KeyStore } from "./store/key-store.js";
@@ -94,13 +95,14 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     devRootKey = created.key;
   }
 
+  markInvalidUtf8();
   const reflection = reflectionServices(SERVED_SERVICES);
   const server = await listen({
     host: config.host,
     port: config.port,
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
-    interceptors: [loggingInterceptor(log), errorInterceptor(log), adminAuthInterceptor(authorizer)],
+    interceptors: [loggingInterceptor(log), errorInterceptor(log), utf8GuardInterceptor(), adminAuthInterceptor(authorizer)],
     routes: (router) => {
       router.service(
         AuthorizeService,
