@@ -1,0 +1,96 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { bootstrapAdmin } from "../../src/bootstrap.js";
+import { loadCatalog } from "../../src/config.js";
+import { MongoKeyStore } from "../../src/store/mongo-key-store.js";
+import { freePort } from "../support/mongo-provider.js";
+import { TEST_PEPPER, uniqueDbName, waitFor } from "../support/harness.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+function ghzPath(): string {
+  const gopath = spawnSync("go", ["env", "GOPATH"], { encoding: "utf8" }).stdout?.trim() ?? "";
+  const path = process.env.GHZ_BIN ?? join(gopath, "bin", "ghz");
+  if (!existsSync(path)) throw new Error(`ghz not found at ${path}: run bash scripts/install-go-tools.sh`);
+  return path;
+}
+
+interface GhzDetail {
+  timestamp: string;
+  latency: number;
+  status: string;
+  error: string;
+}
+
+describe("SIGTERM during a ghz run", () => {
+  const db = uniqueDbName();
+  const store = MongoKeyStore.create({ uri: inject("mongoUri"), dbName: db });
+  afterAll(() => store.close());
+
+  it("finishes in-flight calls, fails none before the listener closes, flushes last_used_at and exits 0", async () => {
+    const { key, record } = await bootstrapAdmin(
+      store,
+      { catalog: loadCatalog(join(ROOT, "config/scopes.json")), pepper: TEST_PEPPER, prefix: "kw" },
+      { workspace: "acme", name: "load", scopes: ["*"], environment: "live" },
+    );
+    const port = await freePort();
+    const server = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        MONGODB_URI: inject("mongoUri"),
+        MONGODB_DB: db,
+        KEY_PEPPER: TEST_PEPPER,
+        LOG_LEVEL: "warn",
+        // Only the shutdown flush can write last_used_at within this test.
+        LAST_USED_FLUSH_MS: "600000",
+        SHUTDOWN_TIMEOUT_MS: "10000",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let serverLog = "";
+    server.stderr.on("data", (d: Buffer) => (serverLog += d.toString()));
+    const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
+
+    const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+    await waitFor(async () => (await health.check({}).catch(() => ({ status: 0 }))).status === 1, 20_000, "keyward SERVING");
+
+    const ghz = spawn(ghzPath(), [
+      "--insecure",
+      "--call", "keyward.v1.AuthorizeService/Authorize",
+      "-d", JSON.stringify({ api_key: key, required_scopes: ["leads:read"] }),
+      "-c", "20", "--connections", "2", "-z", "5s", "-O", "json",
+      `127.0.0.1:${port}`,
+    ]);
+    let out = "";
+    ghz.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const ghzDone = new Promise<void>((resolve) => ghz.on("close", () => resolve()));
+
+    await new Promise((r) => setTimeout(r, 2000));
+    const sigtermAt = Date.now();
+    server.kill("SIGTERM");
+    const code = await exited;
+    await ghzDone;
+
+    expect(code, serverLog).toBe(0);
+    const report = JSON.parse(out) as { details: GhzDetail[] };
+    const calls = report.details.map((d) => ({ start: Date.parse(d.timestamp), status: d.status, error: d.error }));
+    const before = calls.filter((c) => c.start < sigtermAt - 50);
+    expect(before.length).toBeGreaterThan(100);
+    const failedBefore = before.filter((c) => c.status !== "OK");
+    expect(failedBefore, "calls started before SIGTERM must all complete").toEqual([]);
+    // After the listener closes the only failure a caller may see is UNAVAILABLE (retry elsewhere).
+    for (const c of calls.filter((x) => x.status !== "OK")) expect(["Unavailable", "Canceled"]).toContain(c.status);
+
+    const stored = await store.findKeyById(record.id);
+    expect(stored?.lastUsedAt).toBeInstanceOf(Date);
+    expect(stored!.lastUsedAt!.getTime()).toBeGreaterThan(sigtermAt - 5000);
+  }, 60_000);
+});
