@@ -84,7 +84,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     now,
     onAllowed: (key, at) => usage.record(key.id, at),
   });
-  const manager = new KeyManager({ store, catalog: config.catalog, pepper, prefix: config.keyPrefix, now, onKeyChanged: (record) => lookup.invalidate(record.keyHash) });
+  const manager = new KeyManager({ store, catalog: config.catalog, pepper, prefix: config.keyPrefix, now, onKeyChanged: (record) => lookup.replace(record) });
 
   let devRootKey: RawKey | null = null;
   if (devMode) {

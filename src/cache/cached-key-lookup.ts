@@ -69,6 +69,15 @@ export class CachedKeyLookup {
     if (!current || this.inflight.has(changed.keyHash)) this.invalidate(changed.keyHash);
   }
 
+  /**
+   * For changes made on this replica: caches the record the write returned, so
+   * the next Authorize here does not depend on the database's read-after-write.
+   */
+  replace(record: KeyRecord): void {
+    this.invalidate(record.keyHash);
+    this.cache.set(record.keyHash, record);
+  }
+
   /** Drops a key so the next Authorize reads it fresh. */
   invalidate(hash: KeyHash): void {
     const flight = this.inflight.get(hash);
