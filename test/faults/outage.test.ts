@@ -40,6 +40,7 @@ describe("database outage: the test database process is stopped under load and s
     const admin = server.client(KeyAdminService);
     cachedKey = (await admin.createKey({ name: "hot", workspace: "acme", scopes: ["leads:read"] }, bearer(server.rootKey))).key;
     uncachedKey = (await admin.createKey({ name: "cold", workspace: "acme", scopes: ["leads:read"] }, bearer(server.rootKey))).key;
+    server.app.lookup.invalidate(hashKey(uncachedKey as RawKey, TEST_PEPPER)); // creation cached it on this replica
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
