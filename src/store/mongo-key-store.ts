@@ -199,11 +199,14 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async revokeKey(id: KeyId, at: Date, reason: string, updatedAt: Date): Promise<KeyRecord | null> {
-    await this.keys.updateOne(
+    // One command that returns the written document: a separate read after the write
+    // can see the old one on FerretDB, and the caller caches what this returns.
+    const doc = await this.keys.findOneAndUpdate(
       { _id: id, $or: [{ revoked_at: null }, { revoked_at: { $gt: at } }] },
       { $set: { revoked_at: at, revoke_reason: reason, updated_at: updatedAt } },
+      { returnDocument: "after" },
     );
-    return this.findKeyById(id);
+    return doc ? fromDoc(doc) : this.findKeyById(id);
   }
 
   async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
