@@ -15,7 +15,7 @@ import { AuthorizeService, Reason } from "../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
 import { bootstrapAdmin } from "../src/bootstrap.js";
 import { loadCatalog } from "../src/config.js";
-import { generateKey, hashKey, keyPreview, newKeyId } from "../src/domain/keys.js";
+import { generateKey, digestOfHash, hashKey, keyPreview, newKeyId } from "../src/domain/keys.js";
 import type { KeyRecord } from "../src/domain/types.js";
 import { MongoKeyStore } from "../src/store/mongo-key-store.js";
 import { freePort, provideMongo } from "../test/support/mongo-provider.js";
@@ -165,7 +165,7 @@ try {
   b = await startKeyward(mongo.uri, db);
   const store = MongoKeyStore.create({ uri: mongo.uri, dbName: db });
   const catalog = loadCatalog(join(ROOT, "config/scopes.json"));
-  const { key: rootKey } = await bootstrapAdmin(store, { catalog, pepper: PEPPER, prefix: "kw" }, { workspace: "bench", name: "bench root", scopes: ["*"], environment: "test" });
+  const { key: rootKey } = await bootstrapAdmin(store, { catalog, pepper: PEPPER, prefix: "kw" }, { workspace: "*", name: "bench root", scopes: ["keyward:all"], environment: "test" });
   const auth = { headers: { authorization: `Bearer ${rootKey}` } };
   const adminB = createClient(KeyAdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${b.port}` }));
   const authzA = createClient(AuthorizeService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${a.port}` }));
@@ -233,7 +233,7 @@ try {
       const at = new Date();
       batch.push({
         id: newKeyId(),
-        keyHash: hashKey(key, PEPPER),
+        keyDigest: digestOfHash(hashKey(key, PEPPER)),
         name: `many ${done + i}`,
         workspace: `ws${(done + i) % 100}`,
         scopes: ["campaigns:read"],
@@ -247,6 +247,9 @@ try {
         expiresAt: null,
         revokedAt: null,
         revokeReason: "",
+        retiresAt: null,
+        successorId: null,
+        revision: 0,
       });
       many.push({ api_key: key, required_scopes: ["campaigns:read"] });
     }

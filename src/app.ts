@@ -13,7 +13,9 @@ import { KeyCache } from "./cache/key-cache.js";
 import type { Config } from "./config.js";
 import type { RawKey } from "./domain/types.js";
 import { HealthState } from "./health-state.js";
-import { KeyManager } from "./key-manager.js";
+import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./key-manager.js";
+import { ROOT_WORKSPACE } from "./domain/admin-policy.js";
+import { ADMIN_ALL } from "./domain/scopes.js";
 import { Metrics, serveMetrics } from "./metrics.js";
 import { listen } from "./server.js";
 import { adminAuthInterceptor } from "./services/admin-auth-interceptor.js";
@@ -25,7 +27,7 @@ import { loggingInterceptor } from "./services/logging-interceptor.js";
 import { reflectionServices } from "./services/reflection-service.js";
 import { markInvalidUtf8, utf8GuardInterceptor } from "./services/utf8-guard.js";
 import { startStoreMonitor } from "./store-monitor.js";
-import { instrumentStore } from "./store/instrumented-key-store.js";
+import { instrumentStore, withDeadline } from "./store/instrumented-key-store.js";
 import type { KeyStore } from "./store/key-store.js";
 import { MemoryKeyStore } from "./store/memory-key-store.js";
 import { MongoKeyStore } from "./store/mongo-key-store.js";
@@ -59,9 +61,9 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const now = overrides.now ?? (() => new Date());
   const devMode = config.mongodbUri === null;
   const pepper = config.keyPepper ?? randomBytes(32).toString("base64url");
-  const mongo = devMode ? null : MongoKeyStore.create({ uri: config.mongodbUri!, dbName: config.mongodbDb });
+  const mongo = devMode ? null : MongoKeyStore.create({ uri: config.mongodbUri!, dbName: config.mongodbDb, timeoutMs: config.mongodbTimeoutMs });
   const metrics = new Metrics({ defaultMetrics: config.metricsPort !== null });
-  const timedStore = instrumentStore(mongo ?? new MemoryKeyStore(), (operation, outcome, seconds) =>
+  const timedStore = instrumentStore(withDeadline(mongo ?? new MemoryKeyStore(), config.mongodbTimeoutMs), (operation, outcome, seconds) =>
     metrics.storeSeconds.observe({ operation, outcome }, seconds),
   );
   const store = overrides.store ? overrides.store(timedStore) : timedStore;
@@ -89,8 +91,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   let devRootKey: RawKey | null = null;
   if (devMode) {
     const created = await manager.create(
-      { keyId: "dev-mode", workspace: "default", root: true },
-      { name: "dev root admin", workspace: "default", scopes: ["*"], allowedDomains: [], expiresAt: null, environment: "test", metadata: {} },
+      { ...BOOTSTRAP_PRINCIPAL, keyId: "dev-mode" },
+      { name: "dev root admin", workspace: ROOT_WORKSPACE, scopes: [ADMIN_ALL], allowedDomains: [], expiresAt: null, environment: "test", metadata: {} },
     );
     devRootKey = created.key;
   }
@@ -121,6 +123,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
 
   const monitor = mongo
     ? startStoreMonitor(mongo, health, log, {
+        timeoutMs: config.mongodbTimeoutMs,
         onReachable: (up) => {
           storeReachable = up;
           metrics.storeUp.set(up ? 1 : 0);
@@ -130,8 +133,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const invalidation = mongo
     ? await startInvalidation(mongo, store, lookup, log, {
         pollIntervalMs: config.invalidationPollMs,
-        now,
-        onLag: (ms) => metrics.invalidationLagSeconds.observe(Math.max(0, ms) / 1000),
+        // A metric only: the database's mark against this machine's real clock.
+        onChange: (changedAt) => metrics.invalidationLagSeconds.observe(Math.max(0, Date.now() - changedAt.getTime()) / 1000),
       })
     : null;
   const invalidationMode = invalidation?.mode ?? "local";
@@ -162,7 +165,9 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       await invalidation?.stop();
       await metricsServer?.close();
       await usage.stop();
-      await store.close();
+      // A hung database must not hold shutdown: give close the operation deadline, then force it.
+      const closed = await Promise.race([store.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref())]);
+      if (!closed) await mongo?.close(true);
     },
   };
 }

@@ -1,12 +1,12 @@
 import { decide, type Decision } from "./domain/decision.js";
-import { hashKey, isKeyHash, parseKey } from "./domain/keys.js";
+import { digestOfHash, hashKey, isKeyHash, parseKey } from "./domain/keys.js";
 import type { ScopeCatalog } from "./domain/scopes.js";
-import type { KeyHash, KeyRecord } from "./domain/types.js";
+import type { KeyDigest, KeyHash, KeyRecord } from "./domain/types.js";
 import { parseAuthorizeRequest, type AuthorizeRequestFields } from "./domain/validation.js";
 import { InvalidRequestError } from "./errors.js";
 
-/** Finds a key by hash; the store, or the cache in front of it. */
-export type KeyLookup = (hash: KeyHash) => Promise<KeyRecord | null>;
+/** Finds a key by digest; the store, or the cache in front of it. */
+export type KeyLookup = (digest: KeyDigest) => Promise<KeyRecord | null>;
 
 export interface AuthorizerDeps {
   lookup: KeyLookup;
@@ -31,7 +31,7 @@ export class Authorizer {
     if (hash === "missing") return decide({ ...input, credential: "missing" }, null, now(), catalog);
     if (hash === "malformed") return decide({ ...input, credential: "malformed" }, null, now(), catalog);
 
-    const record = await this.deps.lookup(hash);
+    const record = await this.deps.lookup(digestOfHash(hash));
     const at = now();
     const decision = decide(input, record, at, catalog);
     if (decision.allowed && decision.key) this.deps.onAllowed(decision.key, at);

@@ -1,12 +1,12 @@
 import type { ScopeCatalog } from "./domain/scopes.js";
 import type { KeyRecord, RawKey } from "./domain/types.js";
-import { KeyManager } from "./key-manager.js";
+import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./key-manager.js";
 import type { KeyStore } from "./store/key-store.js";
 
 export interface BootstrapOptions {
   workspace: string;
   name: string;
-  /** Default `*`: the first admin key has to be able to make the others. */
+  /** Default `keyward:all`: the first admin key has to be able to make the others. */
   scopes: string[];
   environment: "live" | "test";
 }
@@ -19,7 +19,7 @@ export async function bootstrapAdmin(
 ): Promise<{ key: RawKey; record: KeyRecord }> {
   const manager = new KeyManager({ store, ...deps, now: deps.now ?? (() => new Date()), onKeyChanged: () => {} });
   return manager.create(
-    { keyId: "bootstrap", workspace: options.workspace, root: true },
+    BOOTSTRAP_PRINCIPAL,
     { name: options.name, workspace: options.workspace, scopes: options.scopes, allowedDomains: [], expiresAt: null, environment: options.environment, metadata: {} },
   );
 }

@@ -19,6 +19,7 @@ export interface Config {
   /** null = dev mode: in-memory store, nothing kept. */
   mongodbUri: string | null;
   mongodbDb: string;
+  mongodbTimeoutMs: number;
   /** null in dev mode until main generates one. */
   keyPepper: string | null;
   keyPrefix: string;
@@ -30,7 +31,7 @@ export interface Config {
   lastUsedFlushMs: number;
   shutdownTimeoutMs: number;
   maxMessageBytes: number;
-  cache: { maxEntries: number; ttlMs: number; negativeTtlMs: number };
+  cache: { maxEntries: number; ttlMs: number; negativeMaxEntries: number; negativeTtlMs: number };
   invalidationPollMs: number;
 }
 
@@ -51,6 +52,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "HOST", default: "0.0.0.0", meaning: "address to listen on" },
   { name: "MONGODB_URI", default: "(unset: dev mode)", meaning: "MongoDB connection string; unset runs an in-memory store that keeps nothing" },
   { name: "MONGODB_DB", default: "keyward", meaning: "database name" },
+  { name: "MONGODB_TIMEOUT_MS", default: "2000", meaning: "deadline of every database operation; past it the call answers UNAVAILABLE" },
   { name: "KEY_PEPPER", default: "(required with MONGODB_URI)", meaning: "secret HMAC key for key hashes, at least 32 bytes; never stored in the database" },
   { name: "KEY_PREFIX", default: "kw", meaning: "key prefix, `[a-z][a-z0-9]{0,15}`: keys look like `kw_live_…`" },
   { name: "SCOPES_FILE", default: "config/scopes.json", meaning: "scope catalog (JSON)" },
@@ -64,7 +66,8 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "MAX_MESSAGE_BYTES", default: "65536", meaning: "largest request message accepted" },
   { name: "CACHE_MAX_ENTRIES", default: "100000", meaning: "keys held in the in-process cache (0 turns it off)" },
   { name: "CACHE_TTL_MS", default: "60000", meaning: "staleness bound: a cached key is re-read at least this often, and during a database outage is served at most this long after its last read" },
-  { name: "CACHE_NEGATIVE_TTL_MS", default: "5000", meaning: "how long an unknown key hash is remembered" },
+  { name: "CACHE_NEGATIVE_MAX_ENTRIES", default: "10000", meaning: "unknown key digests remembered, in a cache of their own (a flood of unknown keys never evicts known ones)" },
+  { name: "CACHE_NEGATIVE_TTL_MS", default: "5000", meaning: "how long an unknown key digest is remembered" },
   { name: "INVALIDATION_POLL_MS", default: "250", meaning: "how often changes made by other replicas are polled (bounds revocation propagation)" },
 ];
 
@@ -146,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, "PORT", 50051, 0, 65535),
     mongodbUri,
     mongodbDb,
+    mongodbTimeoutMs: integer(env, "MONGODB_TIMEOUT_MS", 2000, 50, 600_000),
     keyPepper: pepper,
     keyPrefix,
     scopesFile,
@@ -159,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     cache: {
       maxEntries: integer(env, "CACHE_MAX_ENTRIES", 100_000, 0, 100_000_000),
       ttlMs: integer(env, "CACHE_TTL_MS", 60_000, 0, 86_400_000),
+      negativeMaxEntries: integer(env, "CACHE_NEGATIVE_MAX_ENTRIES", 10_000, 0, 100_000_000),
       negativeTtlMs: integer(env, "CACHE_NEGATIVE_TTL_MS", 5_000, 0, 3_600_000),
     },
     invalidationPollMs: integer(env, "INVALIDATION_POLL_MS", 250, 10, 60_000),

@@ -30,9 +30,14 @@ export class PreconditionError extends Error {
 /** The database cannot be reached and the answer is not in the cache: never guess, say so. */
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
-  constructor() {
-    super("the key database is unreachable and this key is not cached; retry later");
+  constructor(message = "the key database is unreachable and this key is not cached; retry later") {
+    super(message);
   }
+}
+
+/** A compare-and-set lost to concurrent changes more times than it retries. */
+export class ConflictError extends Error {
+  override name = "ConflictError";
 }
 
 export function invalid(field: string, problem: string): InvalidRequestError {

@@ -25,6 +25,11 @@ export class HealthState {
     if (changed) for (const l of this.listeners) l();
   }
 
+  /** For tests: a Watch that ended must leave nothing registered. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { generateKey, hashKey, isKeyId, keyPreview, newKeyId } from "./domain/keys.js";
+import { digestOfHash, generateKey, hashKey, isKeyId, keyPreview, newKeyId } from "./domain/keys.js";
 import type { ScopeCatalog } from "./domain/scopes.js";
 import { keyStatus, type AuditAction, type Environment, type FieldChange, type KeyId, type KeyRecord, type KeyStatus, type RawKey } from "./domain/types.js";
 import {
@@ -12,17 +12,19 @@ import {
   quote,
   workspaceViolation,
 } from "./domain/validation.js";
-import { invalid, NotFoundError, PermissionError, PreconditionError, throwIfViolations } from "./errors.js";
+import { decideAdmin, isRoot, ROOT_WORKSPACE, type AdminAction, type AdminIdentity, type PolicyTarget } from "./domain/admin-policy.js";
+import { ADMIN_ALL } from "./domain/scopes.js";
+import { ConflictError, invalid, NotFoundError, PermissionError, PreconditionError, throwIfViolations } from "./errors.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { KeyPatch, KeyStore } from "./store/key-store.js";
 
-/** Who is acting: an admin key, or the bootstrap command. */
-export interface Principal {
+/** Who is acting: an admin key (or the bootstrap command), as the policy sees it. */
+export interface Principal extends AdminIdentity {
   keyId: string;
-  workspace: string;
-  /** Holds `*`: acts in every workspace. */
-  root: boolean;
 }
+
+/** The bootstrap command acts as root: it makes the first admin keys. */
+export const BOOTSTRAP_PRINCIPAL: Principal = { keyId: "bootstrap", workspace: ROOT_WORKSPACE, scopes: [ADMIN_ALL] };
 
 export interface KeySettings {
   name: string;
@@ -36,6 +38,16 @@ export interface KeySettings {
 
 export const UPDATABLE_FIELDS = ["name", "scopes", "allowed_domains", "expires_at", "metadata"] as const;
 export type UpdatableField = (typeof UPDATABLE_FIELDS)[number];
+
+const UPDATABLE_FIELD_KEYS: ReadonlyArray<[UpdatableField, keyof KeyRecord]> = [
+  ["name", "name"],
+  ["scopes", "scopes"],
+  ["allowed_domains", "allowedDomains"],
+  ["expires_at", "expiresAt"],
+  ["metadata", "metadata"],
+];
+
+const CAS_ATTEMPTS = 5;
 
 export const DEFAULT_GRACE_MS = 24 * 3600_000;
 export const MAX_GRACE_MS = 30 * 24 * 3600_000;
@@ -59,24 +71,26 @@ export class KeyManager {
   constructor(private readonly deps: KeyManagerDeps) {}
 
   async create(principal: Principal, settings: KeySettings): Promise<{ key: RawKey; record: KeyRecord }> {
+    if (settings.workspace === "" && isRoot(principal)) {
+      throw invalid("workspace", "is required for a root admin: name the workspace the key belongs to (* makes another root admin key)");
+    }
     const workspace = settings.workspace || principal.workspace;
     const domains = parseAllowedDomains(settings.allowedDomains, "allowed_domains");
     const now = this.deps.now();
     throwIfViolations([
       nameViolation(settings.name, "name"),
-      workspaceViolation(workspace, "workspace"),
+      workspace === ROOT_WORKSPACE ? null : workspaceViolation(workspace, "workspace"),
       ...keyScopeViolations(settings.scopes, this.deps.catalog, "scopes"),
       ...domains.violations,
       settings.expiresAt !== null && settings.expiresAt <= now ? { field: "expires_at", problem: "must be in the future" } : null,
       ...metadataViolations(settings.metadata, "metadata"),
     ]);
-    this.checkWorkspace(principal, workspace);
-    this.checkGrantable(principal, settings.scopes);
+    this.enforce(principal, "create", null, { workspace, scopes: settings.scopes }, "");
     const environment = settings.environment ?? "live";
     const key = generateKey(this.deps.prefix, environment);
     const record: KeyRecord = {
       id: newKeyId(),
-      keyHash: hashKey(key, this.deps.pepper),
+      keyDigest: digestOfHash(hashKey(key, this.deps.pepper)),
       name: settings.name,
       workspace,
       scopes: [...new Set(settings.scopes)],
@@ -90,9 +104,12 @@ export class KeyManager {
       expiresAt: settings.expiresAt,
       revokedAt: null,
       revokeReason: "",
+      retiresAt: null,
+      successorId: null,
+      revision: 0,
     };
     await this.deps.store.insertKey(record);
-    // A negative cache entry for this hash could only come from a guess, but drop it anyway.
+    // A negative cache entry for this digest could only come from a guess, but drop it anyway.
     this.deps.onKeyChanged(record);
     const changes: FieldChange[] = (["name", "workspace", "scopes", "allowedDomains", "environment", "expiresAt", "metadata"] as const).map((f) => ({
       field: f,
@@ -105,9 +122,8 @@ export class KeyManager {
 
   async get(principal: Principal, id: string): Promise<KeyRecord> {
     if (!isKeyId(id)) throw invalid("id", `${quote(id)} is not a key id (key_ followed by 24 hex digits)`);
-    const record = await this.deps.store.findKeyById(id);
-    // A key in another workspace answers exactly like a missing one, so existence does not leak.
-    if (record === null || (!principal.root && record.workspace !== principal.workspace)) throw new NotFoundError(`no key with id ${id}`);
+    const record = await this.find(principal, id);
+    this.enforce(principal, "read", record, null, id);
     return record;
   }
 
@@ -129,10 +145,22 @@ export class KeyManager {
     if (paths.length === 0) throw invalid("update_mask", `must name at least one of ${UPDATABLE_FIELDS.join(", ")}`);
     const unknown = paths.filter((p) => !(UPDATABLE_FIELDS as readonly string[]).includes(p));
     if (unknown.length > 0) throw invalid("update_mask", `cannot update ${unknown.map(quote).join(", ")}; updatable: ${UPDATABLE_FIELDS.join(", ")}`);
-    const current = await this.get(principal, id);
-    const now = this.deps.now();
-    if (keyStatus(current, now) === "revoked" || current.revokedAt !== null) throw new PreconditionError(`key ${id} is revoked or rotated; it cannot be changed`);
+    const { before, after } = await this.compareAndSet(principal, id, (current, now) => {
+      if (current.revokedAt !== null || current.successorId !== null) throw new PreconditionError(`key ${id} is revoked or rotated; it cannot be changed`);
+      const patch = this.updatePatch(values, paths, now);
+      this.enforce(principal, "update", current, { workspace: current.workspace, scopes: patch.scopes ?? current.scopes }, id);
+      return patch;
+    });
+    const changes = (UPDATABLE_FIELD_KEYS.filter((f) => paths.includes(f[0])) as [UpdatableField, keyof KeyRecord][]).map(([, f]) => ({
+      field: f,
+      before: json(before[f]),
+      after: json(after[f]),
+    }));
+    await this.audit(principal, "update", after, changes);
+    return after;
+  }
 
+  private updatePatch(values: Partial<KeySettings>, paths: readonly string[], now: Date): KeyPatch {
     const patch: KeyPatch = { updatedAt: now };
     const violations = [];
     const has = (p: UpdatableField) => paths.includes(p);
@@ -159,63 +187,80 @@ export class KeyManager {
       patch.metadata = { ...(values.metadata ?? {}) };
     }
     throwIfViolations(violations);
-    if (patch.scopes) this.checkGrantable(principal, patch.scopes);
-
-    const updated = await this.deps.store.updateKey(current.id, patch);
-    if (updated === null) throw new NotFoundError(`no key with id ${id}`);
-    this.deps.onKeyChanged(updated);
-    const changes = (Object.keys(patch) as (keyof KeyPatch)[])
-      .filter((f) => f !== "updatedAt")
-      .map((f) => ({ field: f, before: json(current[f]), after: json(updated[f]) }));
-    await this.audit(principal, "update", updated, changes);
-    return updated;
+    return patch;
   }
 
   async revoke(principal: Principal, id: string, reason: string): Promise<KeyRecord> {
     if (reason.length > LIMITS.revokeReasonLength) throw invalid("reason", `must be at most ${LIMITS.revokeReasonLength} characters`);
-    const current = await this.get(principal, id);
-    const now = this.deps.now();
-    const revoked = await this.deps.store.revokeKey(current.id, now, reason || "revoked", now);
-    if (revoked === null) throw new NotFoundError(`no key with id ${id}`);
-    // Revoking twice is answered the same and recorded once.
-    if (current.revokedAt === null || current.revokedAt > now) {
-      this.deps.onKeyChanged(revoked);
-      await this.audit(principal, "revoke", revoked, [
-        { field: "revokedAt", before: json(current.revokedAt), after: json(revoked.revokedAt) },
-        { field: "revokeReason", before: json(current.revokeReason), after: json(revoked.revokeReason) },
+    const result = await this.compareAndSet(principal, id, (current, now) => {
+      // Revoking twice is answered the same and recorded once.
+      if (current.revokedAt !== null) return null;
+      this.enforce(principal, "revoke", current, current, id);
+      return { revokedAt: now, revokeReason: reason || "revoked", updatedAt: now };
+    });
+    if (result.changed) {
+      await this.audit(principal, "revoke", result.after, [
+        { field: "revokedAt", before: json(result.before.revokedAt), after: json(result.after.revokedAt) },
+        { field: "revokeReason", before: json(result.before.revokeReason), after: json(result.after.revokeReason) },
       ]);
     }
-    return revoked;
+    return result.after;
   }
 
+  /**
+   * The old key is claimed first (compare-and-set: not revoked, not rotated, at
+   * the revision the policy judged), then the successor is inserted. A revoke
+   * that lands first makes the claim fail, so no successor is ever made for a
+   * key revoked before its rotation.
+   */
   async rotate(principal: Principal, id: string, graceMs: number | null): Promise<{ key: RawKey; record: KeyRecord; previous: KeyRecord }> {
     const grace = graceMs ?? DEFAULT_GRACE_MS;
     if (grace < 0 || grace > MAX_GRACE_MS) throw invalid("grace_period", `must be from 0s to ${MAX_GRACE_MS / 1000}s (30 days)`);
-    const current = await this.get(principal, id);
+    let key: RawKey | null = null;
+    let successorId: KeyId | null = null;
+    const claim = await this.compareAndSet(principal, id, (current, now) => {
+      if (current.revokedAt !== null || current.successorId !== null) throw new PreconditionError(`key ${id} is already revoked or rotated; rotate its successor instead`);
+      if (keyStatus(current, now) === "expired") throw new PreconditionError(`key ${id} has expired; create a new key instead`);
+      this.enforce(principal, "rotate", current, current, id);
+      successorId = newKeyId();
+      // A grace of 0 revokes at once, which (unlike a grace end) no replica's clock can delay.
+      return grace === 0
+        ? { revokedAt: now, revokeReason: `rotated to ${successorId}`, successorId, updatedAt: now }
+        : { retiresAt: new Date(now.getTime() + grace), revokeReason: `rotated to ${successorId}`, successorId, updatedAt: now };
+    });
+    const previous = claim.after;
+    key = generateKey(this.deps.prefix, previous.environment);
     const now = this.deps.now();
-    if (current.revokedAt !== null) throw new PreconditionError(`key ${id} is already revoked or rotated; rotate its successor instead`);
-    if (keyStatus(current, now) === "expired") throw new PreconditionError(`key ${id} has expired; create a new key instead`);
-
-    const key = generateKey(this.deps.prefix, current.environment);
     const record: KeyRecord = {
-      ...current,
-      id: newKeyId(),
-      keyHash: hashKey(key, this.deps.pepper),
+      ...claim.before,
+      id: successorId as unknown as KeyId,
+      keyDigest: digestOfHash(hashKey(key, this.deps.pepper)),
       keyPreview: keyPreview(key),
       createdAt: now,
       updatedAt: now,
       lastUsedAt: null,
+      revision: 0,
     };
-    // Insert first: if the second write fails, both keys work, which is safe to retry; never neither.
-    await this.deps.store.insertKey(record);
-    const previous = await this.deps.store.revokeKey(current.id, new Date(now.getTime() + grace), `rotated to ${record.id}`, now);
-    if (previous === null) throw new NotFoundError(`no key with id ${id}`);
-    this.deps.onKeyChanged(previous);
+    try {
+      await this.deps.store.insertKey(record);
+    } catch (err) {
+      await this.releaseClaim(previous, claim.before);
+      throw err;
+    }
+    this.deps.onKeyChanged(record);
     await this.audit(principal, "rotate", previous, [
       { field: "successorId", before: "null", after: json(record.id) },
-      { field: "revokedAt", before: "null", after: json(previous.revokedAt) },
+      { field: previous.revokedAt ? "revokedAt" : "retiresAt", before: "null", after: json(previous.revokedAt ?? previous.retiresAt) },
     ]);
     return { key, record, previous };
+  }
+
+  /** The successor could not be written: give the old key back its settings rather than let it retire alone. */
+  private async releaseClaim(claimed: KeyRecord, before: KeyRecord): Promise<void> {
+    const restored = await this.deps.store
+      .updateKey(claimed.id, claimed.revision, { revokedAt: before.revokedAt, retiresAt: before.retiresAt, successorId: null, revokeReason: before.revokeReason, updatedAt: this.deps.now() })
+      .catch(() => null);
+    if (restored) this.deps.onKeyChanged(restored);
   }
 
   async listAudit(principal: Principal, q: { workspace: string; pageSize: number; pageToken: string }) {
@@ -231,23 +276,53 @@ export class KeyManager {
     return { events: page, nextPageToken };
   }
 
-  /** A `*` admin may list every workspace (empty) or any one; others only their own. */
+  /** A root admin may list every workspace (empty) or any one; others only their own. */
   private listWorkspace(principal: Principal, requested: string): string | null {
-    if (requested === "") return principal.root ? null : principal.workspace;
-    throwIfViolations([workspaceViolation(requested, "workspace")]);
-    this.checkWorkspace(principal, requested);
-    return requested;
+    const workspace = requested === "" ? (isRoot(principal) ? null : principal.workspace) : requested;
+    if (workspace !== null && workspace !== ROOT_WORKSPACE) throwIfViolations([workspaceViolation(workspace, "workspace")]);
+    this.enforce(principal, "list", { workspace, scopes: [] }, null, "");
+    return workspace;
   }
 
-  private checkWorkspace(principal: Principal, workspace: string): void {
-    if (!principal.root && workspace !== principal.workspace) {
-      throw new PermissionError(`this admin key acts only in workspace ${principal.workspace}`);
+  /** Reads a key; one outside the admin's reach answers exactly like a missing one. */
+  private async find(principal: Principal, id: string): Promise<KeyRecord> {
+    if (!isKeyId(id)) throw invalid("id", `${quote(id)} is not a key id (key_ followed by 24 hex digits)`);
+    const record = await this.deps.store.findKeyById(id);
+    if (record === null) throw new NotFoundError(`no key with id ${id}`);
+    this.enforce(principal, "read", { workspace: record.workspace, scopes: [] }, null, id, "reach");
+    return record;
+  }
+
+  /** Applies the authority model; `reach` checks only whether the admin reaches the key (any admin scope). */
+  private enforce(principal: Principal, action: AdminAction, before: PolicyTarget | null, after: PolicyTarget | null, id: string, only?: "reach"): void {
+    const verdict = decideAdmin(only === "reach" ? { workspace: principal.workspace, scopes: ["keyward:read"] } : principal, action, before, after, this.deps.catalog);
+    if (verdict.allowed) return;
+    // Existence does not leak: out of reach reads exactly like missing.
+    if (verdict.outcome === "not_found") throw new NotFoundError(`no key with id ${id}`);
+    throw new PermissionError(verdict.message);
+  }
+
+  /**
+   * Read, decide, write only if nothing changed in between (the revision), and
+   * decide again if something did: checks never act on a record that is no
+   * longer there. `change` returns the patch, or null for "nothing to do".
+   */
+  private async compareAndSet(
+    principal: Principal,
+    id: string,
+    change: (current: KeyRecord, now: Date) => KeyPatch | null,
+  ): Promise<{ before: KeyRecord; after: KeyRecord; changed: boolean }> {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const current = await this.find(principal, id);
+      const patch = change(current, this.deps.now());
+      if (patch === null) return { before: current, after: current, changed: false };
+      const written = await this.deps.store.updateKey(current.id, current.revision, patch);
+      if (written !== null) {
+        this.deps.onKeyChanged(written);
+        return { before: current, after: written, changed: true };
+      }
     }
-  }
-
-  /** `*` reaches every workspace, so only an admin that holds it may hand it out. */
-  private checkGrantable(principal: Principal, scopes: readonly string[]): void {
-    if (!principal.root && scopes.includes("*")) throw new PermissionError("only an admin key holding * may grant *");
+    throw new ConflictError(`key ${id} kept changing while this call tried to change it; retry`);
   }
 
   private async audit(principal: Principal, action: AuditAction, target: KeyRecord, changes: FieldChange[]): Promise<void> {

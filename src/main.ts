@@ -23,7 +23,7 @@ if (app.devRootKey !== null) {
     [
       "",
       "  ⚠  DEV MODE: MONGODB_URI is unset. Keys live in memory and are lost when keyward stops.",
-      "  Root admin key (holds *, shown once):",
+      "  Root admin key (workspace *, keyward:all; shown once):",
       "",
       `    ${app.devRootKey}`,
       "",

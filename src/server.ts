@@ -5,6 +5,19 @@ import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { TlsConfig } from "./config.js";
 
+/**
+ * Node's defaults allow 2^32-1 concurrent streams per connection and 64 KiB of
+ * headers: one client could hold the whole process. These bound what one
+ * connection can make the server keep.
+ */
+export const HTTP2_LIMITS = {
+  settings: { maxConcurrentStreams: 1000, maxHeaderListSize: 16 * 1024 },
+  maxHeaderListPairs: 128,
+  maxSessionMemory: 32,
+  maxSessionInvalidFrames: 100,
+  maxSessionRejectedStreams: 100,
+} satisfies http2.ServerOptions;
+
 export interface ServerOptions {
   host: string;
   port: number;
@@ -29,13 +42,14 @@ export async function listen(options: ServerOptions): Promise<ListeningServer> {
   const server = options.tls
     ? http2.createSecureServer(
         {
+          ...HTTP2_LIMITS,
           cert: readFileSync(options.tls.certFile),
           key: readFileSync(options.tls.keyFile),
           ...(options.tls.clientCaFile ? { ca: readFileSync(options.tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
         },
         handler,
       )
-    : http2.createServer(handler);
+    : http2.createServer(HTTP2_LIMITS, handler);
 
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {

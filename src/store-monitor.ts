@@ -11,7 +11,7 @@ export function startStoreMonitor(
   store: MongoKeyStore,
   health: HealthState,
   log: Logger,
-  options: { intervalMs?: number; onReachable?: (up: boolean) => void } = {},
+  options: { intervalMs?: number; timeoutMs?: number; onReachable?: (up: boolean) => void } = {},
 ): { stop(): void } {
   const intervalMs = options.intervalMs ?? 1000;
   let indexesReady = false;
@@ -26,7 +26,12 @@ export function startStoreMonitor(
         indexesReady = true;
         log.info("database indexes ensured");
       }
-      await store.ping();
+      // A hung server answers nothing: past the deadline it counts as down.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        store.ping(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("ping past its deadline")), options.timeoutMs ?? 2000))),
+      ]).finally(() => clearTimeout(timer));
       if (reachable !== true) log.info("database reachable: serving");
       reachable = true;
       options.onReachable?.(true);

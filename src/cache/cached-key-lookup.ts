@@ -1,4 +1,4 @@
-import type { KeyHash, KeyRecord } from "../domain/types.js";
+import type { KeyDigest, KeyRecord } from "../domain/types.js";
 import { StoreUnavailableError } from "../errors.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { KeyCache } from "./key-cache.js";
@@ -14,11 +14,11 @@ export interface LookupOptions {
 
 /**
  * The store behind the cache, with single flight: concurrent misses for one
- * hash share one store call, so a burst for a cold key costs one round trip.
+ * digest share one store call, so a burst for a cold key costs one round trip.
  */
 export class CachedKeyLookup {
   /** A read invalidated while in flight may carry the old record: it answers its callers but is not cached. */
-  private readonly inflight = new Map<KeyHash, { promise: Promise<KeyRecord | null>; stale: boolean }>();
+  private readonly inflight = new Map<KeyDigest, { promise: Promise<KeyRecord | null>; stale: boolean }>();
 
   constructor(
     private readonly store: KeyStore,
@@ -30,22 +30,26 @@ export class CachedKeyLookup {
     return this.cache.size;
   }
 
-  lookup = (hash: KeyHash): Promise<KeyRecord | null> => {
-    const cached = this.cache.get(hash);
+  get negativeSize(): number {
+    return this.cache.negativeSize;
+  }
+
+  lookup = (digest: KeyDigest): Promise<KeyRecord | null> => {
+    const cached = this.cache.get(digest);
     this.options.onLookup?.(cached.hit ? "hit" : "miss");
     if (cached.hit) return Promise.resolve(cached.record);
-    const pending = this.inflight.get(hash);
+    const pending = this.inflight.get(digest);
     if (pending) return pending.promise;
     if (this.options.storeReachable?.() === false) return Promise.reject(new StoreUnavailableError());
     const done = () => {
-      if (this.inflight.get(hash) === flight) this.inflight.delete(hash);
+      if (this.inflight.get(digest) === flight) this.inflight.delete(digest);
     };
     const flight = {
       stale: false,
-      promise: this.store.findKeyByHash(hash).then(
+      promise: this.store.findKeyByDigest(digest).then(
         (record) => {
           done();
-          if (!flight.stale) this.cache.set(hash, record);
+          if (!flight.stale) this.cache.set(digest, record);
           return record;
         },
         (err: unknown) => {
@@ -54,7 +58,7 @@ export class CachedKeyLookup {
         },
       ),
     };
-    this.inflight.set(hash, flight);
+    this.inflight.set(digest, flight);
     return flight.promise;
   };
 
@@ -64,9 +68,10 @@ export class CachedKeyLookup {
    * key is not re-read on every poll.
    */
   invalidateIfStale(changed: KeyRecord): void {
-    const cached = this.cache.peek(changed.keyHash);
-    const current = cached.hit && cached.record !== null && cached.record.updatedAt.getTime() >= changed.updatedAt.getTime();
-    if (!current || this.inflight.has(changed.keyHash)) this.invalidate(changed.keyHash);
+    const cached = this.cache.peek(changed.keyDigest);
+    // Revisions come from the database's compare-and-set, so no replica's clock decides "newer".
+    const current = cached.hit && cached.record !== null && cached.record.revision >= changed.revision;
+    if (!current || this.inflight.has(changed.keyDigest)) this.invalidate(changed.keyDigest);
   }
 
   /**
@@ -74,17 +79,17 @@ export class CachedKeyLookup {
    * the next Authorize here does not depend on the database's read-after-write.
    */
   replace(record: KeyRecord): void {
-    this.invalidate(record.keyHash);
-    this.cache.set(record.keyHash, record);
+    this.invalidate(record.keyDigest);
+    this.cache.set(record.keyDigest, record);
   }
 
   /** Drops a key so the next Authorize reads it fresh. */
-  invalidate(hash: KeyHash): void {
-    const flight = this.inflight.get(hash);
+  invalidate(digest: KeyDigest): void {
+    const flight = this.inflight.get(digest);
     if (flight) {
       flight.stale = true;
-      this.inflight.delete(hash);
+      this.inflight.delete(digest);
     }
-    this.cache.delete(hash);
+    this.cache.delete(digest);
   }
 }

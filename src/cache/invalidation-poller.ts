@@ -4,31 +4,39 @@ import type { CachedKeyLookup } from "./cached-key-lookup.js";
 
 export interface PollerOptions {
   intervalMs: number;
-  /** Replicas' clocks differ; re-reading a window behind the last poll covers the skew. */
+  /**
+   * Change marks come from the database's clock, so replicas' clocks play no
+   * part; the overlap only covers a write whose mark was taken just before it
+   * became visible to readers.
+   */
   overlapMs: number;
-  now: () => Date;
-  onLag?: (lagMs: number) => void;
+  /** Milliseconds since a change was made, measured from the database's mark (for the lag metric). */
+  onChange?: (changedAt: Date) => void;
 }
 
 /**
  * Invalidation for servers without change streams (FerretDB, a standalone
- * mongod): every interval, drop the cached keys whose updated_at moved.
+ * mongod): every interval, drop the cached keys whose revision moved.
  */
 export function startInvalidationPoller(store: KeyStore, lookup: CachedKeyLookup, log: Logger, options: PollerOptions): { stop(): void } {
-  let since = new Date(options.now().getTime() - options.overlapMs);
+  let since: Date | null = null;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let failing = false;
 
   const poll = async () => {
-    const startedAt = options.now();
     try {
-      const changed = await store.keysUpdatedSince(since);
-      for (const record of changed) {
-        lookup.invalidateIfStale(record);
-        options.onLag?.(startedAt.getTime() - record.updatedAt.getTime());
+      if (since === null) {
+        const latest = await store.latestChange();
+        since = new Date((latest?.getTime() ?? 0) - options.overlapMs);
       }
-      since = new Date(startedAt.getTime() - options.overlapMs);
+      const batch = await store.changesSince(since);
+      for (const record of batch.records) lookup.invalidateIfStale(record);
+      if (batch.latest !== null) {
+        options.onChange?.(batch.latest);
+        const next = batch.latest.getTime() - options.overlapMs;
+        if (next > since.getTime()) since = new Date(next);
+      }
       if (failing) log.info("cache invalidation polling recovered");
       failing = false;
     } catch (err) {

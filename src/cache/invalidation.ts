@@ -8,8 +8,8 @@ export type InvalidationMode = "change_stream" | "poll";
 
 export interface InvalidationOptions {
   pollIntervalMs: number;
-  now: () => Date;
-  onLag?: (lagMs: number) => void;
+  /** Called with the database's mark of a change seen (change stream, or the newest of a poll). */
+  onChange?: (changedAt: Date) => void;
 }
 
 /**
@@ -25,14 +25,14 @@ export async function startInvalidation(
   options: InvalidationOptions,
 ): Promise<{ mode: InvalidationMode; stop(): Promise<void> }> {
   const poll = () =>
-    startInvalidationPoller(store, lookup, log, { intervalMs: options.pollIntervalMs, overlapMs: 2000, now: options.now, onLag: options.onLag });
+    startInvalidationPoller(store, lookup, log, { intervalMs: options.pollIntervalMs, overlapMs: 2000, onChange: options.onChange });
 
   let poller: { stop(): void } | null = null;
   const stream = await mongo
     .watchKeyChanges(
-      (hash, updatedAt) => {
-        lookup.invalidate(hash);
-        options.onLag?.(options.now().getTime() - updatedAt.getTime());
+      (digest, changedAt) => {
+        lookup.invalidate(digest);
+        if (changedAt) options.onChange?.(changedAt);
       },
       (err) => {
         log.warn({ err }, "cache invalidation: change stream failed; polling updated_at from now on");

@@ -1,66 +1,74 @@
-import type { KeyHash, KeyRecord } from "../domain/types.js";
-
-interface Entry {
-  record: KeyRecord | null;
-  expiresAt: number;
-}
+import type { KeyDigest, KeyRecord } from "../domain/types.js";
+import { TtlLru } from "./ttl-lru.js";
 
 export interface KeyCacheOptions {
   maxEntries: number;
   /** A found key is re-read at least this often, even if no invalidation arrives. */
   positiveTtlMs: number;
-  /** An unknown hash is remembered this long, so floods of junk keys cost no round trips. */
+  /** Unknown digests remembered at most; a bound of their own. */
+  negativeMaxEntries: number;
+  /** An unknown digest is remembered this long, so repeated junk keys cost no round trips. */
   negativeTtlMs: number;
   now: () => number;
 }
 
 export type CacheResult = { hit: true; record: KeyRecord | null } | { hit: false };
 
-/** Bounded LRU of key records by hash; `null` records are negative entries. */
+const MISS: CacheResult = { hit: false };
+const UNKNOWN: CacheResult = { hit: true, record: null };
+
+/**
+ * Known keys and unknown digests in two separate LRUs. The checksum is public,
+ * so anyone can mint well-formed unknown keys by the million: they may only
+ * push out each other, never a real key.
+ */
 export class KeyCache {
-  private readonly entries = new Map<KeyHash, Entry>();
+  private readonly known: TtlLru<KeyDigest, KeyRecord>;
+  private readonly unknown: TtlLru<KeyDigest, true>;
 
-  constructor(private readonly options: KeyCacheOptions) {}
-
-  get size(): number {
-    return this.entries.size;
+  constructor(options: KeyCacheOptions) {
+    this.known = new TtlLru({ maxEntries: options.maxEntries, ttlMs: options.positiveTtlMs, now: options.now });
+    this.unknown = new TtlLru({ maxEntries: options.negativeMaxEntries, ttlMs: options.negativeTtlMs, now: options.now });
   }
 
-  get(hash: KeyHash): CacheResult {
-    const entry = this.entries.get(hash);
-    if (entry === undefined) return { hit: false };
-    if (entry.expiresAt <= this.options.now()) {
-      this.entries.delete(hash);
-      return { hit: false };
-    }
-    // Map keeps insertion order: re-inserting marks the entry most recently used.
-    this.entries.delete(hash);
-    this.entries.set(hash, entry);
-    return { hit: true, record: entry.record };
+  get size(): number {
+    return this.known.size;
+  }
+
+  get negativeSize(): number {
+    return this.unknown.size;
+  }
+
+  get(digest: KeyDigest): CacheResult {
+    const record = this.known.get(digest);
+    if (record !== undefined) return { hit: true, record };
+    return this.unknown.get(digest) ? UNKNOWN : MISS;
   }
 
   /** Like get, without marking the entry as used. */
-  peek(hash: KeyHash): CacheResult {
-    const entry = this.entries.get(hash);
-    return entry === undefined || entry.expiresAt <= this.options.now() ? { hit: false } : { hit: true, record: entry.record };
+  peek(digest: KeyDigest): CacheResult {
+    const record = this.known.peek(digest);
+    if (record !== undefined) return { hit: true, record };
+    return this.unknown.peek(digest) ? UNKNOWN : MISS;
   }
 
-  set(hash: KeyHash, record: KeyRecord | null): void {
-    if (this.options.maxEntries <= 0) return;
-    const ttl = record === null ? this.options.negativeTtlMs : this.options.positiveTtlMs;
-    this.entries.delete(hash);
-    this.entries.set(hash, { record, expiresAt: this.options.now() + ttl });
-    while (this.entries.size > this.options.maxEntries) {
-      const oldest = this.entries.keys().next().value as KeyHash;
-      this.entries.delete(oldest);
+  set(digest: KeyDigest, record: KeyRecord | null): void {
+    if (record === null) {
+      this.known.delete(digest);
+      this.unknown.set(digest, true);
+    } else {
+      this.unknown.delete(digest);
+      this.known.set(digest, record);
     }
   }
 
-  delete(hash: KeyHash): void {
-    this.entries.delete(hash);
+  delete(digest: KeyDigest): void {
+    this.known.delete(digest);
+    this.unknown.delete(digest);
   }
 
   clear(): void {
-    this.entries.clear();
+    this.known.clear();
+    this.unknown.clear();
   }
 }

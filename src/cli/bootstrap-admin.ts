@@ -3,19 +3,22 @@ import { bootstrapAdmin } from "../bootstrap.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { MongoKeyStore } from "../store/mongo-key-store.js";
 
-const HELP = `Usage: keyward bootstrap-admin --workspace W [--name N] [--scopes S] [--environment live|test]
+const HELP = `Usage: keyward bootstrap-admin [--workspace W] [--name N] [--scopes S] [--environment live|test]
 
-Writes an admin key straight to the MongoDB of MONGODB_URI (hashed with
-KEY_PEPPER) and prints the key once. The key alone goes to standard output,
-everything else to standard error, so a script can capture it:
+Writes an admin key straight to the MongoDB of MONGODB_URI (its digest, made
+with KEY_PEPPER) and prints the key once. The key alone goes to standard
+output, everything else to standard error, so a script can capture it:
 
-  ADMIN_KEY=$(npx keyward bootstrap-admin --workspace acme --name ops)
+  ROOT_KEY=$(npx keyward bootstrap-admin --name ops)                 # root admin
+  ACME_KEY=$(npx keyward bootstrap-admin --workspace acme --name acme-ops)
 
 Options:
-  --workspace W      workspace of the admin key (required)
+  --workspace W      workspace of the admin key (default: "*", the root admin,
+                     which acts in every workspace; any other value makes a
+                     workspace admin that acts only in W)
   --name N           name shown in ListKeys (default: "bootstrap admin")
-  --scopes S         comma-separated scopes (default: "*", which acts in every
-                     workspace; "keys:read,keys:write" limits it to W)
+  --scopes S         comma-separated admin scopes (default: "keyward:all";
+                     "keyward:read" makes a read-only admin)
   --environment E    live or test (default: live)
   -h, --help         this text
 
@@ -28,9 +31,9 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
     ({ values } = parseArgs({
       args,
       options: {
-        workspace: { type: "string" },
+        workspace: { type: "string", default: "*" },
         name: { type: "string", default: "bootstrap admin" },
-        scopes: { type: "string", default: "*" },
+        scopes: { type: "string", default: "keyward:all" },
         environment: { type: "string", default: "live" },
         help: { type: "boolean", short: "h" },
       },
@@ -43,10 +46,6 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
-  }
-  if (!values.workspace) {
-    process.stderr.write(`keyward bootstrap-admin: --workspace is required\n\n${HELP}`);
-    return 2;
   }
   if (values.environment !== "live" && values.environment !== "test") {
     process.stderr.write(`keyward bootstrap-admin: --environment must be live or test, got ${JSON.stringify(values.environment)}\n`);
@@ -66,7 +65,7 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
     process.stderr.write("keyward bootstrap-admin: MONGODB_URI and KEY_PEPPER must be set (dev mode prints its own root key at start)\n");
     return 2;
   }
-  const store = MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, serverSelectionTimeoutMS: 10_000 });
+  const store = MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: Math.max(config.mongodbTimeoutMs, 10_000) });
   try {
     process.stderr.write(`connecting to database ${config.mongodbDb}…\n`);
     await store.ensureIndexes();
@@ -74,9 +73,10 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
     const { key, record } = await bootstrapAdmin(
       store,
       { catalog: config.catalog, pepper: config.keyPepper, prefix: config.keyPrefix },
-      { workspace: values.workspace, name: values.name, scopes, environment: values.environment },
+      { workspace: values.workspace!, name: values.name!, scopes, environment: values.environment },
     );
-    process.stderr.write(`created admin key ${record.id} in workspace ${record.workspace} with scopes ${record.scopes.join(",")}\n`);
+    const kind = record.workspace === "*" ? "root admin key (acts in every workspace)" : `admin key for workspace ${record.workspace}`;
+    process.stderr.write(`created ${kind} ${record.id} with scopes ${record.scopes.join(",")}\n`);
     process.stderr.write("the key is printed once on standard output; store it now, it cannot be shown again\n");
     process.stdout.write(`${key}\n`);
     return 0;

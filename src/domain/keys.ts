@@ -1,6 +1,6 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
-import type { Environment, KeyHash, KeyId, RawKey } from "./types.js";
+import type { Environment, KeyDigest, KeyHash, KeyId, RawKey } from "./types.js";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 export const BODY_BYTES = 32;
@@ -57,6 +57,11 @@ export function parseKey(candidate: string, prefix: string): ParsedKey {
 /** HMAC-SHA256 keyed with the pepper: a stolen database alone cannot be used to test guesses. */
 export function hashKey(key: RawKey, pepper: string): KeyHash {
   return createHmac("sha256", pepper).update(key, "utf8").digest("hex") as KeyHash;
+}
+
+/** What is stored and looked up: SHA-256 of the hash's hex text. */
+export function digestOfHash(hash: KeyHash): KeyDigest {
+  return createHash("sha256").update(hash, "utf8").digest("hex") as KeyDigest;
 }
 
 export function isKeyHash(value: string): value is KeyHash {

@@ -1,6 +1,9 @@
 /**
  * Scope grammar and satisfaction. A scope is `resource:action`, `resource:all`
- * (every action of the resource, current and future) or `*` (everything).
+ * (every action of the resource, current and future) or `*` (every product
+ * scope). The `keyward` resource holds keyward's own admin authority: it is
+ * built in, cannot be defined by a catalog file, and `*` never reaches it, so a
+ * customer's full-access product key is not a keyward admin.
  */
 const NAME = "[a-z][a-z0-9_]*";
 const SCOPE_PATTERN = new RegExp(`^(${NAME}):(${NAME})$`);
@@ -30,6 +33,24 @@ export interface ScopeCatalog {
   resources: ReadonlyMap<string, CatalogResource>;
 }
 
+export const ADMIN_RESOURCE = "keyward";
+export const ADMIN_READ = "keyward:read";
+export const ADMIN_WRITE = "keyward:write";
+export const ADMIN_ALL = "keyward:all";
+
+const ADMIN_CATALOG_RESOURCE: CatalogResource = {
+  description: "keyward's own admin API (KeyAdminService); never granted by *",
+  actions: new Map([
+    ["read", "Read key records, the scope catalog and audit events (GetKey, ListKeys, ListScopes, ListAuditEvents)"],
+    ["write", "Create, update, revoke and rotate keys (only keys holding no more admin authority than the caller)"],
+  ]),
+  composites: new Map(),
+};
+
+export function isAdminScope(scope: string): boolean {
+  return scope.startsWith(`${ADMIN_RESOURCE}:`);
+}
+
 /** Builds a catalog from its JSON form; throws an Error naming the offending path. */
 export function catalogFromJson(json: unknown): ScopeCatalog {
   const fail = (path: string, problem: string): never => {
@@ -42,6 +63,7 @@ export function catalogFromJson(json: unknown): ScopeCatalog {
   for (const [name, raw] of Object.entries(json.resources)) {
     const path = `resources.${name}`;
     if (!namePattern.test(name)) fail(path, "resource names are lower case [a-z][a-z0-9_]*");
+    if (name === ADMIN_RESOURCE) fail(path, `"${ADMIN_RESOURCE}" is reserved for keyward's admin scopes (keyward:read, keyward:write, keyward:all) and cannot be defined or overridden`);
     if (!isObject(raw)) return fail(path, "expected an object");
     if (!isObject(raw.actions)) return fail(`${path}.actions`, "expected an object of action: description");
     const actions = new Map<string, string>();
@@ -66,6 +88,7 @@ export function catalogFromJson(json: unknown): ScopeCatalog {
     }
     resources.set(name, { description: typeof raw.description === "string" ? raw.description : "", actions, composites });
   }
+  resources.set(ADMIN_RESOURCE, ADMIN_CATALOG_RESOURCE);
   return { resources };
 }
 
@@ -82,7 +105,8 @@ export function unknownScopes(scopes: readonly string[], catalog: ScopeCatalog):
 }
 
 export function isSatisfied(required: string, granted: ReadonlySet<string>, catalog: ScopeCatalog): boolean {
-  if (granted.has("*") || granted.has(required)) return true;
+  if (granted.has(required)) return true;
+  if (granted.has("*") && !isAdminScope(required)) return true;
   const parsed = parseScope(required);
   if (parsed === null || parsed.kind === "any") return false;
   if (granted.has(`${parsed.resource}:all`)) return true;
@@ -110,7 +134,7 @@ export interface CatalogEntry {
 }
 
 export function catalogEntries(catalog: ScopeCatalog): CatalogEntry[] {
-  const entries: CatalogEntry[] = [{ name: "*", description: "Everything, in every workspace, current and future", includes: [] }];
+  const entries: CatalogEntry[] = [{ name: "*", description: "Every product scope, current and future (never the keyward: admin scopes)", includes: [] }];
   for (const [resource, def] of catalog.resources) {
     entries.push({ name: `${resource}:all`, description: `Every action on ${resource}, current and future`, includes: [] });
     for (const [action, description] of def.actions) entries.push({ name: `${resource}:${action}`, description, includes: [] });

@@ -1,21 +1,35 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { Authorizer } from "../authorizer.js";
+import { requiredAdminScope, type AdminAction } from "../domain/admin-policy.js";
 import { UnauthenticatedError, PermissionError } from "../errors.js";
 import type { Principal } from "../key-manager.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 
 export const principalKey = createContextKey<Principal | null>(null);
 
-const READ_METHODS = new Set(["GetKey", "ListKeys", "ListScopes", "ListAuditEvents"]);
+const ACTION_OF_METHOD: Record<string, AdminAction> = {
+  GetKey: "read",
+  ListKeys: "list",
+  ListScopes: "list",
+  ListAuditEvents: "list",
+  CreateKey: "create",
+  UpdateKey: "update",
+  RevokeKey: "revoke",
+  RotateKey: "rotate",
+};
 
-/** Admin keys are keyward keys: the same decision pipeline, with `keys:read` or `keys:write` required. */
+/**
+ * Admin keys are keyward keys: the same decision pipeline, requiring
+ * keyward:read or keyward:write (which `*` never grants). What the key may do
+ * to which key is decided later, by the admin policy, on the records involved.
+ */
 export function adminAuthInterceptor(authorizer: Authorizer): Interceptor {
   return (next) => async (req) => {
     if (req.service.typeName !== KeyAdminService.typeName) return next(req);
     const header = req.header.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new UnauthenticatedError("missing admin credential: send metadata `authorization: Bearer <admin key>`");
-    const scope = READ_METHODS.has(req.method.name) ? "keys:read" : "keys:write";
+    const scope = requiredAdminScope(ACTION_OF_METHOD[req.method.name] ?? "create");
     const decision = await authorizer.authorize({
       credential: { kind: "api_key", value: match[1] ?? "" },
       requiredScopes: [scope],
@@ -23,12 +37,10 @@ export function adminAuthInterceptor(authorizer: Authorizer): Interceptor {
       workspace: "",
     });
     if (decision.httpStatus === 401) throw new UnauthenticatedError(`admin credential refused: ${decision.message}`);
-    if (!decision.allowed || decision.key === null) throw new PermissionError(`admin key lacks permission for ${req.method.name}: ${decision.message}`);
-    req.contextValues.set(principalKey, {
-      keyId: decision.key.id,
-      workspace: decision.key.workspace,
-      root: decision.key.scopes.includes("*"),
-    });
+    if (!decision.allowed || decision.key === null) {
+      throw new PermissionError(`this key is not allowed to call ${req.method.name}: it needs ${scope} (or keyward:all); product scopes, * included, grant no admin authority`);
+    }
+    req.contextValues.set(principalKey, { keyId: decision.key.id, workspace: decision.key.workspace, scopes: decision.key.scopes });
     return next(req);
   };
 }

@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { MongoError } from "mongodb";
 import type { Logger } from "pino";
-import { InvalidRequestError, NotFoundError, PermissionError, PreconditionError, StoreUnavailableError, UnauthenticatedError } from "../errors.js";
+import { ConflictError, InvalidRequestError, NotFoundError, PermissionError, PreconditionError, StoreUnavailableError, UnauthenticatedError } from "../errors.js";
 import { DuplicateKeyError } from "../store/key-store.js";
 
 /** The one place where application failures become gRPC status codes. */
@@ -12,6 +12,7 @@ export function toConnectError(err: unknown): ConnectError | null {
   if (err instanceof PermissionError) return new ConnectError(err.message, Code.PermissionDenied);
   if (err instanceof UnauthenticatedError) return new ConnectError(err.message, Code.Unauthenticated);
   if (err instanceof PreconditionError) return new ConnectError(err.message, Code.FailedPrecondition);
+  if (err instanceof ConflictError) return new ConnectError(err.message, Code.Aborted);
   if (err instanceof DuplicateKeyError) return new ConnectError("key generation collided with an existing key; retry", Code.Aborted);
   if (err instanceof StoreUnavailableError) return new ConnectError(err.message, Code.Unavailable);
   if (err instanceof MongoError) return new ConnectError("the key database is unavailable; retry later", Code.Unavailable);

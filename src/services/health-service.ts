@@ -21,10 +21,12 @@ export function healthService(state: HealthState, shutdown: AbortSignal): Servic
       const unsubscribe = state.onChange(() => wake());
       // Watch streams never end on their own; the server's shutdown ends them so it can close.
       const ended = () => ctx.signal.aborted || shutdown.aborted;
-      const aborted = new Promise<void>((resolve) => {
-        ctx.signal.addEventListener("abort", () => resolve(), { once: true });
-        shutdown.addEventListener("abort", () => resolve(), { once: true });
-      });
+      let stop: () => void = () => {};
+      const aborted = new Promise<void>((resolve) => (stop = resolve));
+      // The shutdown signal lives as long as the server: a listener left on it by each
+      // ended Watch would pile up, so every one registered here is removed in finally.
+      ctx.signal.addEventListener("abort", stop, { once: true });
+      shutdown.addEventListener("abort", stop, { once: true });
       try {
         let last: Status | undefined;
         while (!ended()) {
@@ -39,6 +41,8 @@ export function healthService(state: HealthState, shutdown: AbortSignal): Servic
         }
       } finally {
         unsubscribe();
+        ctx.signal.removeEventListener("abort", stop);
+        shutdown.removeEventListener("abort", stop);
       }
     },
   };

@@ -24,7 +24,7 @@ export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now:
         workspace: req.workspace,
         scopes: req.scopes,
         allowedDomains: req.allowedDomains,
-        expiresAt: dateOrNull(req.expiresAt),
+        expiresAt: dateOrNull(req.expiresAt, "expires_at"),
         environment: environmentFromMessage(req.environment),
         metadata: req.metadata,
       });
@@ -52,7 +52,7 @@ export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now:
       const updated = await manager.update(
         principal(ctx),
         k.id,
-        { name: k.name, scopes: k.scopes, allowedDomains: k.allowedDomains, expiresAt: dateOrNull(k.expiresAt), metadata: k.metadata },
+        { name: k.name, scopes: k.scopes, allowedDomains: k.allowedDomains, expiresAt: dateOrNull(k.expiresAt, "api_key.expires_at"), metadata: k.metadata },
         req.updateMask?.paths ?? [],
       );
       return { apiKey: apiKeyMessage(updated, now()) };

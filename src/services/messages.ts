@@ -9,6 +9,7 @@ import {
   type ApiKey,
   type AuditEvent as AuditEventMessage,
 } from "../../gen/keyward/v1/key_admin_pb.js";
+import { invalid } from "../errors.js";
 import { keyStatus, type AuditEvent, type Environment as Env, type KeyRecord, type KeyStatus as Status } from "../domain/types.js";
 
 const STATUS: Record<Status, KeyStatus> = {
@@ -34,8 +35,17 @@ export function optionalTimestamp(date: Date | null): Timestamp | undefined {
   return date === null ? undefined : timestampFromDate(date);
 }
 
-export function dateOrNull(ts: Timestamp | undefined): Date | null {
-  return ts === undefined ? null : timestampDate(ts);
+/** google.protobuf.Timestamp's own range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+const MIN_SECONDS = -62_135_596_800n;
+const MAX_SECONDS = 253_402_300_799n;
+
+/** A timestamp from a request, refused at the boundary when outside the range every MongoDB and client can hold. */
+export function dateOrNull(ts: Timestamp | undefined, field: string): Date | null {
+  if (ts === undefined) return null;
+  if (ts.seconds < MIN_SECONDS || ts.seconds > MAX_SECONDS || ts.nanos < 0 || ts.nanos > 999_999_999) {
+    throw invalid(field, "must be a timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z");
+  }
+  return timestampDate(ts);
 }
 
 /** The record as clients see it: never the hash. */
@@ -54,8 +64,9 @@ export function apiKeyMessage(r: KeyRecord, now: Date): ApiKey {
     lastUsedAt: optionalTimestamp(r.lastUsedAt),
     expiresAt: optionalTimestamp(r.expiresAt),
     metadata: r.metadata,
-    revokedAt: optionalTimestamp(r.revokedAt),
+    revokedAt: optionalTimestamp(r.revokedAt ?? r.retiresAt),
     revokeReason: r.revokeReason,
+    successorId: r.successorId ?? "",
   });
 }
 

@@ -1,4 +1,4 @@
-import type { AuditEvent, KeyHash, KeyId, KeyRecord, KeyStatus } from "../domain/types.js";
+import type { AuditEvent, KeyDigest, KeyId, KeyRecord, KeyStatus } from "../domain/types.js";
 
 /** Position after which a newest-first page continues. */
 export interface Cursor {
@@ -23,14 +23,23 @@ export interface ListAuditQuery {
   after: Cursor | null;
 }
 
-export type KeyPatch = Partial<Pick<KeyRecord, "name" | "scopes" | "allowedDomains" | "expiresAt" | "metadata">> & {
+export type KeyPatch = Partial<
+  Pick<KeyRecord, "name" | "scopes" | "allowedDomains" | "expiresAt" | "metadata" | "revokedAt" | "revokeReason" | "retiresAt" | "successorId">
+> & {
   updatedAt: Date;
 };
+
+/** Changed keys in the database's own order: `mark` comes from the database's clock, never a replica's. */
+export interface ChangeBatch {
+  records: KeyRecord[];
+  /** The newest change mark among them, or null when there were none. */
+  latest: Date | null;
+}
 
 /** Thrown when an insert collides on the unique key hash: never overwrite. */
 export class DuplicateKeyError extends Error {
   constructor() {
-    super("a key with this hash already exists");
+    super("a key with this digest already exists");
     this.name = "DuplicateKeyError";
   }
 }
@@ -40,21 +49,22 @@ export interface KeyStore {
   insertKey(record: KeyRecord): Promise<void>;
   /** Bulk import, in order; stops at the first collision with DuplicateKeyError (records before it are kept). */
   insertKeys(records: readonly KeyRecord[]): Promise<void>;
-  findKeyByHash(hash: KeyHash): Promise<KeyRecord | null>;
+  findKeyByDigest(digest: KeyDigest): Promise<KeyRecord | null>;
   findKeyById(id: KeyId): Promise<KeyRecord | null>;
   /** Newest first (created_at, then id, descending). */
   listKeys(query: ListKeysQuery): Promise<KeyRecord[]>;
-  /** Returns the updated record, or null when no key has this id. */
-  updateKey(id: KeyId, patch: KeyPatch): Promise<KeyRecord | null>;
   /**
-   * Makes the key stop working at `at`, unless it already stops earlier:
-   * revocation only ever moves closer, which makes it irreversible and idempotent.
+   * Compare-and-set: applies the patch and bumps the revision only if the key is
+   * still at `revision`. Returns the written record, or null when the key is
+   * missing or changed meanwhile (the caller re-reads and decides again).
    */
-  revokeKey(id: KeyId, at: Date, reason: string, updatedAt: Date): Promise<KeyRecord | null>;
-  /** Sets last_used_at per key, never moving it backwards. */
+  updateKey(id: KeyId, revision: number, patch: KeyPatch): Promise<KeyRecord | null>;
+  /** Sets last_used_at per key, never moving it backwards; not a change (no revision, no change mark). */
   recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void>;
-  /** Keys whose updated_at is at or after `since`, for cache invalidation by polling. */
-  keysUpdatedSince(since: Date): Promise<KeyRecord[]>;
+  /** Keys inserted or changed at or after `since` (a mark from this store), for cache invalidation by polling. */
+  changesSince(since: Date): Promise<ChangeBatch>;
+  /** The newest change mark, or null when nothing was ever changed: where polling starts. */
+  latestChange(): Promise<Date | null>;
   appendAudit(event: AuditEvent): Promise<void>;
   /** Newest first. */
   listAudit(query: ListAuditQuery): Promise<AuditEvent[]>;

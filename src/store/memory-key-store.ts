@@ -1,6 +1,7 @@
-import { keyStatus, type AuditEvent, type KeyHash, type KeyId, type KeyRecord } from "../domain/types.js";
+import { keyStatus, type AuditEvent, type KeyDigest, type KeyId, type KeyRecord } from "../domain/types.js";
 import {
   DuplicateKeyError,
+  type ChangeBatch,
   type Cursor,
   type KeyPatch,
   type KeyStore,
@@ -22,21 +23,25 @@ function isAfter(item: { createdAt: Date; id: string }, cursor: Cursor | null): 
 /** Dev mode only: nothing survives a restart. Returns copies so callers cannot mutate stored state. */
 export class MemoryKeyStore implements KeyStore {
   private readonly byId = new Map<KeyId, KeyRecord>();
-  private readonly idByHash = new Map<KeyHash, KeyId>();
+  private readonly idByDigest = new Map<KeyDigest, KeyId>();
+  /** Change marks: one process, one clock, made strictly increasing. */
+  private readonly changedAt = new Map<KeyId, number>();
+  private lastMark = 0;
   private readonly audit: AuditEvent[] = [];
 
   async insertKey(record: KeyRecord): Promise<void> {
-    if (this.idByHash.has(record.keyHash) || this.byId.has(record.id)) throw new DuplicateKeyError();
+    if (this.idByDigest.has(record.keyDigest) || this.byId.has(record.id)) throw new DuplicateKeyError();
     this.byId.set(record.id, structuredClone(record));
-    this.idByHash.set(record.keyHash, record.id);
+    this.idByDigest.set(record.keyDigest, record.id);
+    this.mark(record.id);
   }
 
   async insertKeys(records: readonly KeyRecord[]): Promise<void> {
     for (const record of records) await this.insertKey(record);
   }
 
-  async findKeyByHash(hash: KeyHash): Promise<KeyRecord | null> {
-    const id = this.idByHash.get(hash);
+  async findKeyByDigest(digest: KeyDigest): Promise<KeyRecord | null> {
+    const id = this.idByDigest.get(digest);
     return id === undefined ? null : this.copy(id);
   }
 
@@ -54,19 +59,12 @@ export class MemoryKeyStore implements KeyStore {
       .map((r) => structuredClone(r));
   }
 
-  async updateKey(id: KeyId, patch: KeyPatch): Promise<KeyRecord | null> {
+  async updateKey(id: KeyId, revision: number, patch: KeyPatch): Promise<KeyRecord | null> {
     const record = this.byId.get(id);
-    if (!record) return null;
-    Object.assign(record, structuredClone(patch));
-    return structuredClone(record);
-  }
-
-  async revokeKey(id: KeyId, at: Date, reason: string, updatedAt: Date): Promise<KeyRecord | null> {
-    const record = this.byId.get(id);
-    if (!record) return null;
-    if (record.revokedAt === null || record.revokedAt.getTime() > at.getTime()) {
-      Object.assign(record, { revokedAt: new Date(at), revokeReason: reason, updatedAt: new Date(updatedAt) });
-    }
+    if (!record || record.revision !== revision) return null;
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    Object.assign(record, structuredClone(defined), { revision: revision + 1 });
+    this.mark(id);
     return structuredClone(record);
   }
 
@@ -77,8 +75,14 @@ export class MemoryKeyStore implements KeyStore {
     }
   }
 
-  async keysUpdatedSince(since: Date): Promise<KeyRecord[]> {
-    return [...this.byId.values()].filter((r) => r.updatedAt >= since).map((r) => structuredClone(r));
+  async changesSince(since: Date): Promise<ChangeBatch> {
+    const ids = [...this.changedAt].filter(([, mark]) => mark >= since.getTime());
+    const latest = ids.reduce((max, [, mark]) => Math.max(max, mark), -Infinity);
+    return { records: ids.map(([id]) => structuredClone(this.byId.get(id)!)), latest: ids.length === 0 ? null : new Date(latest) };
+  }
+
+  async latestChange(): Promise<Date | null> {
+    return this.lastMark === 0 ? null : new Date(this.lastMark);
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
@@ -97,6 +101,11 @@ export class MemoryKeyStore implements KeyStore {
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}
+
+  private mark(id: KeyId): void {
+    this.lastMark = Math.max(Date.now(), this.lastMark + 1);
+    this.changedAt.set(id, this.lastMark);
+  }
 
   private copy(id: KeyId): KeyRecord | null {
     const record = this.byId.get(id);

@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { MongoClient, MongoServerError, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
-import type { AuditEvent, KeyHash, KeyId, KeyRecord, KeyStatus } from "../domain/types.js";
+import type { AuditEvent, KeyDigest, KeyId, KeyRecord, KeyStatus } from "../domain/types.js";
 import {
   DuplicateKeyError,
+  type ChangeBatch,
   type Cursor,
   type KeyPatch,
   type KeyStore,
@@ -11,7 +13,7 @@ import {
 
 interface KeyDoc {
   _id: string;
-  key_hash: string;
+  key_digest: string;
   name: string;
   workspace: string;
   scopes: string[];
@@ -25,6 +27,11 @@ interface KeyDoc {
   expires_at: Date | null;
   revoked_at: Date | null;
   revoke_reason: string;
+  retires_at: Date | null;
+  successor_id: string | null;
+  revision: number;
+  /** Set by the database's clock ($currentDate) on every insert and change: orders changes across replicas. */
+  changed_at?: Date;
 }
 
 interface AuditDoc {
@@ -38,12 +45,20 @@ interface AuditDoc {
 }
 
 const DUPLICATE_KEY = 11000;
+/** A claim older than this (by the database's clock) belongs to a writer that died between claim and write. */
+const STALE_CLAIM_MS = 60_000;
+
+interface ClaimDoc {
+  /** `<key id>#<revision>`: unique, so of all writers of one revision exactly one inserts it. */
+  _id: string;
+  claimed_at: Date;
+}
 const USAGE_BATCH = 50;
 
 function toDoc(r: KeyRecord): KeyDoc {
   return {
     _id: r.id,
-    key_hash: r.keyHash,
+    key_digest: r.keyDigest,
     name: r.name,
     workspace: r.workspace,
     scopes: r.scopes,
@@ -57,17 +72,21 @@ function toDoc(r: KeyRecord): KeyDoc {
     expires_at: r.expiresAt,
     revoked_at: r.revokedAt,
     revoke_reason: r.revokeReason,
+    retires_at: r.retiresAt,
+    successor_id: r.successorId,
+    revision: r.revision,
   };
 }
 
 function fromDoc(d: KeyDoc): KeyRecord {
   return {
     id: d._id as KeyId,
-    keyHash: d.key_hash as KeyHash,
+    keyDigest: d.key_digest as KeyDigest,
     name: d.name,
     workspace: d.workspace,
-    scopes: d.scopes,
-    allowedDomains: d.allowed_domains,
+    // FerretDB drops empty arrays given to $setOnInsert: absent means empty.
+    scopes: d.scopes ?? [],
+    allowedDomains: d.allowed_domains ?? [],
     environment: d.environment,
     keyPreview: d.key_preview,
     metadata: d.metadata ?? {},
@@ -77,6 +96,9 @@ function fromDoc(d: KeyDoc): KeyRecord {
     expiresAt: d.expires_at ?? null,
     revokedAt: d.revoked_at ?? null,
     revokeReason: d.revoke_reason ?? "",
+    retiresAt: d.retires_at ?? null,
+    successorId: (d.successor_id ?? null) as KeyId | null,
+    revision: d.revision ?? 0,
   };
 }
 
@@ -87,11 +109,15 @@ const PATCH_FIELDS: Record<keyof KeyPatch, keyof KeyDoc> = {
   expiresAt: "expires_at",
   metadata: "metadata",
   updatedAt: "updated_at",
+  revokedAt: "revoked_at",
+  revokeReason: "revoke_reason",
+  retiresAt: "retires_at",
+  successorId: "successor_id",
 };
 
 function statusFilter(status: KeyStatus, now: Date): Filter<KeyDoc> {
-  const notRevoked: Filter<KeyDoc> = { $or: [{ revoked_at: null }, { revoked_at: { $gt: now } }] };
-  if (status === "revoked") return { revoked_at: { $lte: now } };
+  const notRevoked: Filter<KeyDoc> = { revoked_at: null, $or: [{ retires_at: null }, { retires_at: { $gt: now } }] };
+  if (status === "revoked") return { $or: [{ revoked_at: { $ne: null } }, { retires_at: { $lte: now } }] };
   if (status === "expired") return { $and: [notRevoked, { expires_at: { $lte: now } }] };
   return { $and: [notRevoked, { $or: [{ expires_at: null }, { expires_at: { $gt: now } }] }] };
 }
@@ -108,18 +134,24 @@ function hasDuplicateWriteError(err: MongoServerError): boolean {
   return list.some((e) => e.code === DUPLICATE_KEY);
 }
 
-export type KeyChangeListener = (hash: KeyHash, updatedAt: Date) => void;
+export type KeyChangeListener = (digest: KeyDigest, changedAt: Date | null) => void;
 
 export interface MongoKeyStoreOptions {
   uri: string;
   dbName: string;
-  /** How long a call waits for a reachable server before failing (ms). */
-  serverSelectionTimeoutMS?: number;
+  /**
+   * Deadline of one database operation (ms). Driver 7 has no client-side
+   * operation timeout (timeoutMS is ignored), so this bounds server selection,
+   * the pool's wait queue and socket silence; the deadline decorator around the
+   * store bounds the whole call.
+   */
+  timeoutMs?: number;
 }
 
 export class MongoKeyStore implements KeyStore {
   private readonly keys: Collection<KeyDoc>;
   private readonly audit: Collection<AuditDoc>;
+  private readonly claims: Collection<ClaimDoc>;
 
   private constructor(
     private readonly client: MongoClient,
@@ -127,12 +159,18 @@ export class MongoKeyStore implements KeyStore {
   ) {
     this.keys = db.collection<KeyDoc>("api_keys");
     this.audit = db.collection<AuditDoc>("audit_events");
+    this.claims = db.collection<ClaimDoc>("key_revision_claims");
   }
 
   /** Connects lazily: the process starts (and reports NOT_SERVING) even while the database is down. */
   static create(options: MongoKeyStoreOptions): MongoKeyStore {
+    const timeoutMs = options.timeoutMs ?? 2000;
     const client = new MongoClient(options.uri, {
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 2000,
+      serverSelectionTimeoutMS: timeoutMs,
+      waitQueueTimeoutMS: timeoutMs,
+      // A hung server sends nothing: drop the connection instead of waiting forever.
+      socketTimeoutMS: Math.max(timeoutMs * 2, 1000),
+      connectTimeoutMS: timeoutMs,
       appName: "keyward",
     });
     return new MongoKeyStore(client, client.db(options.dbName));
@@ -140,16 +178,37 @@ export class MongoKeyStore implements KeyStore {
 
   /** Idempotent; run at start. */
   async ensureIndexes(): Promise<void> {
-    await this.keys.createIndex({ key_hash: 1 }, { unique: true, name: "key_hash_unique" });
+    await this.migrateHashesToDigests();
+    await this.keys.createIndex({ key_digest: 1 }, { unique: true, name: "key_digest_unique" });
     await this.keys.createIndex({ workspace: 1, created_at: -1 }, { name: "workspace_created_at" });
     await this.keys.createIndex({ created_at: -1 }, { name: "created_at" });
-    await this.keys.createIndex({ updated_at: 1 }, { name: "updated_at" });
+    await this.keys.createIndex({ changed_at: 1 }, { name: "changed_at" });
     await this.audit.createIndex({ workspace: 1, occurred_at: -1 }, { name: "workspace_occurred_at" });
   }
 
+  /**
+   * keyward 0.1 stored key_hash itself, which Authorize accepts: a stolen copy
+   * was a set of credentials. Replace each by its digest, in place, once.
+   */
+  private async migrateHashesToDigests(): Promise<void> {
+    const legacy = await this.keys.indexExists("key_hash_unique").catch(() => false);
+    if (legacy) await this.keys.dropIndex("key_hash_unique");
+    const cursor = this.keys.find({ key_hash: { $exists: true } } as Filter<KeyDoc>, { projection: { _id: 1, key_hash: 1, revoked_at: 1, revoke_reason: 1 } });
+    for await (const doc of cursor) {
+      const hash = (doc as unknown as { key_hash: string }).key_hash;
+      const set: Record<string, unknown> = { key_digest: createHash("sha256").update(hash, "utf8").digest("hex") };
+      // 0.1 kept a rotation's grace end in revoked_at; it is retires_at now.
+      if (doc.revoked_at && doc.revoke_reason?.startsWith("rotated to ")) Object.assign(set, { revoked_at: null, retires_at: doc.revoked_at });
+      await this.keys.updateOne({ _id: doc._id }, { $set: set, $unset: { key_hash: "" } } as never);
+    }
+  }
+
   async insertKey(record: KeyRecord): Promise<void> {
+    const { _id, ...fields } = toDoc(record);
     try {
-      await this.keys.insertOne(toDoc(record));
+      // An upsert, so the database's clock stamps the insert (an insert cannot use $currentDate).
+      const result = await this.keys.updateOne({ _id }, { $setOnInsert: fields, $currentDate: { changed_at: true } }, { upsert: true });
+      if (result.upsertedCount !== 1) throw new DuplicateKeyError();
     } catch (err) {
       if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) throw new DuplicateKeyError();
       throw err;
@@ -166,8 +225,8 @@ export class MongoKeyStore implements KeyStore {
     }
   }
 
-  async findKeyByHash(hash: KeyHash): Promise<KeyRecord | null> {
-    const doc = await this.keys.findOne({ key_hash: hash });
+  async findKeyByDigest(digest: KeyDigest): Promise<KeyRecord | null> {
+    const doc = await this.keys.findOne({ key_digest: digest });
     return doc ? fromDoc(doc) : null;
   }
 
@@ -189,24 +248,51 @@ export class MongoKeyStore implements KeyStore {
     return docs.map(fromDoc);
   }
 
-  async updateKey(id: KeyId, patch: KeyPatch): Promise<KeyRecord | null> {
+  /**
+   * Compare-and-set in two steps, because a conditional update is not atomic on
+   * every MongoDB-wire server (FerretDB 1.24 lets all of 8 concurrent writers at
+   * one revision succeed): first claim the next revision by inserting a unique
+   * claim document, which is atomic everywhere, then write the key.
+   */
+  async updateKey(id: KeyId, revision: number, patch: KeyPatch): Promise<KeyRecord | null> {
+    const claim = `${id}#${revision + 1}`;
+    if (!(await this.claim(claim))) return null;
     const set: Partial<KeyDoc> = {};
     for (const [field, value] of Object.entries(patch)) {
       if (value !== undefined) (set as Record<string, unknown>)[PATCH_FIELDS[field as keyof KeyPatch]] = value;
     }
-    const doc = await this.keys.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: "after" });
-    return doc ? fromDoc(doc) : null;
+    try {
+      // One command that returns the written document: a separate read after the write
+      // can see the old one on FerretDB, and callers cache what this returns.
+      const doc = await this.keys.findOneAndUpdate(
+        { _id: id, revision: revision === 0 ? { $in: [0, null] } : revision } as Filter<KeyDoc>,
+        { $set: { ...set, revision: revision + 1 }, $currentDate: { changed_at: true } },
+        { returnDocument: "after" },
+      );
+      // Without a write, the claim goes; after one, the previous revision's claim has served its turn.
+      await this.claims.deleteOne({ _id: doc === null ? claim : `${id}#${revision}` }).catch(() => undefined);
+      return doc ? fromDoc(doc) : null;
+    } catch (err) {
+      await this.claims.deleteOne({ _id: claim }).catch(() => undefined);
+      throw err;
+    }
   }
 
-  async revokeKey(id: KeyId, at: Date, reason: string, updatedAt: Date): Promise<KeyRecord | null> {
-    // One command that returns the written document: a separate read after the write
-    // can see the old one on FerretDB, and the caller caches what this returns.
-    const doc = await this.keys.findOneAndUpdate(
-      { _id: id, $or: [{ revoked_at: null }, { revoked_at: { $gt: at } }] },
-      { $set: { revoked_at: at, revoke_reason: reason, updated_at: updatedAt } },
-      { returnDocument: "after" },
-    );
-    return doc ? fromDoc(doc) : this.findKeyById(id);
+  private async claim(id: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const result = await this.claims.updateOne({ _id: id }, { $setOnInsert: { _id: id }, $currentDate: { claimed_at: true } } as never, { upsert: true });
+        return result.upsertedCount === 1;
+      } catch (err) {
+        if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+      }
+      // Held: by a live writer (lose), or by one that died before writing (take it over).
+      const held = await this.claims.findOne({ _id: id });
+      const serverNow = ((await this.db.command({ hello: 1 })) as { localTime?: Date }).localTime;
+      if (!held || !serverNow || serverNow.getTime() - held.claimed_at.getTime() < STALE_CLAIM_MS) return false;
+      await this.claims.deleteOne({ _id: id, claimed_at: held.claimed_at });
+    }
+    return false;
   }
 
   async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
@@ -222,9 +308,16 @@ export class MongoKeyStore implements KeyStore {
     }
   }
 
-  async keysUpdatedSince(since: Date): Promise<KeyRecord[]> {
-    const docs = await this.keys.find({ updated_at: { $gte: since } }).toArray();
-    return docs.map(fromDoc);
+  async changesSince(since: Date): Promise<ChangeBatch> {
+    const docs = await this.keys.find({ changed_at: { $gte: since } }).toArray();
+    let latest: Date | null = null;
+    for (const d of docs) if (d.changed_at && (latest === null || d.changed_at > latest)) latest = d.changed_at;
+    return { records: docs.map(fromDoc), latest };
+  }
+
+  async latestChange(): Promise<Date | null> {
+    const doc = await this.keys.find({ changed_at: { $ne: null } } as unknown as Filter<KeyDoc>, { projection: { changed_at: 1 } }).sort({ changed_at: -1 }).limit(1).next();
+    return doc?.changed_at ?? null;
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
@@ -260,7 +353,7 @@ export class MongoKeyStore implements KeyStore {
    */
   async watchKeyChanges(onChange: KeyChangeListener, onError: (err: unknown) => void): Promise<{ close(): Promise<void> } | null> {
     const stream = this.keys.watch<KeyDoc, ChangeStreamDocument<KeyDoc>>(
-      [{ $match: { $or: [{ operationType: { $ne: "update" } }, { "updateDescription.updatedFields.updated_at": { $exists: true } }] } }],
+      [{ $match: { $or: [{ operationType: { $ne: "update" } }, { "updateDescription.updatedFields.revision": { $exists: true } }] } }],
       { fullDocument: "updateLookup" },
     );
     let first: ChangeStreamDocument<KeyDoc> | null;
@@ -273,7 +366,7 @@ export class MongoKeyStore implements KeyStore {
     let closed = false;
     const deliver = (event: ChangeStreamDocument<KeyDoc>) => {
       const doc = "fullDocument" in event ? event.fullDocument : undefined;
-      if (doc) onChange(doc.key_hash as KeyHash, doc.updated_at);
+      if (doc) onChange(doc.key_digest as KeyDigest, doc.changed_at ?? null);
     };
     void (async () => {
       try {
@@ -295,7 +388,8 @@ export class MongoKeyStore implements KeyStore {
     await this.db.command({ ping: 1 });
   }
 
-  async close(): Promise<void> {
-    await this.client.close();
+  /** force: drop connections at once (a hung server must not hold shutdown). */
+  async close(force = false): Promise<void> {
+    await this.client.close(force);
   }
 }

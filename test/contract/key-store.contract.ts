@@ -18,24 +18,24 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       await Promise.all(opened.map((s) => s.close()));
     });
 
-    it("finds an inserted key by hash and by id, with every field intact", async () => {
+    it("finds an inserted key by digest and by id, with every field intact", async () => {
       const r = keyRecord({ metadata: { team: "growth" }, allowedDomains: ["*.example.com"], expiresAt: at(1000) });
       await store.insertKey(r);
-      expect(await store.findKeyByHash(r.keyHash)).toEqual(r);
+      expect(await store.findKeyByDigest(r.keyDigest)).toEqual(r);
       expect(await store.findKeyById(r.id)).toEqual(r);
     });
 
-    it("answers null for unknown hashes and ids", async () => {
+    it("answers null for unknown digests and ids", async () => {
       const r = keyRecord();
-      expect(await store.findKeyByHash(r.keyHash)).toBeNull();
+      expect(await store.findKeyByDigest(r.keyDigest)).toBeNull();
       expect(await store.findKeyById(r.id)).toBeNull();
     });
 
-    it("refuses a duplicate hash and keeps the original", async () => {
+    it("refuses a duplicate digest and keeps the original", async () => {
       const original = keyRecord({ name: "original" });
       await store.insertKey(original);
-      await expect(store.insertKey(keyRecord({ keyHash: original.keyHash, name: "intruder" }))).rejects.toBeInstanceOf(DuplicateKeyError);
-      expect((await store.findKeyByHash(original.keyHash))?.name).toBe("original");
+      await expect(store.insertKey(keyRecord({ keyDigest: original.keyDigest, name: "intruder" }))).rejects.toBeInstanceOf(DuplicateKeyError);
+      expect((await store.findKeyByDigest(original.keyDigest))?.name).toBe("original");
     });
 
     it("bulk-inserts keys in order and stops at a duplicate without overwriting it", async () => {
@@ -43,38 +43,45 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       await store.insertKey(existing);
       const batch = [keyRecord({ name: "b1" }), keyRecord({ name: "b2" })];
       await store.insertKeys(batch);
-      for (const r of batch) expect((await store.findKeyByHash(r.keyHash))?.name).toBe(r.name);
+      for (const r of batch) expect((await store.findKeyByDigest(r.keyDigest))?.name).toBe(r.name);
       const before = keyRecord({ name: "before dup" });
-      await expect(store.insertKeys([before, keyRecord({ keyHash: existing.keyHash, name: "intruder" })])).rejects.toBeInstanceOf(DuplicateKeyError);
-      expect((await store.findKeyByHash(existing.keyHash))?.name).toBe("existing");
-      expect((await store.findKeyByHash(before.keyHash))?.name).toBe("before dup");
+      await expect(store.insertKeys([before, keyRecord({ keyDigest: existing.keyDigest, name: "intruder" })])).rejects.toBeInstanceOf(DuplicateKeyError);
+      expect((await store.findKeyByDigest(existing.keyDigest))?.name).toBe("existing");
+      expect((await store.findKeyByDigest(before.keyDigest))?.name).toBe("before dup");
     });
 
     it("treats operator-shaped strings as plain values", async () => {
       const r = keyRecord({ name: '{"$ne": null}', workspace: "acme", metadata: { q: "$where" } });
       await store.insertKey(r);
-      expect(await store.findKeyByHash('{"$ne": null}' as never)).toBeNull();
+      expect(await store.findKeyByDigest('{"$ne": null}' as never)).toBeNull();
       expect((await store.findKeyById(r.id))?.name).toBe('{"$ne": null}');
     });
 
-    it("updates only the patched fields", async () => {
+    it("updates only the patched fields, and bumps the revision", async () => {
       const r = keyRecord();
       await store.insertKey(r);
-      const updated = await store.updateKey(r.id, { scopes: ["leads:read"], expiresAt: null, updatedAt: at(5) });
-      expect(updated).toEqual({ ...r, scopes: ["leads:read"], expiresAt: null, updatedAt: at(5) });
+      const updated = await store.updateKey(r.id, 0, { scopes: ["leads:read"], expiresAt: null, updatedAt: at(5) });
+      expect(updated).toEqual({ ...r, scopes: ["leads:read"], expiresAt: null, updatedAt: at(5), revision: 1 });
       expect(await store.findKeyById(r.id)).toEqual(updated);
-      expect(await store.updateKey("key_000000000000000000000000" as KeyId, { name: "x", updatedAt: at(5) })).toBeNull();
+      expect(await store.updateKey("key_000000000000000000000000" as KeyId, 0, { name: "x", updatedAt: at(5) })).toBeNull();
     });
 
-    it("revocation only moves earlier: irreversible and idempotent", async () => {
+    it("compare-and-set: a write at a stale revision changes nothing", async () => {
       const r = keyRecord();
       await store.insertKey(r);
-      const graced = await store.revokeKey(r.id, at(10_000), "rotated", at(1));
-      expect(graced?.revokedAt).toEqual(at(10_000));
-      const now = await store.revokeKey(r.id, at(2), "compromised", at(2));
-      expect(now).toMatchObject({ revokedAt: at(2), revokeReason: "compromised", updatedAt: at(2) });
-      const again = await store.revokeKey(r.id, at(50), "again", at(50));
-      expect(again).toMatchObject({ revokedAt: at(2), revokeReason: "compromised", updatedAt: at(2) });
+      const first = await store.updateKey(r.id, 0, { revokedAt: at(2), revokeReason: "compromised", updatedAt: at(2) });
+      expect(first).toMatchObject({ revokedAt: at(2), revision: 1 });
+      expect(await store.updateKey(r.id, 0, { successorId: "key_111111111111111111111111" as KeyId, retiresAt: at(99), updatedAt: at(3) })).toBeNull();
+      expect(await store.findKeyById(r.id)).toEqual(first);
+    });
+
+    it("of concurrent writes at one revision, exactly one lands", async () => {
+      const r = keyRecord();
+      await store.insertKey(r);
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.updateKey(r.id, 0, { name: `writer ${i}`, updatedAt: at(i) })));
+      const landed = results.filter((x) => x !== null);
+      expect(landed).toHaveLength(1);
+      expect((await store.findKeyById(r.id))?.name).toBe(landed[0]?.name);
     });
 
     it("records usage without moving last_used_at backwards", async () => {
@@ -120,22 +127,47 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
     it("filters by status as of the given instant", async () => {
       const now = at(1000);
       const active = keyRecord({ expiresAt: at(2000) });
-      const graced = keyRecord({ revokedAt: at(1500) });
-      const revoked = keyRecord({ revokedAt: at(500), expiresAt: at(100) });
+      const graced = keyRecord({ retiresAt: at(1500) });
+      const retired = keyRecord({ retiresAt: at(900) });
+      // Revoked is a fact, not a time compared with a clock: even a revoked_at "in the future" is revoked.
+      const revoked = keyRecord({ revokedAt: at(5000), expiresAt: at(100) });
       const expired = keyRecord({ expiresAt: at(900) });
-      await Promise.all([active, graced, revoked, expired].map((r) => store.insertKey(r)));
+      await Promise.all([active, graced, retired, revoked, expired].map((r) => store.insertKey(r)));
       const ids = async (status: KeyStatus) => (await store.listKeys({ workspace: "acme", status, now, limit: 10, after: null })).map((r) => r.id).sort();
       expect(await ids("active")).toEqual([active.id, graced.id].sort());
-      expect(await ids("revoked")).toEqual([revoked.id]);
+      expect(await ids("revoked")).toEqual([retired.id, revoked.id].sort());
       expect(await ids("expired")).toEqual([expired.id]);
     });
 
-    it("finds keys updated since an instant", async () => {
-      const old = keyRecord({ updatedAt: at(1) });
-      const recent = keyRecord({ updatedAt: at(10) });
-      await store.insertKey(old);
-      await store.insertKey(recent);
-      expect((await store.keysUpdatedSince(at(10))).map((r) => r.id)).toEqual([recent.id]);
+    it("reports inserts and changes in its own order, not by any field a replica wrote", async () => {
+      expect(await store.latestChange()).toBeNull();
+      const a = keyRecord({ updatedAt: at(1_000_000) });
+      const b = keyRecord({ updatedAt: at(1) });
+      await store.insertKey(a);
+      await store.insertKey(b);
+      const start = await store.latestChange();
+      expect(start).not.toBeNull();
+      const all = await store.changesSince(new Date(0));
+      expect(all.records.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
+      expect(all.latest).toEqual(start);
+      // b's updated_at claims the distant past; its change is still seen after a's.
+      await new Promise((r) => setTimeout(r, 5));
+      const changed = await store.updateKey(b.id, 0, { name: "changed", updatedAt: at(0) });
+      const after = await store.changesSince(new Date(start!.getTime() + 1));
+      expect(after.records.map((r) => r.id)).toEqual([b.id]);
+      expect(after.records[0]).toEqual(changed);
+      expect(after.latest!.getTime()).toBeGreaterThan(start!.getTime());
+      expect(await store.latestChange()).toEqual(after.latest);
+    });
+
+    it("usage is not a change", async () => {
+      const r = keyRecord();
+      await store.insertKey(r);
+      const mark = await store.latestChange();
+      await new Promise((r) => setTimeout(r, 5));
+      await store.recordUsage(new Map([[r.id, at(7)]]));
+      expect(await store.latestChange()).toEqual(mark);
+      expect((await store.findKeyById(r.id))?.revision).toBe(0);
     });
 
     it("appends audit events and lists them per workspace, newest first, by cursor", async () => {

@@ -67,19 +67,19 @@ describe("Authorize over gRPC against MongoDB", () => {
   it("KEY_MALFORMED: refused without a store lookup", async () => {
     const { key } = await createKey({});
     const corrupted = key.slice(0, 12) + (key[12] === "a" ? "b" : "a") + key.slice(13);
-    const before = calls.get("findKeyByHash") ?? 0;
+    const before = calls.get("findKeyByDigest") ?? 0;
     for (const candidate of [corrupted, "kw_live_short", "sk_live_" + key.slice(8), "x".repeat(600), '{"$ne": null}']) {
       expectDecision(await authz.authorize({ credential: { case: "apiKey", value: candidate } }), false, Reason.KEY_MALFORMED, 401, "Invalid API key");
     }
     expectDecision(await authz.authorize({ credential: { case: "keyHash", value: "ABC" } }), false, Reason.KEY_MALFORMED, 401, "Invalid API key");
-    expect(calls.get("findKeyByHash") ?? 0).toBe(before);
+    expect(calls.get("findKeyByDigest") ?? 0).toBe(before);
   });
 
   it("KEY_NOT_FOUND: well-formed but unknown key", async () => {
     const { generateKey } = await import("../../src/domain/keys.js");
-    const before = calls.get("findKeyByHash") ?? 0;
+    const before = calls.get("findKeyByDigest") ?? 0;
     expectDecision(await authz.authorize({ credential: { case: "apiKey", value: generateKey("kw", "live") } }), false, Reason.KEY_NOT_FOUND, 401, "Invalid API key");
-    expect(calls.get("findKeyByHash")).toBe(before + 1);
+    expect(calls.get("findKeyByDigest")).toBe(before + 1);
   });
 
   it("KEY_REVOKED: refused at once after RevokeKey", async () => {

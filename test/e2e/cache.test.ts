@@ -13,7 +13,7 @@ describe("the key cache, with two replicas on one database", () => {
   let calls: Map<string, number>;
   let authz: Client<typeof AuthorizeService>;
   let admin2: Client<typeof KeyAdminService>;
-  const lookups = () => calls.get("findKeyByHash") ?? 0;
+  const lookups = () => calls.get("findKeyByDigest") ?? 0;
 
   beforeAll(async () => {
     first = await startTestServer({

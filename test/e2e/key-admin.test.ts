@@ -165,7 +165,7 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
   });
 
   it("audits every mutation with actor, target and changes", async () => {
-    const wsAdmin = await admin.createKey({ name: "ws admin", workspace: "audited", scopes: ["keys:read", "keys:write"] }, root());
+    const wsAdmin = await admin.createKey({ name: "ws admin", workspace: "audited", scopes: ["keyward:read", "keyward:write"] }, root());
     const as = bearer(wsAdmin.key);
     const { apiKey } = await admin.createKey({ name: "a", scopes: ["leads:read"] }, as);
     const id = apiKey!.id;
@@ -185,7 +185,7 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
       expect((await rpcError(admin.listScopes({}))).code).toBe(Code.Unauthenticated);
       expect((await rpcError(admin.listScopes({}, bearer("kw_live_garbage")))).code).toBe(Code.Unauthenticated);
       expect((await rpcError(admin.listScopes({}, { headers: { authorization: "Basic abc" } }))).code).toBe(Code.Unauthenticated);
-      const a = await admin.createKey({ name: "soon revoked", workspace: "acme", scopes: ["keys:read"] }, root());
+      const a = await admin.createKey({ name: "soon revoked", workspace: "acme", scopes: ["keyward:read"] }, root());
       await admin.revokeKey({ id: a.apiKey!.id }, root());
       expect((await rpcError(admin.listScopes({}, bearer(a.key)))).code).toBe(Code.Unauthenticated);
     });
@@ -193,15 +193,15 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
     it("PERMISSION_DENIED for a key without the admin scope the method needs", async () => {
       const plain = await admin.createKey({ name: "plain", workspace: "acme", scopes: ["campaigns:all"] }, root());
       expect((await rpcError(admin.listScopes({}, bearer(plain.key)))).code).toBe(Code.PermissionDenied);
-      const reader = await admin.createKey({ name: "reader", workspace: "acme", scopes: ["keys:read"] }, root());
+      const reader = await admin.createKey({ name: "reader", workspace: "acme", scopes: ["keyward:read"] }, root());
       expect((await admin.listScopes({}, bearer(reader.key))).scopes.length).toBeGreaterThan(0);
       const err = await rpcError(admin.createKey({ name: "x", scopes: ["leads:read"] }, bearer(reader.key)));
       expect(err.code).toBe(Code.PermissionDenied);
-      expect(err.rawMessage).toContain("keys:write");
+      expect(err.rawMessage).toContain("keyward:write");
     });
 
     it("an admin of workspace A cannot see or touch workspace B; NOT_FOUND does not leak existence", async () => {
-      const a = await admin.createKey({ name: "A admin", workspace: "ws-a", scopes: ["keys:read", "keys:write"] }, root());
+      const a = await admin.createKey({ name: "A admin", workspace: "ws-a", scopes: ["keyward:read", "keyward:write"] }, root());
       const bKey = await admin.createKey({ name: "B key", workspace: "ws-b", scopes: ["leads:read"] }, root());
       const as = bearer(a.key);
       const id = bKey.apiKey!.id;
@@ -223,7 +223,7 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
       expect((await rpcError(admin.createKey({ name: "x", workspace: "ws-b", scopes: ["leads:read"] }, as))).code).toBe(Code.PermissionDenied);
       expect((await rpcError(admin.listAuditEvents({ workspace: "ws-b" }, as))).code).toBe(Code.PermissionDenied);
       expect((await admin.listKeys({}, as)).keys.every((k) => k.workspace === "ws-a")).toBe(true);
-      const escalate = await rpcError(admin.createKey({ name: "root?", scopes: ["*"] }, as));
+      const escalate = await rpcError(admin.createKey({ name: "root?", workspace: "*", scopes: ["keyward:read"] }, as));
       expect(escalate.code).toBe(Code.PermissionDenied);
     });
   });
@@ -274,7 +274,7 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
   it("bootstrap-admin writes a working admin key to MongoDB: the key alone on stdout", async () => {
     const env = { PATH: process.env.PATH, MONGODB_URI: server.config.mongodbUri!, MONGODB_DB: server.config.mongodbDb, KEY_PEPPER: TEST_PEPPER };
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ["bin/keyward.js", "bootstrap-admin", "--workspace", "boot", "--name", "ops", "--scopes", "keys:read,keys:write"], { cwd: ROOT, env });
+      const child = spawn(process.execPath, ["bin/keyward.js", "bootstrap-admin", "--workspace", "boot", "--name", "ops", "--scopes", "keyward:read,keyward:write"], { cwd: ROOT, env });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));

@@ -51,8 +51,8 @@ describe("metrics on METRICS_PORT", () => {
 
   it("reports store latency, the invalidation mode chosen at start, and the database as up", async () => {
     const body = await scrape();
-    expect(sample(body, 'keyward_store_call_duration_seconds_count{operation="findKeyByHash",outcome="ok"}')).toBeGreaterThanOrEqual(1);
-    expect(sample(body, 'keyward_store_call_duration_seconds_count{operation="keysUpdatedSince",outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(body, 'keyward_store_call_duration_seconds_count{operation="findKeyByDigest",outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(body, 'keyward_store_call_duration_seconds_count{operation="changesSince",outcome="ok"}')).toBeGreaterThanOrEqual(1);
     // FerretDB offers no change streams, so keyward polls (and says so).
     expect(server.app.invalidationMode).toBe("poll");
     expect(sample(body, 'keyward_invalidation_mode{mode="poll"}')).toBe(1);

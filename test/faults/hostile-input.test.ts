@@ -58,7 +58,7 @@ describe("hostile input: every field, at and past its limits", () => {
   let validKey: string;
   let validId: string;
   let storeCalls: Map<string, number>;
-  const lookups = () => storeCalls.get("findKeyByHash") ?? 0;
+  const lookups = () => storeCalls.get("findKeyByDigest") ?? 0;
 
   beforeAll(async () => {
     server = await startTestServer({
@@ -184,7 +184,7 @@ describe("hostile input: every field, at and past its limits", () => {
 
   it("property: random KeyAdmin requests get a precise answer, never INTERNAL, and never reach another workspace", async () => {
     const auth = bearer(server.rootKey);
-    const scoped = (await admin.createKey({ name: "ws admin", workspace: "other", scopes: ["keys:read", "keys:write"] }, auth)).key;
+    const scoped = (await admin.createKey({ name: "ws admin", workspace: "other", scopes: ["keyward:read", "keyward:write"] }, auth)).key;
     const text = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom(...OPERATOR_SHAPED, "", validId, "acme", "leads:read", "key_000000000000000000000000"));
     const call = fc.oneof(
       fc.record({ m: fc.constant("get" as const), id: text }),

@@ -34,7 +34,7 @@ describe(`soak: ${SECONDS} s of mixed traffic with concurrent admin changes`, ()
     const { key: rootKey } = await bootstrapAdmin(
       store,
       { catalog: loadCatalog(join(ROOT, "config/scopes.json")), pepper: TEST_PEPPER, prefix: "kw" },
-      { workspace: "acme", name: "soak admin", scopes: ["*"], environment: "live" },
+      { workspace: "acme", name: "soak admin", scopes: ["keyward:all"], environment: "live" },
     );
     const port = await freePort();
     const server = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {

@@ -21,7 +21,7 @@ export interface TestServer {
   config: Config;
   port: number;
   baseUrl: string;
-  /** An admin key holding `*` in workspace "root". */
+  /** The root admin: workspace `*`, keyward:all. */
   rootKey: RawKey;
   transport: Transport;
   client<S extends DescService>(service: S): Client<S>;
@@ -57,7 +57,7 @@ export async function startTestServer(options: { store?: "mongo" | "memory"; env
       await bootstrapAdmin(
         app.store,
         { catalog: config.catalog, pepper: config.keyPepper!, prefix: config.keyPrefix },
-        { workspace: "root", name: "test root", scopes: ["*"], environment: "test" },
+        { workspace: "*", name: "test root", scopes: ["keyward:all"], environment: "test" },
       )
     ).key;
   const baseUrl = `http://127.0.0.1:${app.port}`;

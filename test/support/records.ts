@@ -1,4 +1,4 @@
-import { generateKey, hashKey, keyPreview, newKeyId } from "../../src/domain/keys.js";
+import { digestOfHash, generateKey, hashKey, keyPreview, newKeyId } from "../../src/domain/keys.js";
 import type { KeyRecord } from "../../src/domain/types.js";
 
 export const T0 = new Date("2026-01-01T00:00:00.000Z");
@@ -8,7 +8,7 @@ export function keyRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
   const key = generateKey("kw", "live");
   return {
     id: newKeyId(),
-    keyHash: hashKey(key, "p".repeat(32)),
+    keyDigest: digestOfHash(hashKey(key, "p".repeat(32))),
     name: "test key",
     workspace: "acme",
     scopes: ["campaigns:read"],
@@ -22,6 +22,9 @@ export function keyRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
     expiresAt: null,
     revokedAt: null,
     revokeReason: "",
+    retiresAt: null,
+    successorId: null,
+    revision: 0,
     ...overrides,
   };
 }

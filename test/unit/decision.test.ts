@@ -31,7 +31,7 @@ describe("decide: one row per reason", () => {
   });
 
   it("allows a key that passes every check, with status 200", () => {
-    const record = keyRecord({ allowedDomains: ["*.example.com"], expiresAt: after, revokedAt: after, scopes: ["campaigns:all"] });
+    const record = keyRecord({ allowedDomains: ["*.example.com"], expiresAt: after, retiresAt: after, scopes: ["campaigns:all"] });
     const d = decide(input({ domain: "app.example.com", workspace: "acme", requiredScopes: ["campaigns:pause"] }), record, now, catalog);
     expect(d).toMatchObject({ allowed: true, reason: "OK", httpStatus: 200, missingScopes: [] });
     expect(d.key).toBe(record);
@@ -58,9 +58,20 @@ describe("decide: the first applicable reason wins", () => {
     expect(decide(input({ credential: "malformed" }), everythingWrong, now, catalog).reason).toBe("KEY_MALFORMED");
   });
 
-  it("a rotated key works until its revocation instant", () => {
-    const rotated = keyRecord({ revokedAt: after });
+  it("a rotated key works until its grace period ends, then is KEY_REVOKED", () => {
+    const rotated = keyRecord({ retiresAt: after });
     expect(decide(input(), rotated, now, catalog).allowed).toBe(true);
     expect(decide(input(), rotated, after, catalog).reason).toBe("KEY_REVOKED");
+  });
+
+  it("a revoked key is refused whatever the reader's clock says of the instant it holds", () => {
+    // The revoking replica's clock ran 10 minutes ahead: the revocation is still in force now.
+    const revoked = keyRecord({ revokedAt: new Date(now.getTime() + 600_000) });
+    expect(decide(input(), revoked, now, catalog).reason).toBe("KEY_REVOKED");
+  });
+
+  it("a product key holding * does not satisfy an admin scope", () => {
+    const d = decide(input({ requiredScopes: ["keyward:read"] }), keyRecord({ scopes: ["*"] }), now, catalog);
+    expect(d).toMatchObject({ reason: "SCOPE_MISSING", missingScopes: ["keyward:read"] });
   });
 });

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { KeyCache } from "../../src/cache/key-cache.js";
-import type { KeyHash } from "../../src/domain/types.js";
+import type { KeyDigest } from "../../src/domain/types.js";
 import { keyRecord } from "../support/records.js";
 
-const h = (n: number) => n.toString(16).padStart(64, "0") as KeyHash;
+const h = (n: number) => n.toString(16).padStart(64, "0") as KeyDigest;
 
 describe("KeyCache", () => {
   const make = (o: Partial<ConstructorParameters<typeof KeyCache>[0]> = {}) => {
     let t = 0;
-    const cache = new KeyCache({ maxEntries: 3, positiveTtlMs: 1000, negativeTtlMs: 100, now: () => t, ...o });
+    const cache = new KeyCache({ maxEntries: 3, positiveTtlMs: 1000, negativeMaxEntries: 3, negativeTtlMs: 100, now: () => t, ...o });
     return { cache, advance: (ms: number) => (t += ms) };
   };
 
@@ -37,9 +37,29 @@ describe("KeyCache", () => {
     for (const n of [1, 2, 3]) cache.set(h(n), null);
     cache.get(h(1));
     cache.set(h(4), null);
-    expect(cache.size).toBe(3);
+    expect(cache.negativeSize).toBe(3);
     expect(cache.get(h(2)).hit).toBe(false);
     expect([1, 3, 4].every((n) => cache.get(h(n)).hit)).toBe(true);
+  });
+
+  it("unknown digests never evict known keys, however many arrive", () => {
+    const { cache } = make();
+    const known = [1, 2, 3].map((n) => [h(n), keyRecord()] as const);
+    for (const [d, r] of known) cache.set(d, r);
+    for (let n = 1000; n < 11_000; n++) cache.set(h(n), null);
+    expect(cache.negativeSize).toBe(3);
+    for (const [d, r] of known) expect(cache.get(d)).toEqual({ hit: true, record: r });
+    expect(cache.get(h(10_999))).toEqual({ hit: true, record: null });
+    expect(cache.get(h(1000)).hit).toBe(false);
+  });
+
+  it("a key found after it was remembered as unknown replaces the negative entry", () => {
+    const { cache } = make();
+    const r = keyRecord();
+    cache.set(h(1), null);
+    cache.set(h(1), r);
+    expect(cache.get(h(1))).toEqual({ hit: true, record: r });
+    expect(cache.negativeSize).toBe(0);
   });
 
   it("a size of 0 caches nothing", () => {

@@ -41,6 +41,12 @@ describe("scope satisfaction", () => {
     ["a required * is only satisfied by *", "*", ["campaigns:all", "leads:all"], false],
     ["a required * is satisfied by *", "*", ["*"], true],
     ["nothing granted", "campaigns:read", [], false],
+    ["* grants no admin scope: keyward:read", "keyward:read", ["*"], false],
+    ["* grants no admin scope: keyward:write", "keyward:write", ["*"], false],
+    ["* grants no admin scope: keyward:all", "keyward:all", ["*"], false],
+    ["keyward:all grants keyward:write", "keyward:write", ["keyward:all"], true],
+    ["keyward:read and keyward:write do not make keyward:all", "keyward:all", ["keyward:read", "keyward:write"], false],
+    ["product resource:all grants no admin scope", "keyward:read", ["campaigns:all"], false],
   ])("%s", (_name, required, granted, expected) => expect(ok(required as string, granted as string[])).toBe(expected));
 
   it("lists every missing scope once, in request order", () => {
@@ -50,7 +56,19 @@ describe("scope satisfaction", () => {
 
 describe("scope catalog", () => {
   it("knows actions, composites and resource:all of catalog resources, and *", () => {
-    expect(unknownScopes(["campaigns:read", "campaigns:write", "campaigns:all", "*", "keys:write"], catalog)).toEqual([]);
+    expect(unknownScopes(["campaigns:read", "campaigns:write", "campaigns:all", "*", "keyward:write", "keyward:all"], catalog)).toEqual([]);
+  });
+
+  it("accepts every scope the seeds name, including their recommended composites", () => {
+    const seeds = ["campaigns:create", "campaigns:read", "campaigns:update", "campaigns:delete", "campaigns:pause", "campaigns:activate", "campaigns:write", "campaigns:all", "sender_accounts:create", "sender_accounts:read", "sender_accounts:delete", "sender_accounts:write", "leads:create", "leads:read", "leads:delete", "leads:write", "*"];
+    expect(unknownScopes(seeds, catalog)).toEqual([]);
+    expect(isSatisfied("sender_accounts:delete", new Set(["sender_accounts:write"]), catalog)).toBe(true);
+    expect(isSatisfied("leads:write", new Set(["leads:create", "leads:delete"]), catalog)).toBe(true);
+  });
+
+  it("reserves the keyward resource: a catalog file cannot define or override it", () => {
+    expect(() => catalogFromJson({ resources: { keyward: { actions: { read: "mine now" } } } })).toThrow(/resources\.keyward.*reserved/);
+    expect(catalogEntries(catalog).filter((e) => e.name.startsWith("keyward:")).map((e) => e.name)).toEqual(["keyward:all", "keyward:read", "keyward:write"]);
   });
 
   it("names scopes it does not know", () => {
