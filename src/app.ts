@@ -51,6 +51,8 @@ export interface RunningApp {
   /** The bound metrics port, or null when METRICS_PORT is unset. */
   metricsPort: number | null;
   invalidationMode: "change_stream" | "poll" | "local";
+  /** Aborted when stop() begins; long-lived streams (Health Watch) listen to it. */
+  shutdownSignal: AbortSignal;
   stop(): Promise<void>;
 }
 
@@ -157,6 +159,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     metrics,
     metricsPort: metricsServer?.port ?? null,
     invalidationMode,
+    shutdownSignal: shutdown.signal,
     async stop() {
       health.setAll("NOT_SERVING");
       shutdown.abort();

@@ -47,7 +47,7 @@ const UPDATABLE_FIELD_KEYS: ReadonlyArray<[UpdatableField, keyof KeyRecord]> = [
   ["metadata", "metadata"],
 ];
 
-const CAS_ATTEMPTS = 5;
+const CAS_ATTEMPTS = 7;
 
 export const DEFAULT_GRACE_MS = 24 * 3600_000;
 export const MAX_GRACE_MS = 30 * 24 * 3600_000;
@@ -313,6 +313,9 @@ export class KeyManager {
     change: (current: KeyRecord, now: Date) => KeyPatch | null,
   ): Promise<{ before: KeyRecord; after: KeyRecord; changed: boolean }> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      // Another writer won the last round; a read right after its write can still return the
+      // old document on some servers (FerretDB), so wait a little longer each time.
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 5 * 2 ** attempt));
       const current = await this.find(principal, id);
       const patch = change(current, this.deps.now());
       if (patch === null) return { before: current, after: current, changed: false };

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { bootstrapAdmin } from "../bootstrap.js";
 import { ConfigError, loadConfig } from "../config.js";
+import { InvalidRequestError } from "../errors.js";
 import { MongoKeyStore } from "../store/mongo-key-store.js";
 
 const HELP = `Usage: keyward bootstrap-admin [--workspace W] [--name N] [--scopes S] [--environment live|test]
@@ -80,6 +81,12 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
     process.stderr.write("the key is printed once on standard output; store it now, it cannot be shown again\n");
     process.stdout.write(`${key}\n`);
     return 0;
+  } catch (err) {
+    if (err instanceof InvalidRequestError) {
+      process.stderr.write(`keyward bootstrap-admin: ${err.message.replace(/^workspace/, "--workspace").replace(/^scopes/, "--scopes")}\n`);
+      return 2;
+    }
+    throw err;
   } finally {
     await store.close();
   }

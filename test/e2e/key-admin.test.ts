@@ -240,7 +240,10 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
       ["malformed domain", { allowedDomains: ["https://example.com"] }, "allowed_domains"],
       ["too many domains", { allowedDomains: Array.from({ length: 51 }, (_, i) => `d${i}.example.com`) }, "allowed_domains"],
       ["expires_at in the past", { expiresAt: past }, "expires_at"],
+      ["expires_at after 9999-12-31", { expiresAt: { seconds: 253_402_300_800n, nanos: 0 } }, "expires_at: must be a timestamp from 0001"],
+      ["expires_at before 0001-01-01", { expiresAt: { seconds: -62_135_596_801n, nanos: 0 } }, "expires_at: must be a timestamp from 0001"],
       ["bad workspace", { workspace: "$where" }, "workspace"],
+      ["a scope of the reserved keyward resource it does not define", { scopes: ["keyward:delete"] }, "keyward:delete"],
       ["bad metadata key", { metadata: { "$set": "x" } }, "metadata"],
     ])("CreateKey: %s", async (_name, init, mention) => {
       const err = await rpcError(admin.createKey({ name: "valid", workspace: "acme", scopes: ["leads:read"], ...init }, root()));
@@ -259,6 +262,13 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
       const err = await rpcError(call());
       expect(err.code).toBe(Code.InvalidArgument);
       expect(err.rawMessage).toContain(mention);
+    });
+
+    it("UpdateKey refuses a timestamp past 9999, naming api_key.expires_at", async () => {
+      const { apiKey } = await admin.createKey({ name: "far", workspace: "acme", scopes: ["leads:read"] }, root());
+      const err = await rpcError(admin.updateKey({ apiKey: { id: apiKey!.id, expiresAt: { seconds: 999_999_999_999n, nanos: 0 } }, updateMask: { paths: ["expires_at"] } }, root()));
+      expect(err.code).toBe(Code.InvalidArgument);
+      expect(err.rawMessage).toContain("api_key.expires_at");
     });
 
     it("UpdateKey validates the masked fields and names them", async () => {

@@ -10,7 +10,10 @@ import { ServerReflection, ServerReflectionRequestSchema } from "../../gen/grpc/
 import { ServerReflection as ServerReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
 import { grpcJsClient, grpcJsUnary } from "../support/grpc-js-client.js";
-import { startTestServer, TEST_PEPPER, type TestServer } from "../support/harness.js";
+import { startTestServer, TEST_PEPPER, waitFor, type TestServer } from "../support/harness.js";
+import { HTTP2_LIMITS } from "../../src/server.js";
+import http2 from "node:http2";
+import { getEventListeners } from "node:events";
 import { freePort } from "../support/mongo-provider.js";
 
 const execFileAsync = promisify(execFile);
@@ -54,8 +57,37 @@ describe("server on a real socket", () => {
     const abort = new AbortController();
     const stream = health.watch({ service: "" }, { signal: abort.signal });
     const first = await stream[Symbol.asyncIterator]().next();
+    expect(server.app.health.listenerCount).toBeGreaterThanOrEqual(1);
     abort.abort();
     expect(first.value?.status).toBe(Status.SERVING);
+  });
+
+  it("a Watch that ends releases what it registered", async () => {
+    const health = server.client(Health);
+    const baseline = server.app.health.listenerCount;
+    const onShutdown = () => getEventListeners(server.app.shutdownSignal, "abort").length;
+    const shutdownBaseline = onShutdown();
+    for (let i = 0; i < 20; i++) {
+      const abort = new AbortController();
+      const stream = health.watch({ service: "" }, { signal: abort.signal });
+      await stream[Symbol.asyncIterator]().next();
+      abort.abort();
+    }
+    await waitFor(() => server.app.health.listenerCount === baseline && onShutdown() === shutdownBaseline, 5000, "Watch listeners released");
+  });
+
+  it("announces HTTP/2 limits: bounded concurrent streams and header list size", async () => {
+    const session = http2.connect(server.baseUrl);
+    try {
+      const settings = await new Promise<http2.Settings>((resolve, reject) => {
+        session.once("remoteSettings", resolve);
+        session.once("error", reject);
+      });
+      expect(settings.maxConcurrentStreams).toBe(HTTP2_LIMITS.settings.maxConcurrentStreams);
+      expect(settings.maxHeaderListSize).toBe(HTTP2_LIMITS.settings.maxHeaderListSize);
+    } finally {
+      session.close();
+    }
   });
 
   it("lists keyward, health and reflection services through reflection v1 and v1alpha", async () => {

@@ -112,12 +112,22 @@ export class FerretDb {
     }
   }
 
+  /** Freezes the server: connections stay open and nothing answers (a hung database, not a down one). */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
+
   async stopProcess(): Promise<void> {
     const child = this.child;
     this.child = null;
     if (!child || child.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once("exit", () => resolve());
+      child.kill("SIGCONT");
       child.kill("SIGTERM");
       setTimeout(() => child.kill("SIGKILL"), 5000).unref();
     });
