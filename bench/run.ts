@@ -13,11 +13,11 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { AuthorizeService, Reason } from "../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
-import { bootstrapAdmin } from "../src/bootstrap.js";
+import { bootstrapAdmin } from "../src/admin/bootstrap.js";
 import { loadCatalog } from "../src/config.js";
 import { generateKey, digestOfHash, hashKey, keyPreview, newKeyId } from "../src/domain/keys.js";
 import type { KeyRecord } from "../src/domain/types.js";
-import { MongoKeyStore } from "../src/store/mongo-key-store.js";
+import { MongoKeyStore } from "../src/store/mongo/mongo-key-store.js";
 import { freePort, provideMongo } from "../test/support/mongo-provider.js";
 
 const USAGE = `Usage: npm run bench [-- options]

@@ -6,32 +6,32 @@ import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { Authorizer } from "./authorizer.js";
-import { CachedKeyLookup } from "./cache/cached-key-lookup.js";
-import { startInvalidation } from "./cache/invalidation.js";
-import { KeyCache } from "./cache/key-cache.js";
+import { Authorizer } from "./authorize/authorizer.js";
+import { CachedKeyLookup } from "./authorize/cached-key-lookup.js";
+import { startInvalidation } from "./authorize/invalidation.js";
+import { KeyCache } from "./authorize/key-cache.js";
 import type { Config } from "./config.js";
 import type { RawKey } from "./domain/types.js";
-import { HealthState } from "./health-state.js";
-import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./key-manager.js";
+import { HealthState } from "./observability/health-state.js";
+import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./admin/key-manager.js";
 import { ROOT_WORKSPACE } from "./domain/admin-policy.js";
 import { ADMIN_ALL } from "./domain/scopes.js";
-import { Metrics, serveMetrics } from "./metrics.js";
-import { listen } from "./server.js";
-import { adminAuthInterceptor } from "./services/admin-auth-interceptor.js";
-import { authorizeService } from "./services/authorize-service.js";
-import { errorInterceptor, toConnectError } from "./services/error-interceptor.js";
-import { healthService } from "./services/health-service.js";
-import { keyAdminService } from "./services/key-admin-service.js";
-import { loggingInterceptor } from "./services/logging-interceptor.js";
-import { reflectionServices } from "./services/reflection-service.js";
-import { markInvalidUtf8, utf8GuardInterceptor } from "./services/utf8-guard.js";
-import { startStoreMonitor } from "./store-monitor.js";
+import { Metrics, serveMetrics } from "./observability/metrics.js";
+import { listen } from "./transport/connect-server.js";
+import { adminAuthInterceptor } from "./transport/middleware/admin-auth-interceptor.js";
+import { authorizeService } from "./transport/services/authorize-service.js";
+import { errorInterceptor, toConnectError } from "./transport/middleware/error-interceptor.js";
+import { healthService } from "./transport/services/health-service.js";
+import { keyAdminService } from "./transport/services/key-admin-service.js";
+import { loggingInterceptor } from "./transport/middleware/logging-interceptor.js";
+import { reflectionServices } from "./transport/services/reflection-service.js";
+import { markInvalidUtf8, utf8GuardInterceptor } from "./transport/middleware/utf8-guard.js";
+import { startStoreMonitor } from "./observability/store-monitor.js";
 import { instrumentStore, withDeadline } from "./store/instrumented-key-store.js";
 import type { KeyStore } from "./store/key-store.js";
 import { MemoryKeyStore } from "./store/memory-key-store.js";
-import { MongoKeyStore } from "./store/mongo-key-store.js";
-import { UsageRecorder } from "./usage-recorder.js";
+import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
+import { UsageRecorder } from "./authorize/usage-recorder.js";
 
 export interface AppOverrides {
   /** Wraps or replaces the store (tests count calls through it). */
@@ -58,20 +58,56 @@ export interface RunningApp {
 
 export const SERVED_SERVICES = [AuthorizeService, KeyAdminService, Health, ReflectionV1, ReflectionV1alpha];
 
-/** The composition root: config → store → services → server. */
+/** The composition root: config → store → hot path and admin → server → background work. */
 export async function startApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<RunningApp> {
   const now = overrides.now ?? (() => new Date());
-  const devMode = config.mongodbUri === null;
   const pepper = config.keyPepper ?? randomBytes(32).toString("base64url");
-  const mongo = devMode ? null : MongoKeyStore.create({ uri: config.mongodbUri!, dbName: config.mongodbDb, timeoutMs: config.mongodbTimeoutMs });
   const metrics = new Metrics({ defaultMetrics: config.metricsPort !== null });
-  const timedStore = instrumentStore(withDeadline(mongo ?? new MemoryKeyStore(), config.mongodbTimeoutMs), (operation, outcome, seconds) =>
-    metrics.storeSeconds.observe({ operation, outcome }, seconds),
-  );
-  const store = overrides.store ? overrides.store(timedStore) : timedStore;
-
+  const { mongo, store } = openStore(config, metrics, overrides);
   const health = new HealthState([AuthorizeService.typeName, KeyAdminService.typeName]);
   const shutdown = new AbortController();
+  const hot = wireHotPath(config, store, metrics, pepper, now, log);
+  const manager = new KeyManager({ store, catalog: config.catalog, pepper, prefix: config.keyPrefix, now, onKeyChanged: (record) => hot.lookup.replace(record) });
+  const devRootKey = mongo ? null : await createDevRootKey(manager);
+  const server = await serve(config, log, { authorizer: hot.authorizer, manager, metrics, health, shutdown: shutdown.signal, now });
+  const background = await startBackground(config, log, { mongo, store, lookup: hot.lookup, health, metrics, onReachable: hot.setStoreReachable });
+  hot.usage.start();
+
+  return {
+    port: server.port,
+    devRootKey,
+    health,
+    store,
+    usage: hot.usage,
+    lookup: hot.lookup,
+    metrics,
+    metricsPort: background.metricsPort,
+    invalidationMode: background.invalidationMode,
+    shutdownSignal: shutdown.signal,
+    async stop() {
+      health.setAll("NOT_SERVING");
+      shutdown.abort();
+      await server.close(config.shutdownTimeoutMs);
+      await background.stop();
+      await hot.usage.stop();
+      // A hung database must not hold shutdown: give close the operation deadline, then force it.
+      const closed = await Promise.race([store.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref())]);
+      if (!closed) await mongo?.close(true);
+    },
+  };
+}
+
+/** MongoDB when configured (else the dev-mode memory store), bounded by the operation deadline and timed. */
+function openStore(config: Config, metrics: Metrics, overrides: AppOverrides): { mongo: MongoKeyStore | null; store: KeyStore } {
+  const mongo = config.mongodbUri === null ? null : MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: config.mongodbTimeoutMs });
+  const timed = instrumentStore(withDeadline(mongo ?? new MemoryKeyStore(), config.mongodbTimeoutMs), (operation, outcome, seconds) =>
+    metrics.storeSeconds.observe({ operation, outcome }, seconds),
+  );
+  return { mongo, store: overrides.store ? overrides.store(timed) : timed };
+}
+
+/** Authorize's pipeline: caches in front of the store, usage recorded off the hot path. */
+function wireHotPath(config: Config, store: KeyStore, metrics: Metrics, pepper: string, now: () => Date, log: Logger) {
   const usage = new UsageRecorder(store, config.lastUsedFlushMs, log);
   const cache = new KeyCache({ ...config.cache, positiveTtlMs: config.cache.ttlMs, now: () => now().getTime() });
   let storeReachable = true;
@@ -88,58 +124,83 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     now,
     onAllowed: (key, at) => usage.record(key.id, at),
   });
-  const manager = new KeyManager({ store, catalog: config.catalog, pepper, prefix: config.keyPrefix, now, onKeyChanged: (record) => lookup.replace(record) });
+  return { usage, lookup, authorizer, setStoreReachable: (up: boolean) => (storeReachable = up) };
+}
 
-  let devRootKey: RawKey | null = null;
-  if (devMode) {
-    const created = await manager.create(
-      { ...BOOTSTRAP_PRINCIPAL, keyId: "dev-mode" },
-      { name: "dev root admin", workspace: ROOT_WORKSPACE, scopes: [ADMIN_ALL], allowedDomains: [], expiresAt: null, environment: "test", metadata: {} },
-    );
-    devRootKey = created.key;
-  }
+/** Dev mode keeps nothing, so it makes its own root admin at every start. */
+async function createDevRootKey(manager: KeyManager): Promise<RawKey> {
+  const created = await manager.create(
+    { ...BOOTSTRAP_PRINCIPAL, keyId: "dev-mode" },
+    { name: "dev root admin", workspace: ROOT_WORKSPACE, scopes: [ADMIN_ALL], allowedDomains: [], expiresAt: null, environment: "test", metadata: {} },
+  );
+  return created.key;
+}
 
+interface ServeDeps {
+  authorizer: Authorizer;
+  manager: KeyManager;
+  metrics: Metrics;
+  health: HealthState;
+  shutdown: AbortSignal;
+  now: () => Date;
+}
+
+function serve(config: Config, log: Logger, deps: ServeDeps) {
   markInvalidUtf8();
   const reflection = reflectionServices(SERVED_SERVICES);
-  const server = await listen({
+  const { metrics } = deps;
+  return listen({
     host: config.host,
     port: config.port,
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
-    interceptors: [loggingInterceptor(log), errorInterceptor(log), utf8GuardInterceptor(), adminAuthInterceptor(authorizer)],
+    interceptors: [loggingInterceptor(log), errorInterceptor(log), utf8GuardInterceptor(), adminAuthInterceptor(deps.authorizer)],
     routes: (router) => {
       router.service(
         AuthorizeService,
-        authorizeService(authorizer, (outcome, seconds) => {
+        authorizeService(deps.authorizer, (outcome, seconds) => {
           metrics.authorizeSeconds.observe(seconds);
           if ("reason" in outcome) metrics.decisions.inc({ reason: outcome.reason });
           else metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
         }),
       );
-      router.service(KeyAdminService, keyAdminService(manager, config.catalog, now));
-      router.service(Health, healthService(health, shutdown.signal));
+      router.service(KeyAdminService, keyAdminService(deps.manager, config.catalog, deps.now));
+      router.service(Health, healthService(deps.health, deps.shutdown));
       router.service(ReflectionV1, reflection.v1);
       router.service(ReflectionV1alpha, reflection.v1alpha);
     },
   });
+}
 
+interface BackgroundDeps {
+  mongo: MongoKeyStore | null;
+  store: KeyStore;
+  lookup: CachedKeyLookup;
+  health: HealthState;
+  metrics: Metrics;
+  onReachable: (up: boolean) => void;
+}
+
+/** The database monitor, cross-replica invalidation and the metrics endpoint. */
+async function startBackground(config: Config, log: Logger, deps: BackgroundDeps) {
+  const { mongo, metrics, health } = deps;
   const monitor = mongo
     ? startStoreMonitor(mongo, health, log, {
         timeoutMs: config.mongodbTimeoutMs,
         onReachable: (up) => {
-          storeReachable = up;
+          deps.onReachable(up);
           metrics.storeUp.set(up ? 1 : 0);
         },
       })
     : null;
   const invalidation = mongo
-    ? await startInvalidation(mongo, store, lookup, log, {
+    ? await startInvalidation(mongo, deps.store, deps.lookup, log, {
         pollIntervalMs: config.invalidationPollMs,
         // A metric only: the database's mark against this machine's real clock.
         onChange: (changedAt) => metrics.invalidationLagSeconds.observe(Math.max(0, Date.now() - changedAt.getTime()) / 1000),
       })
     : null;
-  const invalidationMode = invalidation?.mode ?? "local";
+  const invalidationMode: RunningApp["invalidationMode"] = invalidation?.mode ?? "local";
   metrics.invalidationMode.set({ mode: invalidationMode }, 1);
   if (!mongo) {
     metrics.storeUp.set(1);
@@ -147,30 +208,13 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   }
   const metricsServer = config.metricsPort === null ? null : await serveMetrics(metrics, config.host, config.metricsPort);
   if (metricsServer) log.info({ port: metricsServer.port }, "metrics: GET /metrics");
-  usage.start();
-
   return {
-    port: server.port,
-    devRootKey,
-    health,
-    store,
-    usage,
-    lookup,
-    metrics,
-    metricsPort: metricsServer?.port ?? null,
     invalidationMode,
-    shutdownSignal: shutdown.signal,
+    metricsPort: metricsServer?.port ?? null,
     async stop() {
-      health.setAll("NOT_SERVING");
-      shutdown.abort();
-      await server.close(config.shutdownTimeoutMs);
       monitor?.stop();
       await invalidation?.stop();
       await metricsServer?.close();
-      await usage.stop();
-      // A hung database must not hold shutdown: give close the operation deadline, then force it.
-      const closed = await Promise.race([store.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref())]);
-      if (!closed) await mongo?.close(true);
     },
   };
 }

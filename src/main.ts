@@ -1,6 +1,6 @@
 import { startApp } from "./app.js";
 import { ConfigError, loadConfig, redactedConfig, type Config } from "./config.js";
-import { createLogger } from "./logger.js";
+import { createLogger } from "./observability/logger.js";
 
 let config: Config;
 try {

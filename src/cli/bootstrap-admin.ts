@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { bootstrapAdmin } from "../bootstrap.js";
+import { bootstrapAdmin } from "../admin/bootstrap.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { InvalidRequestError } from "../errors.js";
-import { MongoKeyStore } from "../store/mongo-key-store.js";
+import { MongoKeyStore } from "../store/mongo/mongo-key-store.js";
 
 const HELP = `Usage: keyward bootstrap-admin [--workspace W] [--name N] [--scopes S] [--environment live|test]
 

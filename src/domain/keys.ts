@@ -25,8 +25,15 @@ export function toBase62(value: bigint, width: number): string {
   return out.padStart(width, "0");
 }
 
+/** On the hot path (every Authorize): a CRC32 fits a double exactly, so no BigInt here. */
 function checksum(text: string): string {
-  return toBase62(BigInt(crc32(Buffer.from(text, "utf8"))), CHECKSUM_WIDTH);
+  let n = crc32(text);
+  let out = "";
+  for (let i = 0; i < CHECKSUM_WIDTH; i++) {
+    out = BASE62[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
 }
 
 export function generateKey(prefix: string, environment: Environment, random: (n: number) => Buffer = randomBytes): RawKey {

@@ -1,5 +1,5 @@
 import { inject } from "vitest";
-import { MongoKeyStore } from "../../src/store/mongo-key-store.js";
+import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { uniqueDbName } from "../support/harness.js";
 import { keyStoreContract } from "./key-store.contract.js";
 

@@ -11,7 +11,7 @@ import { ServerReflection as ServerReflectionV1alpha } from "../../gen/grpc/refl
 import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
 import { grpcJsClient, grpcJsUnary } from "../support/grpc-js-client.js";
 import { startTestServer, TEST_PEPPER, waitFor, type TestServer } from "../support/harness.js";
-import { HTTP2_LIMITS } from "../../src/server.js";
+import { HTTP2_LIMITS } from "../../src/transport/connect-server.js";
 import http2 from "node:http2";
 import { getEventListeners } from "node:events";
 import { freePort } from "../support/mongo-provider.js";

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Authorizer } from "../../src/authorizer.js";
-import { CachedKeyLookup } from "../../src/cache/cached-key-lookup.js";
-import { KeyCache } from "../../src/cache/key-cache.js";
+import { Authorizer } from "../../src/authorize/authorizer.js";
+import { CachedKeyLookup } from "../../src/authorize/cached-key-lookup.js";
+import { KeyCache } from "../../src/authorize/key-cache.js";
 import { generateKey } from "../../src/domain/keys.js";
 import { catalogFromJson } from "../../src/domain/scopes.js";
-import { BOOTSTRAP_PRINCIPAL, KeyManager } from "../../src/key-manager.js";
+import { BOOTSTRAP_PRINCIPAL, KeyManager } from "../../src/admin/key-manager.js";
 import { MemoryKeyStore } from "../../src/store/memory-key-store.js";
 import { countingStore } from "../support/counting-store.js";
 

@@ -5,9 +5,9 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { bootstrapAdmin } from "../../src/bootstrap.js";
+import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
 import { loadCatalog } from "../../src/config.js";
-import { MongoKeyStore } from "../../src/store/mongo-key-store.js";
+import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { freePort } from "../support/mongo-provider.js";
 import { TEST_PEPPER, uniqueDbName, waitFor } from "../support/harness.js";
 

@@ -7,10 +7,10 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
-import { bootstrapAdmin } from "../../src/bootstrap.js";
+import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
 import { loadCatalog } from "../../src/config.js";
 import { generateKey } from "../../src/domain/keys.js";
-import { MongoKeyStore } from "../../src/store/mongo-key-store.js";
+import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { freePort } from "../support/mongo-provider.js";
 import { TEST_PEPPER, bearer, uniqueDbName, waitFor } from "../support/harness.js";
 

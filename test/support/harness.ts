@@ -5,7 +5,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { startApp, type AppOverrides, type RunningApp } from "../../src/app.js";
-import { bootstrapAdmin } from "../../src/bootstrap.js";
+import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { RawKey } from "../../src/domain/types.js";
 

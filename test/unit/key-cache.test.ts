@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KeyCache } from "../../src/cache/key-cache.js";
+import { KeyCache } from "../../src/authorize/key-cache.js";
 import type { KeyDigest } from "../../src/domain/types.js";
 import { keyRecord } from "../support/records.js";
 

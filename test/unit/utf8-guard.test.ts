@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { invalidUtf8Field } from "../../src/services/utf8-guard.js";
+import { invalidUtf8Field } from "../../src/transport/middleware/utf8-guard.js";
 
 describe("invalidUtf8Field names the field whose bytes were not UTF-8", () => {
   const bad = "\uDFFF\uFFFD(";

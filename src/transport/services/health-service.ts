@@ -1,6 +1,6 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
-import type { HealthState, ServingStatus } from "../health-state.js";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../../../gen/grpc/health/v1/health_pb.js";
+import type { HealthState, ServingStatus } from "../../observability/health-state.js";
 
 function toStatus(s: ServingStatus | undefined): Status {
   if (s === undefined) return Status.SERVICE_UNKNOWN;

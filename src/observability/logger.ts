@@ -1,5 +1,5 @@
 import { pino, type Logger } from "pino";
-import type { LogLevel } from "./config.js";
+import type { LogLevel } from "../config.js";
 
 /** JSON logs; the redact paths are a second guard, secrets are never passed to the logger in the first place. */
 export function createLogger(level: LogLevel): Logger {

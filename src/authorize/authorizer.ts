@@ -1,9 +1,9 @@
-import { decide, type Decision } from "./domain/decision.js";
-import { digestOfHash, hashKey, isKeyHash, parseKey } from "./domain/keys.js";
-import type { ScopeCatalog } from "./domain/scopes.js";
-import type { KeyDigest, KeyHash, KeyRecord } from "./domain/types.js";
-import { parseAuthorizeRequest, type AuthorizeRequestFields } from "./domain/validation.js";
-import { InvalidRequestError } from "./errors.js";
+import { decide, type Decision } from "../domain/decision.js";
+import { digestOfHash, hashKey, isKeyHash, parseKey } from "../domain/keys.js";
+import type { ScopeCatalog } from "../domain/scopes.js";
+import type { KeyDigest, KeyHash, KeyRecord } from "../domain/types.js";
+import { parseAuthorizeRequest, type AuthorizeRequestFields } from "../domain/validation.js";
+import { InvalidRequestError } from "../errors.js";
 
 /** Finds a key by digest; the store, or the cache in front of it. */
 export type KeyLookup = (digest: KeyDigest) => Promise<KeyRecord | null>;

@@ -3,7 +3,7 @@ import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { TlsConfig } from "./config.js";
+import type { TlsConfig } from "../config.js";
 
 /**
  * Node's defaults allow 2^32-1 concurrent streams per connection and 64 KiB of

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { MongoClient, MongoServerError, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
-import type { AuditEvent, KeyDigest, KeyId, KeyRecord, KeyStatus } from "../domain/types.js";
+import type { AuditEvent, KeyDigest, KeyId, KeyRecord, KeyStatus } from "../../domain/types.js";
 import {
   DuplicateKeyError,
   type ChangeBatch,
@@ -9,7 +9,7 @@ import {
   type KeyStore,
   type ListAuditQuery,
   type ListKeysQuery,
-} from "./key-store.js";
+} from "../key-store.js";
 
 interface KeyDoc {
   _id: string;

@@ -2,8 +2,8 @@ import { create, toBinary, type DescFile, type DescMessage, type DescEnum } from
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
-import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import * as v1 from "../../../gen/grpc/reflection/v1/reflection_pb.js";
+import * as v1alpha from "../../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
 /** Every file the served services need, by file name and by fully-qualified symbol. */
 class DescriptorIndex {

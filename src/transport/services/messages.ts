@@ -8,9 +8,9 @@ import {
   KeyStatus,
   type ApiKey,
   type AuditEvent as AuditEventMessage,
-} from "../../gen/keyward/v1/key_admin_pb.js";
-import { invalid } from "../errors.js";
-import { keyStatus, type AuditEvent, type Environment as Env, type KeyRecord, type KeyStatus as Status } from "../domain/types.js";
+} from "../../../gen/keyward/v1/key_admin_pb.js";
+import { invalid } from "../../errors.js";
+import { keyStatus, type AuditEvent, type Environment as Env, type KeyRecord, type KeyStatus as Status } from "../../domain/types.js";
 
 const STATUS: Record<Status, KeyStatus> = {
   active: KeyStatus.ACTIVE,

@@ -1,7 +1,7 @@
-import type { ScopeCatalog } from "./domain/scopes.js";
-import type { KeyRecord, RawKey } from "./domain/types.js";
+import type { ScopeCatalog } from "../domain/scopes.js";
+import type { KeyRecord, RawKey } from "../domain/types.js";
 import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./key-manager.js";
-import type { KeyStore } from "./store/key-store.js";
+import type { KeyStore } from "../store/key-store.js";
 
 export interface BootstrapOptions {
   workspace: string;

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { KeyStore } from "../store/key-store.js";
-import type { MongoKeyStore } from "../store/mongo-key-store.js";
+import type { MongoKeyStore } from "../store/mongo/mongo-key-store.js";
 import type { CachedKeyLookup } from "./cached-key-lookup.js";
 import { startInvalidationPoller } from "./invalidation-poller.js";
 

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { KeyId } from "./domain/types.js";
-import type { KeyStore } from "./store/key-store.js";
+import type { KeyId } from "../domain/types.js";
+import type { KeyStore } from "../store/key-store.js";
 
 /**
  * Coalesces last_used_at per key in memory and writes them in one bulk write

@@ -1,9 +1,9 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
-import type { Authorizer } from "../authorizer.js";
-import { requiredAdminScope, type AdminAction } from "../domain/admin-policy.js";
-import { UnauthenticatedError, PermissionError } from "../errors.js";
-import type { Principal } from "../key-manager.js";
-import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
+import type { Authorizer } from "../../authorize/authorizer.js";
+import { requiredAdminScope, type AdminAction } from "../../domain/admin-policy.js";
+import { UnauthenticatedError, PermissionError } from "../../errors.js";
+import type { Principal } from "../../admin/key-manager.js";
+import { KeyAdminService } from "../../../gen/keyward/v1/key_admin_pb.js";
 
 export const principalKey = createContextKey<Principal | null>(null);
 

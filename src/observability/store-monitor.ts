@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { HealthState } from "./health-state.js";
-import type { MongoKeyStore } from "./store/mongo-key-store.js";
+import type { MongoKeyStore } from "../store/mongo/mongo-key-store.js";
 
 /**
  * Keeps health in step with the database: SERVING once indexes exist and a

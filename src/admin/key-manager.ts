@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { digestOfHash, generateKey, hashKey, isKeyId, keyPreview, newKeyId } from "./domain/keys.js";
-import type { ScopeCatalog } from "./domain/scopes.js";
-import { keyStatus, type AuditAction, type Environment, type FieldChange, type KeyId, type KeyRecord, type KeyStatus, type RawKey } from "./domain/types.js";
+import { digestOfHash, generateKey, hashKey, isKeyId, keyPreview, newKeyId } from "../domain/keys.js";
+import type { ScopeCatalog } from "../domain/scopes.js";
+import { keyStatus, type AuditAction, type Environment, type FieldChange, type KeyId, type KeyRecord, type KeyStatus, type RawKey } from "../domain/types.js";
 import {
   keyScopeViolations,
   LIMITS,
@@ -11,12 +11,12 @@ import {
   parseAllowedDomains,
   quote,
   workspaceViolation,
-} from "./domain/validation.js";
-import { decideAdmin, isRoot, ROOT_WORKSPACE, type AdminAction, type AdminIdentity, type PolicyTarget } from "./domain/admin-policy.js";
-import { ADMIN_ALL } from "./domain/scopes.js";
-import { ConflictError, invalid, NotFoundError, PermissionError, PreconditionError, throwIfViolations } from "./errors.js";
+} from "../domain/validation.js";
+import { decideAdmin, isRoot, ROOT_WORKSPACE, type AdminAction, type AdminIdentity, type PolicyTarget } from "../domain/admin-policy.js";
+import { ADMIN_ALL } from "../domain/scopes.js";
+import { ConflictError, invalid, NotFoundError, PermissionError, PreconditionError, throwIfViolations } from "../errors.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
-import type { KeyPatch, KeyStore } from "./store/key-store.js";
+import type { KeyPatch, KeyStore } from "../store/key-store.js";
 
 /** Who is acting: an admin key (or the bootstrap command), as the policy sees it. */
 export interface Principal extends AdminIdentity {

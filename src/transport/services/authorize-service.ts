@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { AuthorizeResponseSchema, AuthorizeService, Reason, type AuthorizeRequest } from "../../gen/keyward/v1/authorize_pb.js";
-import type { Authorizer } from "../authorizer.js";
-import type { Reason as DomainReason } from "../domain/decision.js";
-import type { Credential } from "../domain/validation.js";
+import { AuthorizeResponseSchema, AuthorizeService, Reason, type AuthorizeRequest } from "../../../gen/keyward/v1/authorize_pb.js";
+import type { Authorizer } from "../../authorize/authorizer.js";
+import type { Reason as DomainReason } from "../../domain/decision.js";
+import type { Credential } from "../../domain/validation.js";
 import { optionalTimestamp } from "./messages.js";
 
 const REASON: Record<DomainReason, Reason> = {
