@@ -6,6 +6,7 @@ import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import type { Interceptor } from "@connectrpc/connect";
 import { Authorizer } from "./authorize/authorizer.js";
 import { CachedKeyLookup } from "./authorize/cached-key-lookup.js";
 import { startInvalidation } from "./authorize/invalidation.js";
@@ -17,15 +18,14 @@ import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./admin/key-manager.js";
 import { ROOT_WORKSPACE } from "./domain/admin-policy.js";
 import { ADMIN_ALL } from "./domain/scopes.js";
 import { Metrics, serveMetrics } from "./observability/metrics.js";
-import { listen } from "./transport/connect-server.js";
+import { listenConnect } from "./transport/connect-server.js";
+import { listenGrpc } from "./transport/grpc/grpc-server.js";
 import { adminAuthInterceptor } from "./transport/middleware/admin-auth-interceptor.js";
 import { authorizeService } from "./transport/services/authorize-service.js";
 import { errorInterceptor, toConnectError } from "./transport/middleware/error-interceptor.js";
 import { healthService } from "./transport/services/health-service.js";
 import { keyAdminService } from "./transport/services/key-admin-service.js";
 import { loggingInterceptor } from "./transport/middleware/logging-interceptor.js";
-import { reflectionServices } from "./transport/services/reflection-service.js";
-import { markInvalidUtf8, utf8GuardInterceptor } from "./transport/middleware/utf8-guard.js";
 import { startStoreMonitor } from "./observability/store-monitor.js";
 import { instrumentStore, withDeadline } from "./store/instrumented-key-store.js";
 import type { KeyStore } from "./store/key-store.js";
@@ -40,7 +40,10 @@ export interface AppOverrides {
 }
 
 export interface RunningApp {
+  /** gRPC (grpc-js). */
   port: number;
+  /** Connect, gRPC-web and gRPC over HTTP/1.1 and h2c (connect-node). */
+  httpPort: number;
   /** Dev mode only: the root admin key created at start. */
   devRootKey: RawKey | null;
   health: HealthState;
@@ -55,8 +58,6 @@ export interface RunningApp {
   shutdownSignal: AbortSignal;
   stop(): Promise<void>;
 }
-
-export const SERVED_SERVICES = [AuthorizeService, KeyAdminService, Health, ReflectionV1, ReflectionV1alpha];
 
 /** The composition root: config → store → hot path and admin → server → background work. */
 export async function startApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<RunningApp> {
@@ -74,7 +75,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   hot.usage.start();
 
   return {
-    port: server.port,
+    port: server.grpc.port,
+    httpPort: server.http.port,
     devRootKey,
     health,
     store,
@@ -87,7 +89,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     async stop() {
       health.setAll("NOT_SERVING");
       shutdown.abort();
-      await server.close(config.shutdownTimeoutMs);
+      await Promise.all([server.grpc.close(config.shutdownTimeoutMs), server.http.close(config.shutdownTimeoutMs)]);
       await background.stop();
       await hot.usage.stop();
       // A hung database must not hold shutdown: give close the operation deadline, then force it.
@@ -145,31 +147,49 @@ interface ServeDeps {
   now: () => Date;
 }
 
-function serve(config: Config, log: Logger, deps: ServeDeps) {
-  markInvalidUtf8();
-  const reflection = reflectionServices(SERVED_SERVICES);
+/**
+ * One set of ServiceImpls on two ports: gRPC by grpc-js (the hot path) and
+ * Connect by connect-node. Interceptors are attached per service, so Authorize
+ * pays only for error mapping (and logging when LOG_LEVEL=debug).
+ */
+async function serve(config: Config, log: Logger, deps: ServeDeps) {
   const { metrics } = deps;
-  return listen({
+  const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
+  const authorize = {
+    service: AuthorizeService,
+    impl: authorizeService(deps.authorizer, (outcome, seconds) => {
+      metrics.authorizeSeconds.observe(seconds);
+      if ("reason" in outcome) metrics.decisions.inc({ reason: outcome.reason });
+      else metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
+    }),
+    interceptors: common,
+  };
+  const keyAdmin = {
+    service: KeyAdminService,
+    impl: keyAdminService(deps.manager, config.catalog, deps.now),
+    interceptors: [...common, adminAuthInterceptor(deps.authorizer)],
+  };
+  const grpc = await listenGrpc({
     host: config.host,
     port: config.port,
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
-    interceptors: [loggingInterceptor(log), errorInterceptor(log), utf8GuardInterceptor(), adminAuthInterceptor(deps.authorizer)],
+    services: [authorize, keyAdmin] as never,
+    health: deps.health,
+    alsoReflect: [Health, ReflectionV1, ReflectionV1alpha],
+  });
+  const http = await listenConnect({
+    host: config.host,
+    port: config.httpPort,
+    tls: config.tls,
+    maxMessageBytes: config.maxMessageBytes,
     routes: (router) => {
-      router.service(
-        AuthorizeService,
-        authorizeService(deps.authorizer, (outcome, seconds) => {
-          metrics.authorizeSeconds.observe(seconds);
-          if ("reason" in outcome) metrics.decisions.inc({ reason: outcome.reason });
-          else metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
-        }),
-      );
-      router.service(KeyAdminService, keyAdminService(deps.manager, config.catalog, deps.now));
+      router.service(AuthorizeService, authorize.impl, { interceptors: authorize.interceptors });
+      router.service(KeyAdminService, keyAdmin.impl, { interceptors: keyAdmin.interceptors });
       router.service(Health, healthService(deps.health, deps.shutdown));
-      router.service(ReflectionV1, reflection.v1);
-      router.service(ReflectionV1alpha, reflection.v1alpha);
     },
   });
+  return { grpc, http };
 }
 
 interface BackgroundDeps {

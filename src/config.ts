@@ -16,6 +16,7 @@ export interface TlsConfig {
 export interface Config {
   host: string;
   port: number;
+  httpPort: number;
   /** null = dev mode: in-memory store, nothing kept. */
   mongodbUri: string | null;
   mongodbDb: string;
@@ -48,7 +49,8 @@ export class ConfigError extends Error {
 
 /** The configuration table of the README, in one place: name, default, meaning. */
 export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; meaning: string }> = [
-  { name: "PORT", default: "50051", meaning: "gRPC/Connect port (HTTP/2)" },
+  { name: "PORT", default: "50051", meaning: "gRPC port (HTTP/2, @grpc/grpc-js): the hot path, grpcurl, Envoy" },
+  { name: "HTTP_PORT", default: "8080", meaning: "Connect port (connect-node): Connect JSON for curl, gRPC-web and gRPC, over HTTP/1.1 and h2c" },
   { name: "HOST", default: "0.0.0.0", meaning: "address to listen on" },
   { name: "MONGODB_URI", default: "(unset: dev mode)", meaning: "MongoDB connection string; unset runs an in-memory store that keeps nothing" },
   { name: "MONGODB_DB", default: "keyward", meaning: "database name" },
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     host: env.HOST || "0.0.0.0",
     port: integer(env, "PORT", 50051, 0, 65535),
+    httpPort: integer(env, "HTTP_PORT", 8080, 0, 65535),
     mongodbUri,
     mongodbDb,
     mongodbTimeoutMs: integer(env, "MONGODB_TIMEOUT_MS", 2000, 50, 600_000),

@@ -15,7 +15,7 @@ try {
 
 const log = createLogger(config.logLevel);
 const app = await startApp(config, log);
-log.info({ config: redactedConfig(config), port: app.port }, "keyward started");
+log.info({ config: redactedConfig(config), port: app.port, httpPort: app.httpPort }, "keyward started");
 
 if (app.devRootKey !== null) {
   // Straight to the terminal, never through the logger: secrets do not belong in logs.

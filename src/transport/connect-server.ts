@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import net, { type AddressInfo, type Socket } from "node:net";
+import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { TlsConfig } from "../config.js";
 
@@ -18,13 +19,17 @@ export const HTTP2_LIMITS = {
   maxSessionRejectedStreams: 100,
 } satisfies http2.ServerOptions;
 
-export interface ServerOptions {
+const HTTP1_LIMITS = { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 } satisfies http.ServerOptions;
+
+/** The client connection preface of HTTP/2 (RFC 9113 §3.4); no HTTP/1.1 request starts with it. */
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+export interface ConnectServerOptions {
   host: string;
   port: number;
   tls: TlsConfig | null;
   maxMessageBytes: number;
   routes: (router: ConnectRouter) => void;
-  interceptors: Interceptor[];
 }
 
 export interface ListeningServer {
@@ -33,29 +38,59 @@ export interface ListeningServer {
   close(timeoutMs: number): Promise<void>;
 }
 
-export async function listen(options: ServerOptions): Promise<ListeningServer> {
-  const handler = connectNodeAdapter({
-    routes: options.routes,
-    interceptors: options.interceptors,
-    readMaxBytes: options.maxMessageBytes,
-  });
-  const server = options.tls
-    ? http2.createSecureServer(
-        {
-          ...HTTP2_LIMITS,
-          cert: readFileSync(options.tls.certFile),
-          key: readFileSync(options.tls.keyFile),
-          ...(options.tls.clientCaFile ? { ca: readFileSync(options.tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
-        },
-        handler,
-      )
-    : http2.createServer(HTTP2_LIMITS, handler);
-
+/**
+ * The Connect port: the Connect protocol (JSON, so curl works), gRPC-web and
+ * gRPC, over HTTP/1.1 and HTTP/2 (h2c in cleartext, ALPN with TLS), by
+ * connect-node.
+ */
+export async function listenConnect(options: ConnectServerOptions): Promise<ListeningServer> {
+  const handler = connectNodeAdapter({ routes: options.routes, readMaxBytes: options.maxMessageBytes });
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (session) => {
+  const sockets = new Set<Socket>();
+  const track = (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.on("close", () => sessions.delete(session));
-  });
+  };
+
+  let server: net.Server;
+  let h1: http.Server | null = null;
+  if (options.tls) {
+    const secure = http2.createSecureServer(
+      {
+        ...HTTP2_LIMITS,
+        allowHTTP1: true,
+        cert: readFileSync(options.tls.certFile),
+        key: readFileSync(options.tls.keyFile),
+        ...(options.tls.clientCaFile ? { ca: readFileSync(options.tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
+      },
+      handler,
+    );
+    secure.on("session", track);
+    server = secure;
+  } else {
+    const h2 = http2.createServer(HTTP2_LIMITS, handler);
+    h2.on("session", track);
+    h1 = http.createServer(HTTP1_LIMITS, handler);
+    // One cleartext port for both: the first bytes say which protocol the client speaks.
+    server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.once("data", (first: Buffer) => {
+        socket.pause();
+        const n = Math.min(first.length, H2_PREFACE.length);
+        if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
+          socket.unshift(first);
+          h2.emit("connection", socket);
+        } else {
+          // Node's HTTP/1 parser reads the socket's handle directly once it has the
+          // connection, so the first bytes go back only after it is attached.
+          h1!.emit("connection", socket);
+          socket.unshift(first);
+          socket.resume();
+        }
+      });
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -71,6 +106,8 @@ export async function listen(options: ServerOptions): Promise<ListeningServer> {
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           for (const s of sessions) s.destroy();
+          for (const s of sockets) s.destroy();
+          h1?.closeAllConnections();
         }, timeoutMs);
         server.close(() => {
           clearTimeout(timer);
@@ -78,6 +115,7 @@ export async function listen(options: ServerOptions): Promise<ListeningServer> {
         });
         // GOAWAY: clients open no new streams here, streams in flight run to completion.
         for (const s of sessions) s.close();
+        h1?.closeIdleConnections();
       });
     },
   };

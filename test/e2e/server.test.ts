@@ -12,6 +12,7 @@ import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
 import { grpcJsClient, grpcJsUnary } from "../support/grpc-js-client.js";
 import { startTestServer, TEST_PEPPER, waitFor, type TestServer } from "../support/harness.js";
 import { HTTP2_LIMITS } from "../../src/transport/connect-server.js";
+import { GRPC_LIMITS } from "../../src/transport/grpc/grpc-server.js";
 import http2 from "node:http2";
 import { getEventListeners } from "node:events";
 import { freePort } from "../support/mongo-provider.js";
@@ -62,8 +63,9 @@ describe("server on a real socket", () => {
     expect(first.value?.status).toBe(Status.SERVING);
   });
 
-  it("a Watch that ends releases what it registered", async () => {
-    const health = server.client(Health);
+  it("a Watch that ends releases what it registered (keyward's own Health, on HTTP_PORT)", async () => {
+    const { createGrpcTransport } = await import("@connectrpc/connect-node");
+    const health = createClient(Health, createGrpcTransport({ baseUrl: server.httpUrl }));
     const baseline = server.app.health.listenerCount;
     const onShutdown = () => getEventListeners(server.app.shutdownSignal, "abort").length;
     const shutdownBaseline = onShutdown();
@@ -76,18 +78,23 @@ describe("server on a real socket", () => {
     await waitFor(() => server.app.health.listenerCount === baseline && onShutdown() === shutdownBaseline, 5000, "Watch listeners released");
   });
 
-  it("announces HTTP/2 limits: bounded concurrent streams and header list size", async () => {
-    const session = http2.connect(server.baseUrl);
+  async function settingsOf(url: string): Promise<http2.Settings> {
+    const session = http2.connect(url);
     try {
-      const settings = await new Promise<http2.Settings>((resolve, reject) => {
+      return await new Promise<http2.Settings>((resolve, reject) => {
         session.once("remoteSettings", resolve);
         session.once("error", reject);
       });
-      expect(settings.maxConcurrentStreams).toBe(HTTP2_LIMITS.settings.maxConcurrentStreams);
-      expect(settings.maxHeaderListSize).toBe(HTTP2_LIMITS.settings.maxHeaderListSize);
     } finally {
       session.close();
     }
+  }
+
+  it("announces HTTP/2 limits on both ports: bounded concurrent streams (and header list size on HTTP_PORT)", async () => {
+    expect((await settingsOf(server.baseUrl)).maxConcurrentStreams).toBe(GRPC_LIMITS.maxConcurrentStreams);
+    const http = await settingsOf(server.httpUrl);
+    expect(http.maxConcurrentStreams).toBe(HTTP2_LIMITS.settings.maxConcurrentStreams);
+    expect(http.maxHeaderListSize).toBe(HTTP2_LIMITS.settings.maxHeaderListSize);
   });
 
   it("lists keyward, health and reflection services through reflection v1 and v1alpha", async () => {
@@ -116,11 +123,22 @@ describe("server on a real socket", () => {
     expect(res.allowed).toBeUndefined();
   });
 
-  it("answers a Connect-protocol client on the same port", async () => {
-    const { createConnectTransport } = await import("@connectrpc/connect-node");
-    const client = createClient(AuthorizeService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "2" }));
-    const res = await client.authorize({});
-    expect(res.reason).toBe(2 /* KEY_MISSING */);
+  it("answers Connect clients on HTTP_PORT over HTTP/1.1 and h2c, and gRPC there too", async () => {
+    const { createConnectTransport, createGrpcTransport, createGrpcWebTransport } = await import("@connectrpc/connect-node");
+    for (const transport of [
+      createConnectTransport({ baseUrl: server.httpUrl, httpVersion: "1.1" }),
+      createConnectTransport({ baseUrl: server.httpUrl, httpVersion: "2" }),
+      createGrpcWebTransport({ baseUrl: server.httpUrl, httpVersion: "1.1" }),
+      createGrpcTransport({ baseUrl: server.httpUrl }),
+    ]) {
+      const res = await createClient(AuthorizeService, transport).authorize({});
+      expect(res.reason).toBe(2 /* KEY_MISSING */);
+    }
+  });
+
+  it("answers curl's Connect JSON over HTTP/1.1", async () => {
+    const { stdout } = await execFileAsync("curl", ["-sS", "--http1.1", "-H", "content-type: application/json", "-d", '{"api_key":"kw_live_nope","required_scopes":["campaigns:read"]}', `${server.httpUrl}/keyward.v1.AuthorizeService/Authorize`], { encoding: "utf8" });
+    expect(JSON.parse(stdout)).toMatchObject({ reason: "REASON_KEY_MALFORMED", httpStatus: 401, message: "Invalid API key" });
   });
 });
 

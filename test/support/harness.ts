@@ -20,7 +20,10 @@ export interface TestServer {
   app: RunningApp;
   config: Config;
   port: number;
+  /** gRPC on PORT (grpc-js). */
   baseUrl: string;
+  /** Connect on HTTP_PORT (connect-node). */
+  httpUrl: string;
   /** The root admin: workspace `*`, keyward:all. */
   rootKey: RawKey;
   transport: Transport;
@@ -32,6 +35,7 @@ export function testConfig(env: Record<string, string> = {}, store: "mongo" | "m
   return loadConfig({
     HOST: "127.0.0.1",
     PORT: "0",
+    HTTP_PORT: "0",
     LOG_LEVEL: "silent",
     ...(store === "mongo" ? { MONGODB_URI: inject("mongoUri"), MONGODB_DB: uniqueDbName(), KEY_PEPPER: TEST_PEPPER } : {}),
     ...env,
@@ -67,6 +71,7 @@ export async function startTestServer(options: { store?: "mongo" | "memory"; env
     config,
     port: app.port,
     baseUrl,
+    httpUrl: `http://127.0.0.1:${app.httpPort}`,
     rootKey,
     transport,
     client: (service) => createClient(service, transport),

@@ -3,7 +3,6 @@ import type { Authorizer } from "../../authorize/authorizer.js";
 import { requiredAdminScope, type AdminAction } from "../../domain/admin-policy.js";
 import { UnauthenticatedError, PermissionError } from "../../errors.js";
 import type { Principal } from "../../admin/key-manager.js";
-import { KeyAdminService } from "../../../gen/keyward/v1/key_admin_pb.js";
 
 export const principalKey = createContextKey<Principal | null>(null);
 
@@ -22,10 +21,10 @@ const ACTION_OF_METHOD: Record<string, AdminAction> = {
  * Admin keys are keyward keys: the same decision pipeline, requiring
  * keyward:read or keyward:write (which `*` never grants). What the key may do
  * to which key is decided later, by the admin policy, on the records involved.
+ * Attached to KeyAdminService only.
  */
 export function adminAuthInterceptor(authorizer: Authorizer): Interceptor {
   return (next) => async (req) => {
-    if (req.service.typeName !== KeyAdminService.typeName) return next(req);
     const header = req.header.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new UnauthenticatedError("missing admin credential: send metadata `authorization: Bearer <admin key>`");
