@@ -8,7 +8,7 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
 import { loadCatalog } from "../../src/config.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
-import { freePort } from "../support/mongo-provider.js";
+import { spawnKeyward } from "../support/keyward-process.js";
 import { TEST_PEPPER, uniqueDbName, waitFor } from "../support/harness.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -38,29 +38,17 @@ describe("SIGTERM during a ghz run", () => {
       { catalog: loadCatalog(join(ROOT, "config/scopes.json")), pepper: TEST_PEPPER, prefix: "kw" },
       { workspace: "acme", name: "load", scopes: ["*"], environment: "live" },
     );
-    const port = await freePort();
-    const server = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: ROOT,
+    const server = await spawnKeyward({
       env: {
-        PATH: process.env.PATH,
-        HOST: "127.0.0.1",
-        PORT: String(port),
         MONGODB_URI: inject("mongoUri"),
         MONGODB_DB: db,
         KEY_PEPPER: TEST_PEPPER,
-        LOG_LEVEL: "warn",
         // Only the shutdown flush can write last_used_at within this test.
         LAST_USED_FLUSH_MS: "600000",
         SHUTDOWN_TIMEOUT_MS: "10000",
       },
-      stdio: ["ignore", "ignore", "pipe"],
     });
-    let serverLog = "";
-    server.stderr.on("data", (d: Buffer) => (serverLog += d.toString()));
-    const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
-
-    const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
-    await waitFor(async () => (await health.check({}).catch(() => ({ status: 0 }))).status === 1, 20_000, "keyward SERVING");
+    const port = server.port;
 
     const ghz = spawn(ghzPath(), [
       "--insecure",
@@ -75,11 +63,10 @@ describe("SIGTERM during a ghz run", () => {
 
     await new Promise((r) => setTimeout(r, 2000));
     const sigtermAt = Date.now();
-    server.kill("SIGTERM");
-    const code = await exited;
+    const code = await server.stop();
     await ghzDone;
 
-    expect(code, serverLog).toBe(0);
+    expect(code, server.output()).toBe(0);
     const report = JSON.parse(out) as { details: GhzDetail[] };
     const calls = report.details.map((d) => ({ start: Date.parse(d.timestamp), status: d.status, error: d.error }));
     const before = calls.filter((c) => c.start < sigtermAt - 50);
