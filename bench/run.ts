@@ -1,6 +1,7 @@
 /**
  * npm run bench — load scenarios against real keyward processes (compiled,
- * as in production) on a real MongoDB-protocol server, driven by ghz.
+ * as in production) on a real MongoDB-protocol server, driven by ghz, next to
+ * a bare node:http2 gRPC no-op (the floor) measured in the same run.
  * Prints a table and writes bench/results.md.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -10,24 +11,32 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { Health } from "../gen/grpc/health/v1/health_pb.js";
-import { AuthorizeService, Reason } from "../gen/keyward/v1/authorize_pb.js";
+import { create, toBinary, type DescFile } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.js";
+import { AuthorizeService, file_keyward_v1_authorize, Reason } from "../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
 import { bootstrapAdmin } from "../src/admin/bootstrap.js";
 import { loadCatalog } from "../src/config.js";
 import { generateKey, digestOfHash, hashKey, keyPreview, newKeyId } from "../src/domain/keys.js";
 import type { KeyRecord } from "../src/domain/types.js";
 import { MongoKeyStore } from "../src/store/mongo/mongo-key-store.js";
+import { spawnKeyward, type KeywardProcess } from "../test/support/keyward-process.js";
 import { freePort, provideMongo } from "../test/support/mongo-provider.js";
 
 const USAGE = `Usage: npm run bench [-- options]
 
-Runs the load scenarios of issue 5 on this machine and writes bench/results.md.
+Runs the load scenarios on this machine and writes bench/results.md: a bare
+node:http2 gRPC no-op (the floor), keyward's Health/Check and cached Authorize on
+PORT (grpc-js) and on HTTP_PORT (connect-node), fixed rates next to the floor,
+uncached lookups and revocation propagation. Ratios compare runs of this one
+invocation; absolute numbers move from run to run on a shared machine.
 
 Options:
   --duration SECONDS     length of each timed run (default 10)
   --concurrency N        concurrent calls for the throughput runs (default 50)
-  --rounds N             alternating baseline/Authorize rounds; the median is reported (default 3)
+  --rounds N             alternating floor/Check/Authorize rounds; the median is reported (default 3)
+  --rates LIST           fixed rates for the latency runs, c=10 (default 1000,2000,5000)
   --many-keys N          stored keys for the cache-miss scenario (default 100000 on MongoDB;
                          5000 on FerretDB/SQLite, which scans the whole collection per lookup)
   -h, --help             this text
@@ -40,6 +49,7 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "10" },
     concurrency: { type: "string", default: "50" },
     rounds: { type: "string", default: "3" },
+    rates: { type: "string", default: "1000,2000,5000" },
     "many-keys": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
@@ -59,6 +69,7 @@ function positive(name: string, value: string | undefined): number {
 const DURATION = positive("duration", args.duration);
 const CONCURRENCY = positive("concurrency", args.concurrency);
 const ROUNDS = positive("rounds", args.rounds);
+const RATES = args.rates!.split(",").map((r) => positive("rates", r.trim()));
 const MANY_KEYS_GIVEN = args["many-keys"] !== undefined;
 let MANY_KEYS = MANY_KEYS_GIVEN ? positive("many-keys", args["many-keys"]) : 100_000;
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -73,25 +84,32 @@ function ghzBinary(): string {
 }
 const GHZ = ghzBinary();
 
-async function startKeyward(mongoUri: string, db: string): Promise<{ port: number; child: ChildProcess }> {
+function startKeyward(mongoUri: string, db: string, env: Record<string, string> = {}): Promise<KeywardProcess> {
+  return spawnKeyward({ compiled: true, env: { MONGODB_URI: mongoUri, MONGODB_DB: db, KEY_PEPPER: PEPPER, ...env }, inheritStdout: !!process.env.BENCH_SERVER_LOGS });
+}
+
+/** The floor in a process of its own, as keyward is. */
+async function startFloor(): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["dist/src/main.js"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", MONGODB_URI: mongoUri, MONGODB_DB: db, KEY_PEPPER: PEPPER, LOG_LEVEL: "warn" },
-    stdio: ["ignore", process.env.BENCH_SERVER_LOGS ? "inherit" : "ignore", "inherit"],
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/floor-server.ts", String(port)], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`floor server exited with ${code}`)));
   });
-  const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await health.check({})).status === 1) return { port, child };
-    } catch {
-      /* not up yet */
-    }
-    if (child.exitCode !== null) throw new Error(`keyward exited with ${child.exitCode} before serving`);
-    if (Date.now() > deadline) throw new Error("keyward did not become SERVING within 20 s");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return { port, child };
+}
+
+/** ghz reads message types from this instead of reflection, which the floor does not serve. */
+function writeProtoset(path: string): void {
+  const files = new Map<string, DescFile>();
+  const visit = (f: DescFile) => {
+    if (files.has(f.name)) return;
+    for (const d of f.dependencies) visit(d);
+    files.set(f.name, f);
+  };
+  visit(file_keyward_v1_authorize);
+  visit(file_grpc_health_v1_health);
+  writeFileSync(path, toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: [...files.values()].map((f) => f.proto) })));
 }
 
 interface GhzResult {
@@ -107,7 +125,7 @@ interface GhzResult {
 /** Runs ghz without blocking this process (its own gRPC clients must keep answering pings). */
 function ghz(port: number, call: string, data: { inline: unknown } | { file: string }, extra: string[]): Promise<GhzResult> {
   const dataArgs = "inline" in data ? ["-d", JSON.stringify(data.inline)] : ["-D", data.file];
-  const child = spawn(GHZ, ["--insecure", "--call", call, ...dataArgs, "-O", "json", ...extra, `127.0.0.1:${port}`]);
+  const child = spawn(GHZ, ["--insecure", "--protoset", PROTOSET, "--call", call, ...dataArgs, "-O", "json", ...extra, `127.0.0.1:${port}`]);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -142,6 +160,7 @@ function median(results: GhzResult[]): GhzResult {
 }
 
 const AUTHORIZE = "keyward.v1.AuthorizeService/Authorize";
+let PROTOSET = "";
 const CHECK = "grpc.health.v1.Health/Check";
 
 log("compiling keyward (npm run build) so the servers run as in production");
@@ -157,10 +176,14 @@ if (FERRET_SCANS && !MANY_KEYS_GIVEN) {
 }
 const db = `kw_bench_${Date.now()}`;
 const scratch = mkdtempSync(join(tmpdir(), "keyward-bench-"));
-let a: { port: number; child: ChildProcess } | null = null;
-let b: { port: number; child: ChildProcess } | null = null;
-let c: { port: number; child: ChildProcess } | null = null;
+let a: KeywardProcess | null = null;
+let b: KeywardProcess | null = null;
+let c: KeywardProcess | null = null;
+let floor: { port: number; child: ChildProcess } | null = null;
 try {
+  PROTOSET = join(scratch, "keyward.protoset");
+  writeProtoset(PROTOSET);
+  floor = await startFloor();
   a = await startKeyward(mongo.uri, db);
   b = await startKeyward(mongo.uri, db);
   const store = MongoKeyStore.create({ uri: mongo.uri, dbName: db });
@@ -180,25 +203,34 @@ try {
   ]);
   const timed = (seconds: number) => ["-c", String(CONCURRENCY), "-z", `${seconds}s`, "--connections", "2"];
 
+  const fixedRate = (rps: number) => ["--rps", String(rps), "-c", "10", "-z", `${DURATION}s`, "--connections", "1"];
+  const targets = {
+    floor: () => ghz(floor!.port, CHECK, { inline: {} }, timed(DURATION)),
+    check: () => ghz(a!.port, CHECK, { inline: {} }, timed(DURATION)),
+    grpc: () => ghz(a!.port, AUTHORIZE, { inline: mixed }, timed(DURATION)),
+    connect: () => ghz(a!.httpPort, AUTHORIZE, { inline: mixed }, timed(DURATION)),
+  };
+
   log("warming up (JIT, cache) for 3 s each");
+  await ghz(floor.port, CHECK, { inline: {} }, timed(3));
   await ghz(a.port, CHECK, { inline: {} }, timed(3));
   await ghz(a.port, AUTHORIZE, { inline: mixed }, timed(3));
+  await ghz(a.httpPort, AUTHORIZE, { inline: mixed }, timed(3));
 
-  const baselines: GhzResult[] = [];
-  const cachedRuns: GhzResult[] = [];
+  const runs: Record<keyof typeof targets, GhzResult[]> = { floor: [], check: [], grpc: [], connect: [] };
   for (let r = 1; r <= ROUNDS; r++) {
-    log(`round ${r}/${ROUNDS}: 1. Health/Check baseline, c=${CONCURRENCY}, ${DURATION}s`);
-    baselines.push(await ghz(a.port, CHECK, { inline: {} }, timed(DURATION)));
-    log(`round ${r}/${ROUNDS}: 2. Authorize, cached keys, half allow half deny, c=${CONCURRENCY}, ${DURATION}s`);
-    cachedRuns.push(await ghz(a.port, AUTHORIZE, { inline: mixed }, timed(DURATION)));
+    for (const [name, run] of Object.entries(targets) as [keyof typeof targets, () => Promise<GhzResult>][]) {
+      log(`round ${r}/${ROUNDS}: ${name}, c=${CONCURRENCY}, ${DURATION}s`);
+      runs[name].push(await run());
+    }
   }
-  const baseline = median(baselines);
-  const cached = median(cachedRuns);
+  const med = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Record<keyof typeof targets, GhzResult>;
 
-  log(`4. fixed rate 5,000 req/s of cached Authorize, ${DURATION}s`);
-  const fixed5k = await ghz(a.port, AUTHORIZE, { inline: mixed }, ["--rps", "5000", "-c", "50", "-z", `${DURATION}s`, "--connections", "2"]);
-  log(`4b. fixed rate 1,000 req/s of cached Authorize, ${DURATION}s`);
-  const fixed1k = await ghz(a.port, AUTHORIZE, { inline: mixed }, ["--rps", "1000", "-c", "20", "-z", `${DURATION}s`, "--connections", "2"]);
+  const fixed: Array<{ rps: number; floor: GhzResult; authorize: GhzResult }> = [];
+  for (const rps of RATES) {
+    log(`fixed rate ${rps.toLocaleString("en")} req/s, c=10: floor, then cached Authorize on PORT, ${DURATION}s each`);
+    fixed.push({ rps, floor: await ghz(floor.port, CHECK, { inline: {} }, fixedRate(rps)), authorize: await ghz(a.port, AUTHORIZE, { inline: mixed }, fixedRate(rps)) });
+  }
 
   log("5. revocation propagation: 100 revokes through replica B, each timed until replica A refuses the key");
   const lags: number[] = [];
@@ -220,7 +252,8 @@ try {
     log(`propagation scenario failed: ${propagationError}`);
   }
   // Its own database and replica: FerretDB's scans of a big collection must not slow the other scenarios.
-  c = await startKeyward(mongo.uri, `${db}_many`);
+  // A long deadline: this row measures lookups per second, not how many FerretDB scans outlast 2 s.
+  c = await startKeyward(mongo.uri, `${db}_many`, { MONGODB_TIMEOUT_MS: "30000" });
   const manyStore = MongoKeyStore.create({ uri: mongo.uri, dbName: `${db}_many` });
   log(`3. storing ${MANY_KEYS.toLocaleString("en")} keys (bulk insert)`);
   const manyFile = join(scratch, "many-keys.json");
@@ -272,20 +305,28 @@ try {
   const lagMax = lags[lags.length - 1] ?? NaN;
 
   const f = (n: number, d = 2) => (Number.isNaN(n) ? "–" : n.toFixed(d));
-  const row = (name: string, r: GhzResult) => `| ${name} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.p999)} | ${r.errors} |`;
-  const ratio = cached.rps / baseline.rps;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const row = (name: string, r: GhzResult, offered?: number) =>
+    `| ${name} | ${f(r.rps, 0)} | ${offered ? pct(r.ok / (offered * DURATION)) : ""} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.p999)} | ${r.errors} |`;
+  const medianOf = `c=${CONCURRENCY}, median of ${ROUNDS}`;
   const rows = [
-    `| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors |`,
-    `|---|---:|---:|---:|---:|---:|`,
-    row(`1. baseline Health/Check (c=${CONCURRENCY}, median of ${ROUNDS})`, baseline),
-    row(`2. Authorize, cached, 50% allow / 50% deny (c=${CONCURRENCY}, median of ${ROUNDS})`, cached),
-    row(`3. Authorize, ${MANY_KEYS.toLocaleString("en")} stored keys, uniform, uncached (c=${CONCURRENCY})`, cold),
-    row("4. Authorize, cached, fixed 5,000 req/s offered", fixed5k),
-    row("4b. Authorize, cached, fixed 1,000 req/s offered", fixed1k),
+    `| scenario | req/s | served | p50 ms | p99 ms | p99.9 ms | errors |`,
+    `|---|---:|---:|---:|---:|---:|---:|`,
+    row(`floor: bare node:http2 gRPC no-op (${medianOf})`, med.floor),
+    row(`Health/Check on PORT, grpc-js (${medianOf})`, med.check),
+    row(`Authorize, cached, 50% allow / 50% deny, on PORT, grpc-js (${medianOf})`, med.grpc),
+    row(`Authorize, cached, on HTTP_PORT, connect-node, gRPC over h2c (${medianOf})`, med.connect),
+    ...fixed.flatMap((x) => [row(`floor at fixed ${x.rps.toLocaleString("en")} req/s (c=10)`, x.floor, x.rps), row(`Authorize on PORT at fixed ${x.rps.toLocaleString("en")} req/s (c=10)`, x.authorize, x.rps)]),
+    row(`Authorize, ${MANY_KEYS.toLocaleString("en")} stored keys, uniform, uncached (c=${CONCURRENCY})`, cold),
   ];
+  const at = (rps: number) => fixed.find((x) => x.rps === rps);
+  const two = at(2000);
+  const five = at(5000);
   const summary = [
-    `Cached Authorize throughput / baseline: **${(ratio * 100).toFixed(1)}%** (target ≥ 85%); rounds: baseline ${baselines.map((r) => f(r.rps, 0)).join(", ")} · Authorize ${cachedRuns.map((r) => f(r.rps, 0)).join(", ")} req/s`,
-    `Fixed 5,000 req/s: served **${f(fixed5k.rps, 0)} req/s**, p99 **${f(fixed5k.p99)} ms** (target p99 < 2 ms at 5,000 req/s); at 1,000 req/s p99 **${f(fixed1k.p99)} ms**`,
+    `Cached Authorize on PORT / floor: **${pct(med.grpc.rps / med.floor.rps)}** (target ≥ 50%); / keyward's own Health/Check: **${pct(med.grpc.rps / med.check.rps)}** (target ≥ 75%); on HTTP_PORT (connect-node) / PORT: ${pct(med.connect.rps / med.grpc.rps)}`,
+    `Rounds (req/s): floor ${runs.floor.map((r) => f(r.rps, 0)).join(", ")} · Check ${runs.check.map((r) => f(r.rps, 0)).join(", ")} · Authorize PORT ${runs.grpc.map((r) => f(r.rps, 0)).join(", ")} · Authorize HTTP_PORT ${runs.connect.map((r) => f(r.rps, 0)).join(", ")}`,
+    ...(two ? [`At 2,000 req/s: Authorize p99 **${f(two.authorize.p99)} ms** (target < 3 ms) = **${f(two.authorize.p99 / two.floor.p99, 1)}×** the floor's ${f(two.floor.p99)} ms (target < 2.5×)`] : []),
+    ...(five ? [`At 5,000 req/s: Authorize served **${pct(five.authorize.ok / (5000 * DURATION))}** of the offered calls (target ≥ 97%), p50/p99/p99.9 ${f(five.authorize.p50)}/${f(five.authorize.p99)}/${f(five.authorize.p999)} ms (floor ${f(five.floor.p50)}/${f(five.floor.p99)}/${f(five.floor.p999)} ms)`] : []),
     propagationError
       ? `Revocation propagation across two replicas: FAILED (${propagationError}); measured p99 ${f(lagP99, 0)} ms, max ${f(lagMax, 0)} ms over ${lags.length} revokes`
       : `Revocation propagation across two replicas, 100 revokes (from the revoke call to the other replica's first refusal): p99 **${f(lagP99, 0)} ms**, max **${f(lagMax, 0)} ms** (target max < 1000 ms)`,
@@ -293,15 +334,15 @@ try {
   const md = [
     "# keyward benchmark results",
     "",
-    `Command: \`npm run bench -- --duration ${DURATION} --concurrency ${CONCURRENCY} --rounds ${ROUNDS}\`, ${new Date().toISOString()}, database: ${mongo.source.replace(/ \(.*/, "")}, keyward compiled (node dist/src/main.js), client (ghz, 2 connections) and servers on one 2-core machine.`,
+    `Command: \`npm run bench -- --duration ${DURATION} --concurrency ${CONCURRENCY} --rounds ${ROUNDS} --rates ${RATES.join(",")}\`, ${new Date().toISOString()}, database: ${mongo.source.replace(/ \(.*/, "")}, keyward compiled (node dist/src/main.js), ghz (throughput: 2 connections; fixed rates: 1 connection, c=10) and the servers on one 2-core machine. "served" = OK answers / calls offered at that rate.`,
     "",
     ...rows,
     "",
-    ...summary.map((s) => `- ${s}`),
+    ...summary.map((x) => `- ${x}`),
     ...(FERRET_SCANS
       ? [
           "",
-          `Scenario 3 measures the database, not keyward: FerretDB 1.24 on SQLite plans \`find({key_hash})\` as a full SCAN of the collection (explain: \`SCAN\`; about 0.6 s per lookup at 20,000 keys), so every cache miss costs a scan. Against a real MongoDB the unique index makes it one index probe: \`MONGODB_URI=mongodb://... npm run bench\`.`,
+          `The uncached row measures the database, not keyward: FerretDB 1.24 on SQLite plans \`find({key_digest})\` as a full SCAN of the collection, so every cache miss costs a scan. Against a real MongoDB the unique index makes it one index probe: \`MONGODB_URI=mongodb://... npm run bench\`.`,
         ]
       : []),
     "",
@@ -309,9 +350,8 @@ try {
   writeFileSync(join(ROOT, "bench/results.md"), md);
   process.stdout.write(`\n${rows.join("\n")}\n\n${summary.join("\n")}\n\nwritten to bench/results.md\n`);
 } finally {
-  a?.child.kill("SIGTERM");
-  b?.child.kill("SIGTERM");
-  c?.child.kill("SIGTERM");
+  await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
+  floor?.child.kill("SIGTERM");
   rmSync(scratch, { recursive: true, force: true });
   await mongo.stop();
 }

@@ -154,12 +154,19 @@ interface ServeDeps {
  */
 async function serve(config: Config, log: Logger, deps: ServeDeps) {
   const { metrics } = deps;
+  // Label children bound once per value, not looked up by hashing labels on every call.
+  const decisionsBy = new Map<string, { inc(): void }>();
+  const decided = (reason: string) => {
+    let child = decisionsBy.get(reason);
+    if (!child) decisionsBy.set(reason, (child = metrics.decisions.labels({ reason })));
+    child.inc();
+  };
   const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
   const authorize = {
     service: AuthorizeService,
     impl: authorizeService(deps.authorizer, (outcome, seconds) => {
       metrics.authorizeSeconds.observe(seconds);
-      if ("reason" in outcome) metrics.decisions.inc({ reason: outcome.reason });
+      if ("reason" in outcome) decided(outcome.reason);
       else metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
     }),
     interceptors: common,

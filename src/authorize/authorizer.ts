@@ -1,12 +1,12 @@
 import { decide, type Decision } from "../domain/decision.js";
 import { digestOfHash, hashKey, isKeyHash, parseKey } from "../domain/keys.js";
-import type { ScopeCatalog } from "../domain/scopes.js";
+import { compileGrants, type Grants, type ScopeCatalog } from "../domain/scopes.js";
 import type { KeyDigest, KeyHash, KeyRecord } from "../domain/types.js";
 import { parseAuthorizeRequest, type AuthorizeRequestFields } from "../domain/validation.js";
 import { InvalidRequestError } from "../errors.js";
 
-/** Finds a key by digest; the store, or the cache in front of it. */
-export type KeyLookup = (digest: KeyDigest) => Promise<KeyRecord | null>;
+/** Finds a key by digest; the store, or the cache in front of it (judging freshness at `nowMs`). */
+export type KeyLookup = (digest: KeyDigest, nowMs: number) => Promise<KeyRecord | null>;
 
 export interface AuthorizerDeps {
   lookup: KeyLookup;
@@ -19,23 +19,33 @@ export interface AuthorizerDeps {
 
 /** The pipeline: validate → identify credential → look up → decide. */
 export class Authorizer {
+  /** Each record object the cache hands out is compiled once; a cache refill brings a new object. */
+  private readonly grants = new WeakMap<KeyRecord, Grants>();
+
   constructor(private readonly deps: AuthorizerDeps) {}
 
   async authorize(req: AuthorizeRequestFields): Promise<Decision> {
     const parsed = parseAuthorizeRequest(req);
     if (!parsed.ok) throw new InvalidRequestError(parsed.violations);
     const input = { ...parsed.value, credential: "present" as const };
-    const { catalog, now } = this.deps;
+    const { catalog } = this.deps;
+    // The one clock read of a call: the cache's freshness and the decision use the same instant.
+    const at = this.deps.now();
 
     const hash = this.hashOf(req);
-    if (hash === "missing") return decide({ ...input, credential: "missing" }, null, now(), catalog);
-    if (hash === "malformed") return decide({ ...input, credential: "malformed" }, null, now(), catalog);
+    if (hash === "missing") return decide({ ...input, credential: "missing" }, null, at, catalog);
+    if (hash === "malformed") return decide({ ...input, credential: "malformed" }, null, at, catalog);
 
-    const record = await this.deps.lookup(digestOfHash(hash));
-    const at = now();
-    const decision = decide(input, record, at, catalog);
+    const record = await this.deps.lookup(digestOfHash(hash), at.getTime());
+    const decision = decide(input, record, at, catalog, record ? this.grantsOf(record) : undefined);
     if (decision.allowed && decision.key) this.deps.onAllowed(decision.key, at);
     return decision;
+  }
+
+  private grantsOf(record: KeyRecord): Grants {
+    let g = this.grants.get(record);
+    if (!g) this.grants.set(record, (g = compileGrants(record.scopes, this.deps.catalog)));
+    return g;
   }
 
   private hashOf(req: AuthorizeRequestFields): KeyHash | "missing" | "malformed" {

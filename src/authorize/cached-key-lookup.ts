@@ -1,6 +1,6 @@
 import type { KeyDigest, KeyRecord } from "../domain/types.js";
 import { StoreUnavailableError } from "../errors.js";
-import type { KeyStore } from "../store/key-store.js";
+import type { KeyChange, KeyStore } from "../store/key-store.js";
 import type { KeyCache } from "./key-cache.js";
 
 export interface LookupOptions {
@@ -34,8 +34,8 @@ export class CachedKeyLookup {
     return this.cache.negativeSize;
   }
 
-  lookup = (digest: KeyDigest): Promise<KeyRecord | null> => {
-    const cached = this.cache.get(digest);
+  lookup = (digest: KeyDigest, nowMs?: number): Promise<KeyRecord | null> => {
+    const cached = this.cache.get(digest, nowMs);
     this.options.onLookup?.(cached.hit ? "hit" : "miss");
     if (cached.hit) return Promise.resolve(cached.record);
     const pending = this.inflight.get(digest);
@@ -67,11 +67,11 @@ export class CachedKeyLookup {
    * cached copy that is already as new as the change, so a recently changed
    * key is not re-read on every poll.
    */
-  invalidateIfStale(changed: KeyRecord): void {
-    const cached = this.cache.peek(changed.keyDigest);
+  invalidateIfStale(changed: KeyChange): void {
+    const cached = this.cache.peek(changed.digest);
     // Revisions come from the database's compare-and-set, so no replica's clock decides "newer".
     const current = cached.hit && cached.record !== null && cached.record.revision >= changed.revision;
-    if (!current || this.inflight.has(changed.keyDigest)) this.invalidate(changed.keyDigest);
+    if (!current || this.inflight.has(changed.digest)) this.invalidate(changed.digest);
   }
 
   /**

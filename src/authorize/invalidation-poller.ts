@@ -31,7 +31,7 @@ export function startInvalidationPoller(store: KeyStore, lookup: CachedKeyLookup
         since = new Date((latest?.getTime() ?? 0) - options.overlapMs);
       }
       const batch = await store.changesSince(since);
-      for (const record of batch.records) lookup.invalidateIfStale(record);
+      for (const change of batch.changes) lookup.invalidateIfStale(change);
       if (batch.latest !== null) {
         options.onChange?.(batch.latest);
         const next = batch.latest.getTime() - options.overlapMs;

@@ -39,10 +39,11 @@ export class KeyCache {
     return this.unknown.size;
   }
 
-  get(digest: KeyDigest): CacheResult {
-    const record = this.known.get(digest);
+  /** `nowMs` saves a clock read when the caller already made one. */
+  get(digest: KeyDigest, nowMs?: number): CacheResult {
+    const record = this.known.get(digest, nowMs);
     if (record !== undefined) return { hit: true, record };
-    return this.unknown.get(digest) ? UNKNOWN : MISS;
+    return this.unknown.get(digest, nowMs) ? UNKNOWN : MISS;
   }
 
   /** Like get, without marking the entry as used. */

@@ -20,10 +20,10 @@ export class TtlLru<K, V> {
     return this.entries.size;
   }
 
-  get(key: K): V | undefined {
+  get(key: K, nowMs?: number): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.options.now()) {
+    if (entry.expiresAt <= (nowMs ?? this.options.now())) {
       this.entries.delete(key);
       return undefined;
     }

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHmac, hash, randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import type { Environment, KeyDigest, KeyHash, KeyId, RawKey } from "./types.js";
 
@@ -67,8 +67,8 @@ export function hashKey(key: RawKey, pepper: string): KeyHash {
 }
 
 /** What is stored and looked up: SHA-256 of the hash's hex text. */
-export function digestOfHash(hash: KeyHash): KeyDigest {
-  return createHash("sha256").update(hash, "utf8").digest("hex") as KeyDigest;
+export function digestOfHash(keyHash: KeyHash): KeyDigest {
+  return hash("sha256", keyHash, "hex") as KeyDigest;
 }
 
 export function isKeyHash(value: string): value is KeyHash {

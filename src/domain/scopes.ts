@@ -121,10 +121,40 @@ export function isSatisfied(required: string, granted: ReadonlySet<string>, cata
   return false;
 }
 
+/** A key's scopes made ready to answer "which of these are missing?" many times. */
+export interface Grants {
+  /** Required scopes not satisfied, deduplicated, in request order. */
+  missing(required: readonly string[]): string[];
+}
+
+const NONE: string[] = [];
+/** Distinct required scopes remembered per key; callers ask for a handful, attackers for anything. */
+const MEMO_LIMIT = 256;
+
+/** Compiled once per cached key, so a repeated Authorize re-parses nothing. */
+export function compileGrants(granted: readonly string[], catalog: ScopeCatalog): Grants {
+  const set = new Set(granted);
+  const memo = new Map<string, boolean>();
+  const satisfied = (scope: string): boolean => {
+    let ok = memo.get(scope);
+    if (ok === undefined) {
+      ok = isSatisfied(scope, set, catalog);
+      if (memo.size < MEMO_LIMIT) memo.set(scope, ok);
+    }
+    return ok;
+  };
+  return {
+    missing(required) {
+      if (required.length === 0) return NONE;
+      if (required.length === 1) return satisfied(required[0]!) ? NONE : [required[0]!];
+      return [...new Set(required)].filter((scope) => !satisfied(scope));
+    },
+  };
+}
+
 /** Required scopes the granted set does not satisfy, deduplicated, in request order. */
 export function missingScopes(required: readonly string[], granted: readonly string[], catalog: ScopeCatalog): string[] {
-  const grantedSet = new Set(granted);
-  return [...new Set(required)].filter((scope) => !isSatisfied(scope, grantedSet, catalog));
+  return compileGrants(granted, catalog).missing(required);
 }
 
 export interface CatalogEntry {

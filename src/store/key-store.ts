@@ -29,9 +29,15 @@ export type KeyPatch = Partial<
   updatedAt: Date;
 };
 
-/** Changed keys in the database's own order: `mark` comes from the database's clock, never a replica's. */
+/** What a cache needs to know of a change: which key, and which version it is now. */
+export interface KeyChange {
+  digest: KeyDigest;
+  revision: number;
+}
+
+/** Changes in the database's own order: marks come from the database's clock, never a replica's. */
 export interface ChangeBatch {
-  records: KeyRecord[];
+  changes: KeyChange[];
   /** The newest change mark among them, or null when there were none. */
   latest: Date | null;
 }

@@ -78,7 +78,8 @@ export class MemoryKeyStore implements KeyStore {
   async changesSince(since: Date): Promise<ChangeBatch> {
     const ids = [...this.changedAt].filter(([, mark]) => mark >= since.getTime());
     const latest = ids.reduce((max, [, mark]) => Math.max(max, mark), -Infinity);
-    return { records: ids.map(([id]) => structuredClone(this.byId.get(id)!)), latest: ids.length === 0 ? null : new Date(latest) };
+    const changes = ids.map(([id]) => this.byId.get(id)!).map((r) => ({ digest: r.keyDigest, revision: r.revision }));
+    return { changes, latest: ids.length === 0 ? null : new Date(latest) };
   }
 
   async latestChange(): Promise<Date | null> {

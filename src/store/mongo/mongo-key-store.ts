@@ -309,10 +309,13 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async changesSince(since: Date): Promise<ChangeBatch> {
-    const docs = await this.keys.find({ changed_at: { $gte: since } }).toArray();
+    // Polled every few hundred ms by every replica: fetch only what invalidation reads.
+    const docs = await this.keys
+      .find({ changed_at: { $gte: since } }, { projection: { _id: 0, key_digest: 1, revision: 1, changed_at: 1 } })
+      .toArray();
     let latest: Date | null = null;
     for (const d of docs) if (d.changed_at && (latest === null || d.changed_at > latest)) latest = d.changed_at;
-    return { records: docs.map(fromDoc), latest };
+    return { changes: docs.map((d) => ({ digest: d.key_digest as KeyDigest, revision: d.revision ?? 0 })), latest };
   }
 
   async latestChange(): Promise<Date | null> {

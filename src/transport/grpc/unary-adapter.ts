@@ -112,6 +112,9 @@ export function addUnaryService<S extends DescService>(
   server.addService(definition as grpc.ServiceDefinition, handlers);
 }
 
+/** Handlers that set none share this one: nothing here is sent as response metadata. */
+const NO_HEADERS = new Headers();
+
 function chain(
   method: DescMethodUnary,
   handler: ((req: unknown, ctx: ReturnType<typeof createHandlerContext>) => Promise<unknown>) | undefined,
@@ -120,42 +123,62 @@ function chain(
   const service = method.parent;
   const innermost = async (req: UnaryRequest): Promise<UnaryResponse> => {
     if (!handler) throw new ConnectError(`${service.typeName}/${method.name} is not implemented`, Code.Unimplemented);
-    const ctx = createHandlerContext({
-      service,
-      method,
-      protocolName: "grpc",
-      requestMethod: "POST",
-      url: req.url,
-      requestHeader: req.header,
-      contextValues: req.contextValues,
-      requestSignal: req.signal,
+    // Built on first use: Authorize's handler never touches its context, and a
+    // HandlerContext costs two Headers and an AbortSignal per call.
+    let real: ReturnType<typeof createHandlerContext> | undefined;
+    const ctx = new Proxy({} as ReturnType<typeof createHandlerContext>, {
+      get: (_, property) => {
+        real ??= createHandlerContext({
+          service,
+          method,
+          protocolName: "grpc",
+          requestMethod: "POST",
+          url: req.url,
+          requestHeader: req.header,
+          contextValues: req.contextValues,
+          requestSignal: req.signal,
+        });
+        return Reflect.get(real, property);
+      },
     });
     const out = await handler(req.message, ctx);
-    return { stream: false, service, method, header: ctx.responseHeader, trailer: ctx.responseTrailer, message: create(method.output, out as never) };
+    return { stream: false, service, method, header: real?.responseHeader ?? NO_HEADERS, trailer: real?.responseTrailer ?? NO_HEADERS, message: create(method.output, out as never) };
   };
   // Applied once, at start: a call pays only for the interceptors attached to its service.
   const run = interceptors.reduceRight<(req: UnaryRequest) => Promise<UnaryResponse>>((next, interceptor) => interceptor(next as never) as never, innermost);
   const url = `/${service.typeName}/${method.name}`;
   return async (call) => {
-    const abort = new AbortController();
-    const onCancel = () => abort.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-    call.once("cancelled", onCancel);
+    let abort: AbortController | undefined;
+    const onCancel = () => abort!.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+    let header: Headers | undefined;
+    let values: ReturnType<typeof createContextValues> | undefined;
     try {
+      // What interceptors and handlers may read is made when they first read it.
       const req: UnaryRequest = {
         stream: false,
         service,
         method,
         requestMethod: "POST",
         url,
-        signal: abort.signal,
-        header: headersOf(call.metadata),
-        contextValues: createContextValues(),
+        get signal() {
+          if (!abort) {
+            abort = new AbortController();
+            call.once("cancelled", onCancel);
+          }
+          return abort.signal;
+        },
+        get header() {
+          return (header ??= headersOf(call.metadata));
+        },
+        get contextValues() {
+          return (values ??= createContextValues());
+        },
         message: decode(method.input, call.request),
       };
       const res = await run(req);
       return Buffer.from(toBinary(method.output, res.message));
     } finally {
-      call.off("cancelled", onCancel);
+      if (abort) call.off("cancelled", onCancel);
     }
   };
 }
