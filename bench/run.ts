@@ -21,6 +21,7 @@ import { loadCatalog } from "../src/config.js";
 import { generateKey, digestOfHash, hashKey, keyPreview, newKeyId } from "../src/domain/keys.js";
 import type { KeyRecord } from "../src/domain/types.js";
 import { MongoKeyStore } from "../src/store/mongo/mongo-key-store.js";
+import { goTool } from "../test/support/go-tools.js";
 import { spawnKeyward, type KeywardProcess } from "../test/support/keyward-process.js";
 import { freePort, provideMongo } from "../test/support/mongo-provider.js";
 
@@ -76,13 +77,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const PEPPER = "bench-pepper-0123456789-abcdefghijklmnopqrstuvwxyz";
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
-function ghzBinary(): string {
-  const gopath = spawnSync("go", ["env", "GOPATH"], { encoding: "utf8" }).stdout?.trim() ?? "";
-  const path = process.env.GHZ_BIN ?? join(gopath, "bin", "ghz");
-  if (spawnSync(path, ["--version"]).status !== 0) throw new Error(`ghz not found at ${path}: run bash scripts/install-go-tools.sh`);
-  return path;
-}
-const GHZ = ghzBinary();
+const GHZ = goTool("ghz", "GHZ_BIN");
 
 function startKeyward(mongoUri: string, db: string, env: Record<string, string> = {}): Promise<KeywardProcess> {
   return spawnKeyward({ compiled: true, env: { MONGODB_URI: mongoUri, MONGODB_DB: db, KEY_PEPPER: PEPPER, ...env }, inheritStdout: !!process.env.BENCH_SERVER_LOGS });

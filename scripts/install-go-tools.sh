@@ -3,11 +3,12 @@
 #   ferretdb  — a MongoDB-wire-compatible server (SQLite handler) for tests and benchmarks
 #   grpcurl   — the CLI engineers debug keyward with; the e2e tests run it for real
 #   ghz       — gRPC load generator for `npm run bench`
+#   grpc-interop-client — grpc-go's interop client; the e2e tests check keyward's grpc-js adapter with it
 # Each tool is skipped when the wanted version is already installed.
 set -euo pipefail
 
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -16,6 +17,7 @@ command -v go >/dev/null || { echo "install-go-tools: Go is not installed; insta
 FERRETDB_VERSION=v1.24.2
 GRPCURL_VERSION=v1.9.4
 GHZ_VERSION=v0.93.0
+GRPC_GO_VERSION=v1.68.0
 GOBIN="${GOBIN:-$(go env GOPATH)/bin}"
 export GOBIN
 mkdir -p "$GOBIN"
@@ -55,4 +57,15 @@ else
   go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
   touch "$GOBIN/.ghz-$GHZ_VERSION"
 fi
-log "done: ferretdb, grpcurl and ghz are in $GOBIN"
+if [[ -x "$GOBIN/grpc-interop-client" ]] && [[ -f "$GOBIN/.grpc-interop-client-$GRPC_GO_VERSION" ]]; then
+  log "grpc-interop-client $GRPC_GO_VERSION already installed"
+else
+  # `go install` names the binary after its package ("client"): build it aside, then name it.
+  log "building grpc-go $GRPC_GO_VERSION interop client"
+  tmpbin="$(mktemp -d)"
+  GOBIN="$tmpbin" go install "google.golang.org/grpc/interop/client@$GRPC_GO_VERSION"
+  mv "$tmpbin/client" "$GOBIN/grpc-interop-client"
+  rm -rf "$tmpbin"
+  touch "$GOBIN/.grpc-interop-client-$GRPC_GO_VERSION"
+fi
+log "done: ferretdb, grpcurl, ghz and grpc-interop-client are in $GOBIN"

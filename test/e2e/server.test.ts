@@ -1,7 +1,5 @@
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,17 +14,10 @@ import { GRPC_LIMITS } from "../../src/transport/grpc/grpc-server.js";
 import http2 from "node:http2";
 import { getEventListeners } from "node:events";
 import { freePort } from "../support/mongo-provider.js";
+import { goTool } from "../support/go-tools.js";
 
 const execFileAsync = promisify(execFile);
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-function grpcurlBinary(): string {
-  const gopath = spawnSync("go", ["env", "GOPATH"], { encoding: "utf8" }).stdout?.trim();
-  const candidates = [process.env.GRPCURL_BIN, gopath ? join(gopath, "bin", "grpcurl") : undefined].filter((p): p is string => !!p);
-  const found = candidates.find((p) => existsSync(p)) ?? spawnSync("sh", ["-c", "command -v grpcurl"], { encoding: "utf8" }).stdout.trim();
-  if (!found) throw new Error("grpcurl not found: run `bash scripts/install-go-tools.sh` (needs Go) or set GRPCURL_BIN");
-  return found;
-}
 
 describe("server on a real socket", () => {
   let server: TestServer;
@@ -112,7 +103,7 @@ describe("server on a real socket", () => {
   });
 
   it("works with the real grpcurl binary: list, describe and a call, with no proto files", async () => {
-    const grpcurl = grpcurlBinary();
+    const grpcurl = goTool("grpcurl", "GRPCURL_BIN");
     const target = `127.0.0.1:${server.port}`;
     // Async: the server runs in this process, a blocking spawn would starve it.
     const run = async (...args: string[]) => (await execFileAsync(grpcurl, ["-plaintext", "-max-time", "10", ...args], { encoding: "utf8" })).stdout;

@@ -1,24 +1,14 @@
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
 import { loadCatalog } from "../../src/config.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
+import { goTool } from "../support/go-tools.js";
 import { spawnKeyward } from "../support/keyward-process.js";
-import { TEST_PEPPER, uniqueDbName, waitFor } from "../support/harness.js";
+import { TEST_PEPPER, uniqueDbName } from "../support/harness.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-function ghzPath(): string {
-  const gopath = spawnSync("go", ["env", "GOPATH"], { encoding: "utf8" }).stdout?.trim() ?? "";
-  const path = process.env.GHZ_BIN ?? join(gopath, "bin", "ghz");
-  if (!existsSync(path)) throw new Error(`ghz not found at ${path}: run bash scripts/install-go-tools.sh`);
-  return path;
-}
 
 interface GhzDetail {
   timestamp: string;
@@ -50,7 +40,7 @@ describe("SIGTERM during a ghz run", () => {
     });
     const port = server.port;
 
-    const ghz = spawn(ghzPath(), [
+    const ghz = spawn(goTool("ghz", "GHZ_BIN"), [
       "--insecure",
       "--call", "keyward.v1.AuthorizeService/Authorize",
       "-d", JSON.stringify({ api_key: key, required_scopes: ["leads:read"] }),

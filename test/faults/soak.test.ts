@@ -1,10 +1,8 @@
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
@@ -12,7 +10,7 @@ import { loadCatalog } from "../../src/config.js";
 import { generateKey } from "../../src/domain/keys.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { spawnKeyward } from "../support/keyward-process.js";
-import { TEST_PEPPER, bearer, uniqueDbName, waitFor } from "../support/harness.js";
+import { TEST_PEPPER, bearer, uniqueDbName } from "../support/harness.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);

@@ -32,6 +32,7 @@ export class InFlight {
 
 const passthrough = (b: Buffer) => b;
 
+/** gRPC metadata as Connect sees it: binary (`-bin`) values base64-encoded, as connect-es does. */
 function headersOf(metadata: grpc.Metadata): Headers {
   const headers = new Headers();
   for (const [key, value] of Object.entries(metadata.getMap())) {
@@ -42,9 +43,14 @@ function headersOf(metadata: grpc.Metadata): Headers {
 
 function metadataOf(headers: Headers): grpc.Metadata {
   const md = new grpc.Metadata();
-  headers.forEach((value, key) => md.set(key, value));
+  headers.forEach((value, key) => {
+    if (key.endsWith("-bin")) for (const v of value.split(/,\s*/)) md.add(key, Buffer.from(v, "base64"));
+    else md.set(key, value);
+  });
   return md;
 }
+
+const isEmpty = (h: Headers) => h.keys().next().done === true;
 
 function decode<I extends DescMessage>(schema: I, bytes: Buffer) {
   try {
@@ -61,6 +67,13 @@ function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   // Connect's codes are gRPC's codes, number for number.
   const e = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal);
   return { code: e.code as number as grpc.status, details: e.rawMessage, metadata: metadataOf(e.metadata) };
+}
+
+/** What a call answers: the message, and the metadata a handler set (usually none). */
+interface Answer {
+  bytes: Buffer;
+  header: Headers;
+  trailer: Headers;
 }
 
 /**
@@ -98,9 +111,10 @@ export function addUnaryService<S extends DescService>(
     handlers[method.localName] = (unary: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       inFlight.enter();
       call(unary).then(
-        (bytes) => {
+        (answer) => {
           inFlight.leave();
-          callback(null, bytes);
+          if (!isEmpty(answer.header)) unary.sendMetadata(metadataOf(answer.header));
+          callback(null, answer.bytes, isEmpty(answer.trailer) ? undefined : metadataOf(answer.trailer));
         },
         (err: unknown) => {
           inFlight.leave();
@@ -119,7 +133,7 @@ function chain(
   method: DescMethodUnary,
   handler: ((req: unknown, ctx: ReturnType<typeof createHandlerContext>) => Promise<unknown>) | undefined,
   interceptors: readonly Interceptor[],
-): (call: grpc.ServerUnaryCall<Buffer, Buffer>) => Promise<Buffer> {
+): (call: grpc.ServerUnaryCall<Buffer, Buffer>) => Promise<Answer> {
   const service = method.parent;
   const innermost = async (req: UnaryRequest): Promise<UnaryResponse> => {
     if (!handler) throw new ConnectError(`${service.typeName}/${method.name} is not implemented`, Code.Unimplemented);
@@ -176,7 +190,7 @@ function chain(
         message: decode(method.input, call.request),
       };
       const res = await run(req);
-      return Buffer.from(toBinary(method.output, res.message));
+      return { bytes: Buffer.from(toBinary(method.output, res.message)), header: res.header, trailer: res.trailer };
     } finally {
       if (abort) call.off("cancelled", onCancel);
     }
