@@ -9,7 +9,7 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
-ENV NODE_ENV=production PORT=50051
+ENV NODE_ENV=production PORT=50051 HTTP_PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -17,7 +17,8 @@ COPY --from=build /app/dist ./dist
 COPY config ./config
 COPY bin ./bin
 USER node
-EXPOSE 50051
+# 50051: gRPC (grpc-js), 8080: Connect / gRPC-web / JSON over HTTP/1.1 and h2c (connect-node)
+EXPOSE 50051 8080
 # Asks keyward's own grpc.health.v1.Health/Check over HTTP/2 (no extra binary in the image).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "dist/src/cli/main.js", "healthcheck"]

@@ -20,8 +20,11 @@ import { ADMIN_ALL } from "./domain/scopes.js";
 import { Metrics, serveMetrics } from "./observability/metrics.js";
 import { listenConnect } from "./transport/connect-server.js";
 import { listenGrpc } from "./transport/grpc/grpc-server.js";
+import { extAuthzService } from "./transport/gateways/ext-authz.js";
+import { forwardAuth } from "./transport/gateways/forward-auth.js";
+import { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { adminAuthInterceptor } from "./transport/middleware/admin-auth-interceptor.js";
-import { authorizeService } from "./transport/services/authorize-service.js";
+import { authorizeService, type AuthorizeObserver } from "./transport/services/authorize-service.js";
 import { errorInterceptor, toConnectError } from "./transport/middleware/error-interceptor.js";
 import { healthService } from "./transport/services/health-service.js";
 import { keyAdminService } from "./transport/services/key-admin-service.js";
@@ -156,32 +159,30 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
   const { metrics } = deps;
   // Label children bound once per value, not looked up by hashing labels on every call.
   const decisionsBy = new Map<string, { inc(): void }>();
-  const decided = (reason: string) => {
-    let child = decisionsBy.get(reason);
-    if (!child) decisionsBy.set(reason, (child = metrics.decisions.labels({ reason })));
-    child.inc();
-  };
-  const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
-  const authorize = {
-    service: AuthorizeService,
-    impl: authorizeService(deps.authorizer, (outcome, seconds) => {
+  const observer =
+    (source: "grpc" | "connect" | "forward_auth" | "ext_authz"): AuthorizeObserver =>
+    (outcome, seconds) => {
       metrics.authorizeSeconds.observe(seconds);
-      if ("reason" in outcome) decided(outcome.reason);
-      else metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
-    }),
-    interceptors: common,
-  };
+      if (!("reason" in outcome)) return metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
+      const key = `${outcome.reason}/${source}`;
+      let child = decisionsBy.get(key);
+      if (!child) decisionsBy.set(key, (child = metrics.decisions.labels({ reason: outcome.reason, source })));
+      child.inc();
+    };
+  const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
+  const authorize = { service: AuthorizeService, impl: authorizeService(deps.authorizer, observer("grpc")), interceptors: common };
   const keyAdmin = {
     service: KeyAdminService,
     impl: keyAdminService(deps.manager, config.catalog, deps.now),
     interceptors: [...common, adminAuthInterceptor(deps.authorizer)],
   };
+  const extAuthz = { service: Authorization, impl: extAuthzService(deps.authorizer, observer("ext_authz")), interceptors: common };
   const grpc = await listenGrpc({
     host: config.host,
     port: config.port,
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
-    services: [authorize, keyAdmin] as never,
+    services: [authorize, keyAdmin, extAuthz] as never,
     health: deps.health,
     alsoReflect: [Health, ReflectionV1, ReflectionV1alpha],
   });
@@ -190,8 +191,9 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     port: config.httpPort,
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
+    gateway: forwardAuth({ authorizer: deps.authorizer, health: deps.health, observe: observer("forward_auth") }),
     routes: (router) => {
-      router.service(AuthorizeService, authorize.impl, { interceptors: authorize.interceptors });
+      router.service(AuthorizeService, authorizeService(deps.authorizer, observer("connect")), { interceptors: authorize.interceptors });
       router.service(KeyAdminService, keyAdmin.impl, { interceptors: keyAdmin.interceptors });
       router.service(Health, healthService(deps.health, deps.shutdown));
     },

@@ -28,6 +28,7 @@ if (app.devRootKey !== null) {
       `    ${app.devRootKey}`,
       "",
       `  Try: grpcurl -plaintext -H 'authorization: Bearer ${app.devRootKey}' localhost:${app.port} keyward.v1.KeyAdminService/ListScopes`,
+      `   or: curl -H 'content-type: application/json' -H 'authorization: Bearer ${app.devRootKey}' -d '{}' http://localhost:${app.httpPort}/keyward.v1.KeyAdminService/ListScopes`,
       "",
     ].join("\n") + "\n",
   );

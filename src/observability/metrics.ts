@@ -11,8 +11,8 @@ export class Metrics {
 
   readonly decisions = new Counter({
     name: "keyward_authorize_decisions_total",
-    help: "Authorize answers by reason (OK is an allow; every other reason is a deny).",
-    labelNames: ["reason"] as const,
+    help: "Decisions by reason (OK is an allow; every other reason is a deny) and by source: grpc (PORT), connect (HTTP_PORT), forward_auth (/v1/check), ext_authz (Envoy).",
+    labelNames: ["reason", "source"] as const,
     registers: [this.registry],
   });
 
@@ -42,7 +42,7 @@ export class Metrics {
 
   readonly cacheEntries: Gauge = new Gauge({
     name: "keyward_cache_entries",
-    help: "Keys held in the cache, positive and negative.",
+    help: "Known keys held in the cache (unknown digests are in a cache of their own).",
     registers: [this.registry],
     collect: (): void => this.cacheEntries.set(this.cacheSize()),
   });
@@ -57,7 +57,7 @@ export class Metrics {
 
   readonly invalidationLagSeconds = new Histogram({
     name: "keyward_invalidation_lag_seconds",
-    help: "Time from a change's updated_at to this replica dropping its cached copy.",
+    help: "Time from the database's mark of a change (changed_at) to this replica dropping its cached copy.",
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5],
     registers: [this.registry],
   });

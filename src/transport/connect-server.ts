@@ -30,6 +30,8 @@ export interface ConnectServerOptions {
   tls: TlsConfig | null;
   maxMessageBytes: number;
   routes: (router: ConnectRouter) => void;
+  /** Plain HTTP endpoints served before the Connect router (forward auth, health); true when handled. */
+  gateway?: (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => boolean;
 }
 
 export interface ListeningServer {
@@ -44,7 +46,9 @@ export interface ListeningServer {
  * connect-node.
  */
 export async function listenConnect(options: ConnectServerOptions): Promise<ListeningServer> {
-  const handler = connectNodeAdapter({ routes: options.routes, readMaxBytes: options.maxMessageBytes });
+  const connect = connectNodeAdapter({ routes: options.routes, readMaxBytes: options.maxMessageBytes });
+  const gateway = options.gateway;
+  const handler: typeof connect = gateway ? (req, res) => void (gateway(req, res as never) || connect(req, res)) : connect;
   const sessions = new Set<http2.ServerHttp2Session>();
   const sockets = new Set<Socket>();
   const track = (session: http2.ServerHttp2Session) => {

@@ -38,9 +38,9 @@ describe("metrics on METRICS_PORT", () => {
     const after = await scrape();
 
     const delta = (series: string) => sample(after, series) - sample(before, series);
-    expect(delta('keyward_authorize_decisions_total{reason="OK"}')).toBe(3);
-    expect(delta('keyward_authorize_decisions_total{reason="SCOPE_MISSING"}')).toBe(1);
-    expect(delta('keyward_authorize_decisions_total{reason="KEY_MALFORMED"}')).toBe(1);
+    expect(delta('keyward_authorize_decisions_total{reason="OK",source="grpc"}')).toBe(3);
+    expect(delta('keyward_authorize_decisions_total{reason="SCOPE_MISSING",source="grpc"}')).toBe(1);
+    expect(delta('keyward_authorize_decisions_total{reason="KEY_MALFORMED",source="grpc"}')).toBe(1);
     expect(delta('keyward_authorize_errors_total{code="InvalidArgument"}')).toBe(1);
     expect(delta("keyward_authorize_duration_seconds_count")).toBe(6);
     // The key was cached when it was created here; the unknown-key and malformed calls never reach the cache.

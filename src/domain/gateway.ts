@@ -1,0 +1,89 @@
+import type { Decision } from "./decision.js";
+import type { AuthorizeRequestFields, Credential } from "./validation.js";
+
+/**
+ * What a gateway (nginx auth_request, Caddy forward_auth, Traefik ForwardAuth,
+ * Envoy ext_authz) sends and receives, as pure functions: the transports only
+ * read their wire format into these inputs and write these outputs back.
+ */
+
+/** Reads one request header, case-insensitively; undefined when absent. */
+export type HeaderReader = (lowerCaseName: string) => string | undefined;
+
+export interface GatewayInputs {
+  /** From the request (`?scopes=`), or a route's settings (Envoy `context_extensions`). */
+  scopes?: string;
+  workspace?: string;
+  domain?: string;
+}
+
+/** The seeds send keys both ways: `X-API-Key: …` and `Authorization: Bearer …`. */
+export function credentialFromHeaders(header: HeaderReader): Credential {
+  const apiKey = header("x-api-key")?.trim();
+  if (apiKey) return { kind: "api_key", value: apiKey };
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header("authorization") ?? "");
+  return bearer ? { kind: "api_key", value: bearer[1]! } : { kind: "missing" };
+}
+
+function scopeList(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/** Headers win over the fallback (query or route settings): a gateway sets them per route. */
+export function authorizeFieldsOf(header: HeaderReader, fallback: GatewayInputs): AuthorizeRequestFields {
+  return {
+    credential: credentialFromHeaders(header),
+    requiredScopes: scopeList(header("x-keyward-scopes") ?? fallback.scopes),
+    workspace: (header("x-keyward-workspace") ?? fallback.workspace ?? "").trim(),
+    domain: (header("x-keyward-domain") ?? fallback.domain ?? "").trim(),
+  };
+}
+
+export interface GatewayAnswer {
+  status: 200 | 400 | 401 | 403 | 503;
+  /** Header names as gateways copy them (X-Keyward-*). */
+  headers: Record<string, string>;
+  /** JSON body for a deny; empty for an allow. */
+  body: string;
+}
+
+const STATUS_TEXT = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 503: "Service Unavailable" } as const;
+
+/**
+ * The deny body: a superset of the seeds' two shapes, SendPilot's
+ * {statusCode, message, error} and ColdSend's {detail, required, granted}.
+ */
+export function denialBody(status: 400 | 401 | 403 | 503, reason: string, message: string, required: readonly string[], granted: readonly string[]): string {
+  return JSON.stringify({ statusCode: status, error: STATUS_TEXT[status], message, detail: message, reason, required, granted });
+}
+
+/** Header values travel through nginx variables and HTTP/1: one line, printable ASCII. */
+function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, "?").slice(0, 512);
+}
+
+export function answerForDecision(d: Decision, required: readonly string[]): GatewayAnswer {
+  if (d.allowed && d.key) {
+    return {
+      status: 200,
+      headers: { "X-Keyward-Key-Id": d.key.id, "X-Keyward-Workspace": headerSafe(d.key.workspace), "X-Keyward-Scopes": d.key.scopes.join(",") },
+      body: "",
+    };
+  }
+  const status = d.httpStatus === 401 ? 401 : 403;
+  const headers: Record<string, string> = { "X-Keyward-Reason": d.reason, "X-Keyward-Message": headerSafe(d.message), "Content-Type": "application/json" };
+  if (status === 401) headers["WWW-Authenticate"] = "Bearer";
+  return { status, headers, body: denialBody(status, d.reason, d.message, required, d.key?.scopes ?? []) };
+}
+
+/** keyward could not decide (database down and key not cached, a deadline passed): never an allow. */
+export function answerForFailure(status: 400 | 503, reason: string, message: string, required: readonly string[]): GatewayAnswer {
+  return {
+    status,
+    headers: { "X-Keyward-Reason": reason, "X-Keyward-Message": headerSafe(message), "Content-Type": "application/json" },
+    body: denialBody(status, reason, message, required, []),
+  };
+}
