@@ -10,8 +10,8 @@ import type { AuthorizeRequestFields, Credential } from "./validation.js";
 /** Reads one request header, case-insensitively; undefined when absent. */
 export type HeaderReader = (lowerCaseName: string) => string | undefined;
 
+/** What the gateway's own configuration says: the auth URL's query, or Envoy's `context_extensions`. */
 export interface GatewayInputs {
-  /** From the request (`?scopes=`), or a route's settings (Envoy `context_extensions`). */
   scopes?: string;
   workspace?: string;
   domain?: string;
@@ -32,13 +32,20 @@ function scopeList(raw: string | undefined): string[] {
     .filter((s) => s !== "");
 }
 
-/** Headers win over the fallback (query or route settings): a gateway sets them per route. */
-export function authorizeFieldsOf(header: HeaderReader, fallback: GatewayInputs): AuthorizeRequestFields {
+/**
+ * Gateways pass the client's own headers on to the auth service, so a client
+ * can send X-Keyward-Scopes itself. What the gateway's configuration says
+ * (`settings`) therefore wins; `X-Keyward-*` headers are read only where
+ * `settings` is silent and `trustHeaders` is set (forward auth, where the
+ * gateway config sets or clears them). Envoy passes settings, never headers.
+ */
+export function authorizeFieldsOf(header: HeaderReader, settings: GatewayInputs, trustHeaders: boolean): AuthorizeRequestFields {
+  const pick = (setting: string | undefined, name: string) => setting ?? (trustHeaders ? header(name) : undefined);
   return {
     credential: credentialFromHeaders(header),
-    requiredScopes: scopeList(header("x-keyward-scopes") ?? fallback.scopes),
-    workspace: (header("x-keyward-workspace") ?? fallback.workspace ?? "").trim(),
-    domain: (header("x-keyward-domain") ?? fallback.domain ?? "").trim(),
+    requiredScopes: scopeList(pick(settings.scopes, "x-keyward-scopes")),
+    workspace: (pick(settings.workspace, "x-keyward-workspace") ?? "").trim(),
+    domain: (pick(settings.domain, "x-keyward-domain") ?? "").trim(),
   };
 }
 

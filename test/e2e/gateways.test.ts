@@ -91,6 +91,12 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
       if (reason === "SCOPE_MISSING") expect(body).toMatchObject({ message: "Missing required scopes: campaigns:write", required: ["campaigns:write"], granted: ["campaigns:read", "leads:all"] });
     });
 
+    it("the gateway's query wins over a client's own X-Keyward-* headers", async () => {
+      const r = await check({ "X-API-Key": key, "X-Keyward-Scopes": "campaigns:read", "X-Keyward-Workspace": "acme" }, "?scopes=campaigns:write&workspace=globex");
+      expect(r.status).toBe(403);
+      expect(r.headers["x-keyward-reason"]).toBe("WORKSPACE_MISMATCH");
+    });
+
     it("answers 400 naming the header when the gateway's scopes are not scopes", async () => {
       const r = await check({ "X-API-Key": key, "X-Keyward-Scopes": "Campaigns:Read" });
       expect(r.status).toBe(400);
@@ -123,6 +129,13 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
       const headers = res.httpResponse.case === "okResponse" ? res.httpResponse.value.headers : [];
       expect(Object.fromEntries(headers.map((h) => [h.header!.key, h.header!.value]))).toEqual({ "X-Keyward-Key-Id": keyId, "X-Keyward-Workspace": "acme", "X-Keyward-Scopes": "campaigns:read,leads:all" });
       expect(headers.every((h) => h.appendAction === 2 /* OVERWRITE_IF_EXISTS_OR_ADD */)).toBe(true);
+    });
+
+    it("never takes scopes, workspace or domain from the client's headers, only from the route", async () => {
+      const res = await envoyCheck({ "x-api-key": key, "x-keyward-scopes": "campaigns:read", "x-keyward-workspace": "acme" }, { "keyward.scopes": "campaigns:write" });
+      expect(res.status?.code).toBe(Code.PermissionDenied);
+      const bypass = await envoyCheck({ "x-api-key": domainKey, "x-keyward-domain": "app.acme.com" }, { "keyward.domain": "evil.com" });
+      expect(bypass.status?.code).toBe(Code.PermissionDenied);
     });
 
     it.each([

@@ -35,9 +35,9 @@ function checkResponse(answer: GatewayAnswer): CheckResponse {
 
 /**
  * envoy.service.auth.v3.Authorization/Check: Envoy's ext_authz filter asks it
- * for every request of a route. The same header rules as /v1/check; required
- * scopes, workspace and domain from the route's context_extensions
- * (keyward.scopes, keyward.workspace, keyward.domain). Denies are answers, not
+ * for every request of a route. The key from the same headers as /v1/check;
+ * required scopes, workspace and domain only from the route's context_extensions
+ * (keyward.scopes, keyward.workspace, keyward.domain), never from the client's headers. Denies are answers, not
  * gRPC errors, so Envoy returns the 401/403 (or 503) and body as given.
  */
 export function extAuthzService(authorizer: Authorizer, observe: AuthorizeObserver): ServiceImpl<typeof Authorization> {
@@ -46,7 +46,7 @@ export function extAuthzService(authorizer: Authorizer, observe: AuthorizeObserv
       const http = req.attributes?.request?.http;
       const headers = http?.headers ?? {};
       const ext = req.attributes?.contextExtensions ?? {};
-      const fields = authorizeFieldsOf((name) => headers[name], { scopes: ext["keyward.scopes"], workspace: ext["keyward.workspace"], domain: ext["keyward.domain"] });
+      const fields = authorizeFieldsOf((name) => headers[name], { scopes: ext["keyward.scopes"], workspace: ext["keyward.workspace"], domain: ext["keyward.domain"] }, false);
       const start = performance.now();
       try {
         const decision = await authorizer.authorize(fields);

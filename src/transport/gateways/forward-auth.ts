@@ -42,7 +42,7 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: Request, res: Response
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    const fields = authorizeFieldsOf(header, { scopes: query.get("scopes") ?? undefined, workspace: query.get("workspace") ?? undefined, domain: query.get("domain") ?? undefined });
+    const fields = authorizeFieldsOf(header, { scopes: query.get("scopes") ?? undefined, workspace: query.get("workspace") ?? undefined, domain: query.get("domain") ?? undefined }, true);
     const start = performance.now();
     deps.authorizer.authorize(fields).then(
       (decision) => {
