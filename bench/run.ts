@@ -5,7 +5,9 @@
  * Prints a table and writes bench/results.md.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -94,6 +96,48 @@ async function startFloor(): Promise<{ port: number; child: ChildProcess }> {
   return { port, child };
 }
 
+/** autocannon (an HTTP/1.1 load generator from npm) in a process of its own, like ghz. */
+function autocannon(url: string, headers: Record<string, string>, extra: string[], seconds = DURATION): Promise<GhzResult> {
+  const bin = join(ROOT, "node_modules/.bin/autocannon");
+  const child = spawn(bin, ["-j", "-d", String(seconds), ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}=${v}`]), ...extra, url]);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) =>
+    child.on("close", () => {
+      try {
+        const out = JSON.parse(stdout) as { requests: { average: number }; latency: Record<string, number>; errors: number; non2xx: number; timeouts: number; "2xx": number };
+        resolve({ rps: out.requests.average, p50: out.latency.p50!, p99: out.latency.p99!, p999: out.latency.p99_9!, ok: out["2xx"], errors: out.errors + out.non2xx + out.timeouts });
+      } catch {
+        reject(new Error(`autocannon failed: ${stderr || stdout.slice(0, 500)}`));
+      }
+    }),
+  );
+}
+
+/** nginx with the tested configuration of test/gateways/, in front of a trivial upstream. */
+async function startNginx(keywardHttpPort: number, dir: string): Promise<{ url: string; child: ChildProcess; upstream: http.Server }> {
+  const upstream = http.createServer((_, res) => res.end("ok"));
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  const port = await freePort();
+  for (const d of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(dir, d), { recursive: true });
+  const conf = Object.entries({ DIR: dir, PORT: port, KEYWARD: keywardHttpPort, UPSTREAM: (upstream.address() as AddressInfo).port }).reduce(
+    (text, [k, v]) => text.replaceAll(`{{${k}}}`, String(v)),
+    readFileSync(join(ROOT, "test/gateways/nginx.conf"), "utf8"),
+  );
+  writeFileSync(join(dir, "nginx.conf"), conf);
+  const nginx = spawnSync("sh", ["-c", "command -v nginx || ls /usr/sbin/nginx"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
+  if (!nginx) throw new Error("nginx not found: apt-get install -y nginx");
+  const child = spawn(nginx, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(url).then(() => true, () => false)) return { url, child, upstream };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("nginx did not start");
+}
+
 /** ghz reads message types from this instead of reflection, which the floor does not serve. */
 function writeProtoset(path: string): void {
   const files = new Map<string, DescFile>();
@@ -175,6 +219,7 @@ let a: KeywardProcess | null = null;
 let b: KeywardProcess | null = null;
 let c: KeywardProcess | null = null;
 let floor: { port: number; child: ChildProcess } | null = null;
+let nginxChild: ChildProcess | null = null;
 try {
   PROTOSET = join(scratch, "keyward.protoset");
   writeProtoset(PROTOSET);
@@ -226,6 +271,22 @@ try {
     log(`fixed rate ${rps.toLocaleString("en")} req/s, c=10: floor, then cached Authorize on PORT, ${DURATION}s each`);
     fixed.push({ rps, floor: await ghz(floor.port, CHECK, { inline: {} }, fixedRate(rps)), authorize: await ghz(a.port, AUTHORIZE, { inline: mixed }, fixedRate(rps)) });
   }
+
+  log("forward auth: /v1/check directly and through nginx (auth_request), autocannon over HTTP/1.1");
+  const gw = await startNginx(a.httpPort, join(scratch, "nginx"));
+  nginxChild = gw.child;
+  const keyHeader = { "x-api-key": keys[0]!.key };
+  const checkUrl = `http://127.0.0.1:${a.httpPort}/v1/check?scopes=campaigns:read`;
+  await autocannon(checkUrl, keyHeader, ["-c", "10"], 3);
+  const forward = {
+    direct: await autocannon(checkUrl, keyHeader, ["-c", String(CONCURRENCY)]),
+    nginx: await autocannon(`${gw.url}/campaigns`, keyHeader, ["-c", String(CONCURRENCY)]),
+    direct1k: await autocannon(checkUrl, keyHeader, ["-c", "10", "-R", "1000"]),
+    nginx1k: await autocannon(`${gw.url}/campaigns`, keyHeader, ["-c", "10", "-R", "1000"]),
+  };
+  const authorize1k = fixed.find((x) => x.rps === 1000)?.authorize;
+  gw.child.kill("SIGTERM");
+  gw.upstream.close();
 
   log("5. revocation propagation: 100 revokes through replica B, each timed until replica A refuses the key");
   const lags: number[] = [];
@@ -312,12 +373,17 @@ try {
     row(`Authorize, cached, 50% allow / 50% deny, on PORT, grpc-js (${medianOf})`, med.grpc),
     row(`Authorize, cached, on HTTP_PORT, connect-node, gRPC over h2c (${medianOf})`, med.connect),
     ...fixed.flatMap((x) => [row(`floor at fixed ${x.rps.toLocaleString("en")} req/s (c=10)`, x.floor, x.rps), row(`Authorize on PORT at fixed ${x.rps.toLocaleString("en")} req/s (c=10)`, x.authorize, x.rps)]),
+    row(`forward auth: GET /v1/check on HTTP_PORT, HTTP/1.1 (autocannon, c=${CONCURRENCY})`, forward.direct),
+    row(`forward auth through nginx auth_request → upstream (autocannon, c=${CONCURRENCY})`, forward.nginx),
+    row("forward auth: /v1/check at fixed 1,000 req/s (c=10)", forward.direct1k),
+    row("forward auth through nginx at fixed 1,000 req/s (c=10)", forward.nginx1k),
     row(`Authorize, ${MANY_KEYS.toLocaleString("en")} stored keys, uniform, uncached (c=${CONCURRENCY})`, cold),
   ];
   const at = (rps: number) => fixed.find((x) => x.rps === rps);
   const two = at(2000);
   const five = at(5000);
   const summary = [
+    `Forward auth: /v1/check ${f(forward.direct.rps, 0)} req/s directly, ${f(forward.nginx.rps, 0)} req/s through nginx (Authorize on PORT: ${f(med.grpc.rps, 0)}); at 1,000 req/s p99 ${f(forward.direct1k.p99)} ms directly, ${f(forward.nginx1k.p99)} ms through nginx${authorize1k ? ` (Authorize on PORT: ${f(authorize1k.p99)} ms)` : ""}`,
     `Cached Authorize on PORT / floor: **${pct(med.grpc.rps / med.floor.rps)}** (target ≥ 50%); / keyward's own Health/Check: **${pct(med.grpc.rps / med.check.rps)}** (target ≥ 75%); on HTTP_PORT (connect-node) / PORT: ${pct(med.connect.rps / med.grpc.rps)}`,
     `Rounds (req/s): floor ${runs.floor.map((r) => f(r.rps, 0)).join(", ")} · Check ${runs.check.map((r) => f(r.rps, 0)).join(", ")} · Authorize PORT ${runs.grpc.map((r) => f(r.rps, 0)).join(", ")} · Authorize HTTP_PORT ${runs.connect.map((r) => f(r.rps, 0)).join(", ")}`,
     ...(two ? [`At 2,000 req/s: Authorize p99 **${f(two.authorize.p99)} ms** (target < 3 ms) = **${f(two.authorize.p99 / two.floor.p99, 1)}×** the floor's ${f(two.floor.p99)} ms (target < 2.5×)`] : []),
@@ -329,7 +395,7 @@ try {
   const md = [
     "# keyward benchmark results",
     "",
-    `Command: \`npm run bench -- --duration ${DURATION} --concurrency ${CONCURRENCY} --rounds ${ROUNDS} --rates ${RATES.join(",")}\`, ${new Date().toISOString()}, database: ${mongo.source.replace(/ \(.*/, "")}, keyward compiled (node dist/src/main.js), ghz (throughput: 2 connections; fixed rates: 1 connection, c=10) and the servers on one 2-core machine. "served" = OK answers / calls offered at that rate.`,
+    `Command: \`npm run bench -- --duration ${DURATION} --concurrency ${CONCURRENCY} --rounds ${ROUNDS} --rates ${RATES.join(",")}\`, ${new Date().toISOString()}, database: ${mongo.source.replace(/ \(.*/, "")}, keyward compiled (node dist/src/main.js), ghz (throughput: 2 connections; fixed rates: 1 connection, c=10) and the servers on one 2-core machine. "served" = OK answers / calls offered at that rate. autocannon (forward auth rows) reports latency in whole milliseconds.`,
     "",
     ...rows,
     "",
@@ -347,6 +413,7 @@ try {
 } finally {
   await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
   floor?.child.kill("SIGTERM");
+  nginxChild?.kill("SIGTERM");
   rmSync(scratch, { recursive: true, force: true });
   await mongo.stop();
 }
