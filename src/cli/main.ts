@@ -1,16 +1,27 @@
 import { bootstrapCommand } from "./bootstrap-admin.js";
 import { healthcheckCommand } from "./healthcheck.js";
+import { keysCommand } from "./keys.js";
+import { auditCommand, scopesCommand } from "./scopes-audit.js";
 
 const USAGE = `Usage: keyward <command> [options]
 
 Commands:
+  keys              create, list, get, update, revoke and rotate keys (over gRPC)
+  scopes            the scope catalog
+  audit             admin actions, newest first
   bootstrap-admin   write the first admin key straight to MongoDB and print it once
   healthcheck       ask the local server's grpc.health.v1 Health/Check; exit 0 when SERVING
+
+keys, scopes and audit talk to keyward at KEYWARD_URL (default http://127.0.0.1:50051)
+with the admin key in KEYWARD_ADMIN_KEY (or --url, --admin-key).
 
 Run 'keyward <command> --help' for a command's options.
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
+  keys: keysCommand,
+  scopes: scopesCommand,
+  audit: auditCommand,
   "bootstrap-admin": bootstrapCommand,
   healthcheck: healthcheckCommand,
 };

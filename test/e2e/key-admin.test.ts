@@ -284,7 +284,7 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
   it("bootstrap-admin writes a working admin key to MongoDB: the key alone on stdout", async () => {
     const env = { PATH: process.env.PATH, MONGODB_URI: server.config.mongodbUri!, MONGODB_DB: server.config.mongodbDb, KEY_PEPPER: TEST_PEPPER };
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ["bin/keyward.js", "bootstrap-admin", "--workspace", "boot", "--name", "ops", "--scopes", "keyward:read,keyward:write"], { cwd: ROOT, env });
+      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "bootstrap-admin", "--workspace", "boot", "--name", "ops", "--scopes", "keyward:read,keyward:write"], { cwd: ROOT, env });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));

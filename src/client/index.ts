@@ -1,0 +1,74 @@
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AuthorizeService, type AuthorizeResponse } from "../../gen/keyward/v1/authorize_pb.js";
+import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
+
+export { AuthorizeService, Reason, type AuthorizeResponse } from "../../gen/keyward/v1/authorize_pb.js";
+export { KeyAdminService, KeyStatus, Environment } from "../../gen/keyward/v1/key_admin_pb.js";
+
+export const DEFAULT_URL = "http://127.0.0.1:50051";
+
+export interface KeywardClientOptions {
+  /** keyward's gRPC port: `http://host:50051`, `https://` for TLS. Default: KEYWARD_URL, else http://127.0.0.1:50051. */
+  url?: string;
+  /** Sent as `authorization: Bearer …` on KeyAdmin calls. Default: KEYWARD_ADMIN_KEY. */
+  adminKey?: string;
+  /** Deadline of an Authorize call (default 500 ms: it sits in front of every request). */
+  authorizeTimeoutMs?: number;
+  /** Deadline of a KeyAdmin call (default 10 s). */
+  adminTimeoutMs?: number;
+}
+
+export interface AuthorizeOptions {
+  workspace?: string;
+  domain?: string;
+  timeoutMs?: number;
+}
+
+export interface KeywardClient {
+  readonly url: string;
+  /** Typed clients for both services, over gRPC. */
+  readonly authorizeService: Client<typeof AuthorizeService>;
+  readonly admin: Client<typeof KeyAdminService>;
+  /** The decision for one key; a deny is an answer, not an error (errors mean keyward could not decide). */
+  authorize(key: string, scopes?: readonly string[], options?: AuthorizeOptions): Promise<AuthorizeResponse>;
+}
+
+/** Throws an error naming the setting, so a typo in KEYWARD_URL says how to fix it. */
+export function keywardUrl(url: string | undefined, source = "url"): string {
+  const value = url ?? process.env.KEYWARD_URL ?? DEFAULT_URL;
+  const named = url !== undefined ? source : process.env.KEYWARD_URL !== undefined ? "KEYWARD_URL" : "the default";
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new Error(`keyward: ${named} ${JSON.stringify(value)} is not a URL; expected http://host:50051 (or https:// for TLS)`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new Error(`keyward: ${named} ${JSON.stringify(value)} must start with http:// or https:// (keyward's gRPC port, e.g. http://127.0.0.1:50051)`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+export function createKeywardClient(options: KeywardClientOptions = {}): KeywardClient {
+  const url = keywardUrl(options.url);
+  const adminKey = options.adminKey ?? process.env.KEYWARD_ADMIN_KEY;
+  const withAdminKey: Interceptor = (next) => (req) => {
+    if (adminKey && !req.header.has("authorization")) req.header.set("authorization", `Bearer ${adminKey}`);
+    return next(req);
+  };
+  const transport = createGrpcTransport({ baseUrl: url, defaultTimeoutMs: options.authorizeTimeoutMs ?? 500 });
+  const adminTransport = createGrpcTransport({ baseUrl: url, defaultTimeoutMs: options.adminTimeoutMs ?? 10_000, interceptors: [withAdminKey] });
+  const authorizeService = createClient(AuthorizeService, transport);
+  return {
+    url,
+    authorizeService,
+    admin: createClient(KeyAdminService, adminTransport),
+    authorize(key, scopes = [], opts = {}) {
+      return authorizeService.authorize(
+        { credential: key ? { case: "apiKey", value: key } : { case: undefined }, requiredScopes: [...scopes], workspace: opts.workspace ?? "", domain: opts.domain ?? "" },
+        opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs },
+      );
+    },
+  };
+}

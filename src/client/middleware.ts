@@ -1,0 +1,75 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { credentialFromHeaders, denialBody, type HeaderReader } from "../domain/gateway.js";
+import { createKeywardClient, Reason, type AuthorizeResponse, type KeywardClient } from "./index.js";
+
+/** What an allowed request carries: `req.keyward` (Express) or `request.keyward` (Fastify). */
+export interface KeywardIdentity {
+  keyId: string;
+  workspace: string;
+  scopes: string[];
+  expiresAt: Date | null;
+}
+
+export type FromRequest<Req> = string | ((req: Req) => string | undefined);
+
+export interface RequireScopesOptions<Req> {
+  /** A client to share between routes; else one is made from `url`. */
+  client?: KeywardClient;
+  /** keyward's gRPC URL; default KEYWARD_URL. */
+  url?: string;
+  /** The workspace the route belongs to (checked), or a function of the request. */
+  workspace?: FromRequest<Req>;
+  /** The domain the request is for (checked against a key's allowed domains). */
+  domain?: FromRequest<Req>;
+  /** Where the key is read; default X-API-Key, else Authorization: Bearer. */
+  key?: (req: Req) => string | undefined;
+  /** Replaces the default deny answer (status and the JSON body of forward auth). */
+  onDeny?: (denial: Denial, req: Req) => void | Promise<void>;
+}
+
+/** A refusal, ready to send: the decision's status, headers and the forward-auth JSON body. */
+export interface Denial {
+  status: 401 | 403 | 503;
+  headers: Record<string, string>;
+  body: { statusCode: number; error: string; message: string; detail: string; reason: string; required: string[]; granted: string[] };
+  /** The decision, or null when keyward could not be reached in time. */
+  decision: AuthorizeResponse | null;
+}
+
+export type Outcome = { allowed: true; identity: KeywardIdentity } | { allowed: false; denial: Denial };
+
+/** `requireScopes("a:b", "c:d")` or `requireScopes(["a:b"], options)`. */
+export function scopesAndOptions<Req>(args: unknown[]): { scopes: string[]; options: RequireScopesOptions<Req> } {
+  if (Array.isArray(args[0])) return { scopes: args[0] as string[], options: (args[1] ?? {}) as RequireScopesOptions<Req> };
+  for (const [i, a] of args.entries()) {
+    if (typeof a !== "string") throw new TypeError(`requireScopes: argument ${i + 1} must be a scope string; pass options as requireScopes([scopes], options)`);
+  }
+  return { scopes: args as string[], options: {} };
+}
+
+function denial(status: 401 | 403 | 503, reason: string, message: string, required: string[], granted: string[], decision: AuthorizeResponse | null): Denial {
+  const headers: Record<string, string> = { "X-Keyward-Reason": reason };
+  if (status === 401) headers["WWW-Authenticate"] = "Bearer";
+  return { status, headers, body: JSON.parse(denialBody(status, reason, message, required, granted)), decision };
+}
+
+/** The shared core of the Express and Fastify middleware: one Authorize call, mapped to allow or a ready denial. */
+export function createGuard<Req>(scopes: readonly string[], options: RequireScopesOptions<Req>, header: (req: Req) => HeaderReader) {
+  const client = options.client ?? createKeywardClient({ url: options.url });
+  const valueOf = (from: FromRequest<Req> | undefined, req: Req) => (typeof from === "function" ? from(req) : from) ?? "";
+  return async (req: Req): Promise<Outcome> => {
+    const credential = options.key ? options.key(req) : (c => (c.kind === "api_key" ? c.value : undefined))(credentialFromHeaders(header(req)));
+    let d: AuthorizeResponse;
+    try {
+      d = await client.authorize(credential ?? "", scopes, { workspace: valueOf(options.workspace, req), domain: valueOf(options.domain, req) });
+    } catch {
+      // Unreachable, past its deadline, or refused the request: never an allow.
+      return { allowed: false, denial: denial(503, "UNAVAILABLE", "Authorization service unavailable; retry later", [...scopes], [], null) };
+    }
+    if (d.allowed) {
+      return { allowed: true, identity: { keyId: d.keyId, workspace: d.workspace, scopes: d.grantedScopes, expiresAt: d.expiresAt ? timestampDate(d.expiresAt) : null } };
+    }
+    const status = d.httpStatus === 401 ? 401 : 403;
+    return { allowed: false, denial: denial(status, Reason[d.reason] ?? "UNSPECIFIED", d.message, [...scopes], d.grantedScopes, d) };
+  };
+}

@@ -1,0 +1,141 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import express from "express";
+import Fastify, { type FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
+import { createKeywardClient, keywardUrl, type KeywardClient } from "../../src/client/index.js";
+import { requireScopes as expressScopes } from "../../src/client/express.js";
+import { requireScopes as fastifyScopes } from "../../src/client/fastify.js";
+import { freePort } from "../support/mongo-provider.js";
+import { bearer, startTestServer, type TestServer } from "../support/harness.js";
+
+interface App {
+  name: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The same three routes in Express and in Fastify, guarded by keyward's middleware. */
+async function expressApp(client: KeywardClient, down: KeywardClient): Promise<App> {
+  const app = express();
+  app.get("/campaigns", expressScopes(["campaigns:read"], { client }), (req, res) => void res.json({ keyward: req.keyward }));
+  app.post("/campaigns/:id/pause", expressScopes(["campaigns:pause"], { client, workspace: (req) => req.get("x-workspace"), domain: "app.acme.com" }), (_req, res) => void res.json({ paused: true }));
+  app.get("/down", expressScopes(["campaigns:read"], { client: down }), (_req, res) => void res.json({ reached: true }));
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  return { name: "express", url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+async function fastifyApp(client: KeywardClient, down: KeywardClient): Promise<App> {
+  const app: FastifyInstance = Fastify();
+  app.get("/campaigns", { preHandler: fastifyScopes(["campaigns:read"], { client }) }, async (request) => ({ keyward: request.keyward }));
+  app.post("/campaigns/:id/pause", { preHandler: fastifyScopes(["campaigns:pause"], { client, workspace: (r) => r.headers["x-workspace"] as string | undefined, domain: "app.acme.com" }) }, async () => ({ paused: true }));
+  app.get("/down", { preHandler: fastifyScopes(["campaigns:read"], { client: down }) }, async () => ({ reached: true }));
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  return { name: "fastify", url, close: () => app.close() };
+}
+
+describe("keyward/express and keyward/fastify in front of a real keyward", () => {
+  let server: TestServer;
+  const apps: App[] = [];
+  const keys: Record<string, { key: string; id: string }> = {};
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const admin = server.client(KeyAdminService);
+    const root = bearer(server.rootKey);
+    const make = async (name: string, init: { scopes: string[]; allowedDomains?: string[] }) => {
+      const r = await admin.createKey({ name, workspace: "acme", ...init }, root);
+      keys[name] = { key: r.key, id: r.apiKey!.id };
+    };
+    await make("reader", { scopes: ["campaigns:read"] });
+    await make("writer", { scopes: ["campaigns:write"], allowedDomains: ["app.acme.com"] });
+    await make("elsewhere", { scopes: ["campaigns:all"], allowedDomains: ["other.example.com"] });
+    await make("revoked", { scopes: ["campaigns:all"] });
+    await admin.revokeKey({ id: keys.revoked!.id }, root);
+    const client = createKeywardClient({ url: server.baseUrl });
+    // Nothing listens there: keyward "stopped".
+    const down = createKeywardClient({ url: `http://127.0.0.1:${await freePort()}` });
+    apps.push(await expressApp(client, down), await fastifyApp(client, down));
+  });
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+    await server?.stop();
+  });
+
+  const each = (fn: (a: App) => Promise<void>) => async () => {
+    for (const a of apps) await fn(a);
+  };
+
+  it(
+    "allow: the handler runs with req.keyward (keyId, workspace, scopes, expiresAt)",
+    each(async (a) => {
+      for (const headers of [{ "x-api-key": keys.reader!.key }, { authorization: `Bearer ${keys.reader!.key}` }] as Record<string, string>[]) {
+        const res = await fetch(`${a.url}/campaigns`, { headers });
+        expect(res.status, a.name).toBe(200);
+        expect(await res.json(), a.name).toEqual({ keyward: { keyId: keys.reader!.id, workspace: "acme", scopes: ["campaigns:read"], expiresAt: null } });
+      }
+      const pause = await fetch(`${a.url}/campaigns/7/pause`, { method: "POST", headers: { "x-api-key": keys.writer!.key, "x-workspace": "acme" } });
+      expect(pause.status, a.name).toBe(200);
+    }),
+  );
+
+  it.each([
+    ["no key", "/campaigns", {}, 401, "KEY_MISSING"],
+    ["a malformed key", "/campaigns", { "x-api-key": "kw_live_nope" }, 401, "KEY_MALFORMED"],
+    ["an unknown key", "/campaigns", { "x-api-key": "kw_live_" + "C".repeat(49) }, 401, "KEY_MALFORMED"],
+    ["a revoked key", "/campaigns", { "x-api-key": "revoked" }, 401, "KEY_REVOKED"],
+    ["another workspace", "/campaigns/7/pause", { "x-api-key": "writer", "x-workspace": "globex" }, 403, "WORKSPACE_MISMATCH"],
+    ["a domain not allowed", "/campaigns/7/pause", { "x-api-key": "elsewhere", "x-workspace": "acme" }, 403, "DOMAIN_NOT_ALLOWED"],
+    ["a missing scope", "/campaigns/7/pause", { "x-api-key": "reader", "x-workspace": "acme" }, 403, "SCOPE_MISSING"],
+  ])("deny (%s): the decision's status and the forward-auth JSON body", async (_name, path, h, status, reason) => {
+    const headers = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, keys[v] ? keys[v]!.key : v]));
+    for (const a of apps) {
+      const res = await fetch(`${a.url}${path}`, { method: path.endsWith("pause") ? "POST" : "GET", headers });
+      expect(res.status, a.name).toBe(status);
+      expect(res.headers.get("www-authenticate"), a.name).toBe(status === 401 ? "Bearer" : null);
+      expect(res.headers.get("x-keyward-reason"), a.name).toBe(reason);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body, a.name).toMatchObject({ statusCode: status, error: status === 401 ? "Unauthorized" : "Forbidden", reason });
+      expect(body.detail).toBe(body.message);
+      expect(body.required).toEqual([path.endsWith("pause") ? "campaigns:pause" : "campaigns:read"]);
+      if (reason === "SCOPE_MISSING") expect(body).toMatchObject({ message: "Missing required scopes: campaigns:pause", granted: ["campaigns:read"] });
+    }
+  });
+
+  it(
+    "keyward unreachable: 503, and the handler never runs",
+    each(async (a) => {
+      const res = await fetch(`${a.url}/down`, { headers: { "x-api-key": keys.reader!.key } });
+      expect(res.status, a.name).toBe(503);
+      expect(await res.json(), a.name).toMatchObject({ statusCode: 503, reason: "UNAVAILABLE" });
+    }),
+  );
+
+  it("onDeny replaces the answer for teams whose body differs", async () => {
+    const app = express();
+    const client = createKeywardClient({ url: server.baseUrl });
+    app.get("/x", expressScopes(["campaigns:read"], { client, onDeny: (d, req) => void req.res!.status(d.status).json({ error: { code: d.body.reason } }) }), (_q, r) => void r.json({}));
+    const s: Server = await new Promise((resolve) => {
+      const srv = app.listen(0, "127.0.0.1", () => resolve(srv));
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/x`);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: { code: "KEY_MISSING" } });
+    } finally {
+      await new Promise((r) => s.close(() => r(null)));
+    }
+  });
+
+  it("the client: authorize() answers decisions, the admin client carries the admin key, a bad URL is named", async () => {
+    const client = createKeywardClient({ url: server.baseUrl, adminKey: server.rootKey });
+    expect((await client.authorize(keys.reader!.key, ["campaigns:read"], { workspace: "acme" })).allowed).toBe(true);
+    expect((await client.authorize(keys.reader!.key, ["campaigns:write"])).missingScopes).toEqual(["campaigns:write"]);
+    expect((await client.admin.getKey({ id: keys.reader!.id })).apiKey?.name).toBe("reader");
+    expect(() => keywardUrl("localhost:50051")).toThrow(/must start with http:\/\/ or https:\/\//);
+    expect(() => keywardUrl("http://")).toThrow(/not a URL/);
+  });
+});
