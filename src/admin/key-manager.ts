@@ -47,7 +47,8 @@ const UPDATABLE_FIELD_KEYS: ReadonlyArray<[UpdatableField, keyof KeyRecord]> = [
   ["metadata", "metadata"],
 ];
 
-const CAS_ATTEMPTS = 7;
+/** With the backoff below, about 2.5 s of retrying before ABORTED. */
+const CAS_ATTEMPTS = 9;
 
 export const DEFAULT_GRACE_MS = 24 * 3600_000;
 export const MAX_GRACE_MS = 30 * 24 * 3600_000;
@@ -315,7 +316,7 @@ export class KeyManager {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       // Another writer won the last round; a read right after its write can still return the
       // old document on some servers (FerretDB), so wait a little longer each time.
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 5 * 2 ** attempt));
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(5 * 2 ** attempt, 640)));
       const current = await this.find(principal, id);
       const patch = change(current, this.deps.now());
       if (patch === null) return { before: current, after: current, changed: false };

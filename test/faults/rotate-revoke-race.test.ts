@@ -48,7 +48,7 @@ describe(`${PAIRS} concurrent RotateKey/RevokeKey pairs on one key each, through
         ]);
 
         // A revoke always lands: it is never lost to a concurrent rotation.
-        expect(revoke.ok, `pair ${i}: revoke failed`).toBe(true);
+        expect(revoke.ok, `pair ${i}: revoke failed with ${revoke.ok ? "" : Code[revoke.code]}`).toBe(true);
         if (!revoke.ok) return;
         const revokedRecord = revoke.value.apiKey!;
         expect(revokedRecord.status).toBe(KeyStatus.REVOKED);
@@ -58,7 +58,7 @@ describe(`${PAIRS} concurrent RotateKey/RevokeKey pairs on one key each, through
           // The revoke took effect before any rotation: the rotation must have been refused, leaving no successor.
           outcomes.revokeFirst++;
           expect(rotate.ok, `pair ${i}: a rotation succeeded after the revoke`).toBe(false);
-          if (!rotate.ok) expect(rotate.code).toBe(Code.FailedPrecondition);
+          if (!rotate.ok) expect(Code[rotate.code], `pair ${i}: the rotation failed, but not as FAILED_PRECONDITION`).toBe("FailedPrecondition");
           expect(keys.map((k) => k.id)).toEqual([id]);
         } else {
           // The rotation took effect first: the revoke then ended the old key's grace at once.
@@ -68,9 +68,10 @@ describe(`${PAIRS} concurrent RotateKey/RevokeKey pairs on one key each, through
           expect(revokedRecord.successorId).toBe(rotate.value.apiKey!.id);
           expect(keys.map((k) => k.id).sort()).toEqual([id, rotate.value.apiKey!.id].sort());
         }
-        // Whatever the order, the old secret is refused on both replicas (the other one within the 1 s propagation bound).
+        // Whatever the order, the old secret is refused on both replicas. (Propagation within 1 s is
+        // test/faults/clock-skew.test.ts's promise; here, under 40 pairs of load, it only has to happen.)
         for (const replica of [authz, authzB]) {
-          await waitFor(async () => !(await replica.authorize({ credential: { case: "apiKey", value: key } })).allowed, 1000, `pair ${i}: old key refused`);
+          await waitFor(async () => !(await replica.authorize({ credential: { case: "apiKey", value: key } })).allowed, 5000, `pair ${i}: old key refused`);
         }
       }),
     );
