@@ -176,6 +176,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     impl: keyAdminService(deps.manager, config.catalog, deps.now),
     interceptors: [...common, adminAuthInterceptor(deps.authorizer)],
   };
+  const forwardAuthObserved = observer("forward_auth");
   const extAuthz = { service: Authorization, impl: extAuthzService(deps.authorizer, observer("ext_authz")), interceptors: common };
   const grpc = await listenGrpc({
     host: config.host,
@@ -191,7 +192,15 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     port: config.httpPort,
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
-    gateway: forwardAuth({ authorizer: deps.authorizer, health: deps.health, observe: observer("forward_auth") }),
+    gateway: forwardAuth({
+      authorizer: deps.authorizer,
+      health: deps.health,
+      observe: (outcome, seconds) => {
+        forwardAuthObserved(outcome, seconds);
+        // gRPC calls are logged by the logging interceptor; /v1/check is plain HTTP, so here. Never the key.
+        if (log.isLevelEnabled("debug")) log.debug({ rpc: "/v1/check", outcome: "reason" in outcome ? outcome.reason : codeName(outcome.error), ms: seconds * 1000 }, "forward auth");
+      },
+    }),
     routes: (router) => {
       router.service(AuthorizeService, authorizeService(deps.authorizer, observer("connect")), { interceptors: authorize.interceptors });
       router.service(KeyAdminService, keyAdmin.impl, { interceptors: keyAdmin.interceptors });

@@ -159,6 +159,14 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
       expect(headerMap["WWW-Authenticate"]).toBe(status === 401 ? "Bearer" : undefined);
     });
 
+    it("counts gateway decisions under their own source label", async () => {
+      await envoyCheck({ "x-api-key": key });
+      await curl(`${server.httpUrl}/v1/check`, { "x-api-key": key });
+      const text = await server.app.metrics.registry.getSingleMetricAsString("keyward_authorize_decisions_total");
+      expect(text).toMatch(/keyward_authorize_decisions_total\{reason="OK",source="ext_authz"\} [1-9]/);
+      expect(text).toMatch(/keyward_authorize_decisions_total\{reason="OK",source="forward_auth"\} [1-9]/);
+    });
+
     it("is visible over reflection and answers grpcurl", async () => {
       const grpcurl = goTool("grpcurl", "GRPCURL_BIN");
       const target = `127.0.0.1:${server.port}`;
