@@ -72,6 +72,8 @@ export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningS
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_concurrent_streams": GRPC_LIMITS.maxConcurrentStreams,
     "grpc-node.max_session_memory": GRPC_LIMITS.maxSessionMemoryMiB,
+    // keyward serves no channelz service; tracking every call for it cost ~7% of Authorize throughput.
+    "grpc.enable_channelz": 0,
   });
   const inFlight = new InFlight();
   for (const s of options.services) addUnaryService(server, s.service, s.impl, s.interceptors, inFlight);
