@@ -51,6 +51,8 @@ export async function listenConnect(options: ConnectServerOptions): Promise<List
   const handler: typeof connect = gateway ? (req, res) => void (gateway(req, res as never) || connect(req, res)) : connect;
   const sessions = new Set<http2.ServerHttp2Session>();
   const sockets = new Set<Socket>();
+  /** Cleartext connections that have not sent a byte: nothing is in flight on them. */
+  const undecided = new Set<Socket>();
   const track = (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.on("close", () => sessions.delete(session));
@@ -77,9 +79,10 @@ export async function listenConnect(options: ConnectServerOptions): Promise<List
     h1 = http.createServer(HTTP1_LIMITS, handler);
     // One cleartext port for both: the first bytes say which protocol the client speaks.
     server = net.createServer((socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
+      undecided.add(socket);
+      socket.once("close", () => undecided.delete(socket));
       socket.once("data", (first: Buffer) => {
+        undecided.delete(socket);
         socket.pause();
         const n = Math.min(first.length, H2_PREFACE.length);
         if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
@@ -95,6 +98,13 @@ export async function listenConnect(options: ConnectServerOptions): Promise<List
       });
     });
   }
+
+  // Every connection, whatever became of it (HTTP/1, HTTP/2, a TLS handshake, nothing):
+  // close() waits for all of them, so past its timeout it must be able to end each one.
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -120,6 +130,7 @@ export async function listenConnect(options: ConnectServerOptions): Promise<List
         // GOAWAY: clients open no new streams here, streams in flight run to completion.
         for (const s of sessions) s.close();
         h1?.closeIdleConnections();
+        for (const s of undecided) s.destroy();
       });
     },
   };

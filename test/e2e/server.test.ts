@@ -13,6 +13,7 @@ import { HTTP2_LIMITS } from "../../src/transport/connect-server.js";
 import { GRPC_LIMITS } from "../../src/transport/grpc/grpc-server.js";
 import http2 from "node:http2";
 import { getEventListeners } from "node:events";
+import net from "node:net";
 import { freePort } from "../support/mongo-provider.js";
 import { goTool } from "../support/go-tools.js";
 
@@ -130,6 +131,24 @@ describe("server on a real socket", () => {
   it("answers curl's Connect JSON over HTTP/1.1", async () => {
     const { stdout } = await execFileAsync("curl", ["-sS", "--http1.1", "-H", "content-type: application/json", "-d", '{"api_key":"kw_live_nope","required_scopes":["campaigns:read"]}', `${server.httpUrl}/keyward.v1.AuthorizeService/Authorize`], { encoding: "utf8" });
     expect(JSON.parse(stdout)).toMatchObject({ reason: "REASON_KEY_MALFORMED", httpStatus: 401, message: "Invalid API key" });
+  });
+});
+
+describe("shutdown with connections that never sent a request", () => {
+  it("stop() finishes promptly though raw sockets sit idle or half-spoken on both ports", async () => {
+    const server = await startTestServer({ store: "memory" });
+    const sockets = [server.port, server.port, Number(new URL(server.httpUrl).port), Number(new URL(server.httpUrl).port)].map((port, i) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.on("error", () => {});
+      if (i % 2 === 1) socket.write("PRI * HTTP/2.0\r\n"); // half an HTTP/2 preface, then silence
+      return socket;
+    });
+    await Promise.all(sockets.map((s) => new Promise((r) => (s.readyState === "open" ? r(null) : s.once("connect", r)))));
+    const start = Date.now();
+    await server.stop();
+    // SHUTDOWN_TIMEOUT_MS (10 s) is for calls in flight; there are none here.
+    expect(Date.now() - start).toBeLessThan(3000);
+    for (const s of sockets) s.destroy();
   });
 });
 

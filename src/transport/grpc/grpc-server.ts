@@ -98,7 +98,10 @@ export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningS
       await Promise.race([inFlight.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
       server.forceShutdown();
-      await drained;
+      // forceShutdown destroys HTTP/2 sessions, not sockets that never became one (a
+      // client that connected and sent nothing, or garbage): the listener's close can
+      // wait on those for ever. Shutdown must finish, so that wait is bounded.
+      await Promise.race([drained, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
     },
   };
 }
