@@ -14,9 +14,10 @@ import {
 } from "../domain/validation.js";
 import { decideAdmin, isRoot, ROOT_WORKSPACE, type AdminAction, type AdminIdentity, type PolicyTarget } from "../domain/admin-policy.js";
 import { ADMIN_ALL } from "../domain/scopes.js";
-import { ConflictError, invalid, NotFoundError, PermissionError, PreconditionError, throwIfViolations } from "../errors.js";
+import { ConflictError, invalid, NotFoundError, PermissionError, PreconditionError, throwIfViolations } from "../domain/errors.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { KeyPatch, KeyStore } from "../store/key-store.js";
+import { updatePatch } from "./update-patch.js";
 
 /** Who is acting: an admin key (or the bootstrap command), as the policy sees it. */
 export interface Principal extends AdminIdentity {
@@ -148,7 +149,7 @@ export class KeyManager {
     if (unknown.length > 0) throw invalid("update_mask", `cannot update ${unknown.map(quote).join(", ")}; updatable: ${UPDATABLE_FIELDS.join(", ")}`);
     const { before, after } = await this.compareAndSet(principal, id, (current, now) => {
       if (current.revokedAt !== null || current.successorId !== null) throw new PreconditionError(`key ${id} is revoked or rotated; it cannot be changed`);
-      const patch = this.updatePatch(values, paths, now);
+      const patch = updatePatch(values, paths, now, this.deps.catalog);
       this.enforce(principal, "update", current, { workspace: current.workspace, scopes: patch.scopes ?? current.scopes }, id);
       return patch;
     });
@@ -159,36 +160,6 @@ export class KeyManager {
     }));
     await this.audit(principal, "update", after, changes);
     return after;
-  }
-
-  private updatePatch(values: Partial<KeySettings>, paths: readonly string[], now: Date): KeyPatch {
-    const patch: KeyPatch = { updatedAt: now };
-    const violations = [];
-    const has = (p: UpdatableField) => paths.includes(p);
-    if (has("name")) {
-      violations.push(nameViolation(values.name ?? "", "api_key.name"));
-      patch.name = values.name ?? "";
-    }
-    if (has("scopes")) {
-      violations.push(...keyScopeViolations(values.scopes ?? [], this.deps.catalog, "api_key.scopes"));
-      patch.scopes = [...new Set(values.scopes ?? [])];
-    }
-    if (has("allowed_domains")) {
-      const d = parseAllowedDomains(values.allowedDomains ?? [], "api_key.allowed_domains");
-      violations.push(...d.violations);
-      patch.allowedDomains = d.domains;
-    }
-    if (has("expires_at")) {
-      const at = values.expiresAt ?? null;
-      if (at !== null && at <= now) violations.push({ field: "api_key.expires_at", problem: "must be in the future (clear it to never expire)" });
-      patch.expiresAt = at;
-    }
-    if (has("metadata")) {
-      violations.push(...metadataViolations(values.metadata ?? {}, "api_key.metadata"));
-      patch.metadata = { ...(values.metadata ?? {}) };
-    }
-    throwIfViolations(violations);
-    return patch;
   }
 
   async revoke(principal: Principal, id: string, reason: string): Promise<KeyRecord> {
@@ -217,24 +188,22 @@ export class KeyManager {
   async rotate(principal: Principal, id: string, graceMs: number | null): Promise<{ key: RawKey; record: KeyRecord; previous: KeyRecord }> {
     const grace = graceMs ?? DEFAULT_GRACE_MS;
     if (grace < 0 || grace > MAX_GRACE_MS) throw invalid("grace_period", `must be from 0s to ${MAX_GRACE_MS / 1000}s (30 days)`);
-    let key: RawKey | null = null;
-    let successorId: KeyId | null = null;
+    const successorId = newKeyId();
     const claim = await this.compareAndSet(principal, id, (current, now) => {
       if (current.revokedAt !== null || current.successorId !== null) throw new PreconditionError(`key ${id} is already revoked or rotated; rotate its successor instead`);
       if (keyStatus(current, now) === "expired") throw new PreconditionError(`key ${id} has expired; create a new key instead`);
       this.enforce(principal, "rotate", current, current, id);
-      successorId = newKeyId();
       // A grace of 0 revokes at once, which (unlike a grace end) no replica's clock can delay.
       return grace === 0
         ? { revokedAt: now, revokeReason: `rotated to ${successorId}`, successorId, updatedAt: now }
         : { retiresAt: new Date(now.getTime() + grace), revokeReason: `rotated to ${successorId}`, successorId, updatedAt: now };
     });
     const previous = claim.after;
-    key = generateKey(this.deps.prefix, previous.environment);
+    const key = generateKey(this.deps.prefix, previous.environment);
     const now = this.deps.now();
     const record: KeyRecord = {
       ...claim.before,
-      id: successorId as unknown as KeyId,
+      id: successorId,
       keyDigest: digestOfHash(hashKey(key, this.deps.pepper)),
       keyPreview: keyPreview(key),
       createdAt: now,

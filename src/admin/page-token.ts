@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Cursor } from "../store/key-store.js";
-import { invalid } from "../errors.js";
+import { invalid } from "../domain/errors.js";
 
 /**
  * Opaque page tokens: the position of the last item plus a fingerprint of the

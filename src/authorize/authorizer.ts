@@ -3,7 +3,7 @@ import { digestOfHash, hashKey, isKeyHash, parseKey } from "../domain/keys.js";
 import { compileGrants, type Grants, type ScopeCatalog } from "../domain/scopes.js";
 import type { KeyDigest, KeyHash, KeyRecord } from "../domain/types.js";
 import { parseAuthorizeRequest, type AuthorizeRequestFields } from "../domain/validation.js";
-import { InvalidRequestError } from "../errors.js";
+import { InvalidRequestError } from "../domain/errors.js";
 
 /** Finds a key by digest; the store, or the cache in front of it (judging freshness at `nowMs`). */
 export type KeyLookup = (digest: KeyDigest, nowMs: number) => Promise<KeyRecord | null>;

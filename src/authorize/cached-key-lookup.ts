@@ -1,5 +1,5 @@
 import type { KeyDigest, KeyRecord } from "../domain/types.js";
-import { StoreUnavailableError } from "../errors.js";
+import { StoreUnavailableError } from "../domain/errors.js";
 import type { KeyChange, KeyStore } from "../store/key-store.js";
 import type { KeyCache } from "./key-cache.js";
 

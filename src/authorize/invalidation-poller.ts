@@ -10,7 +10,7 @@ export interface PollerOptions {
    * became visible to readers.
    */
   overlapMs: number;
-  /** Milliseconds since a change was made, measured from the database's mark (for the lag metric). */
+  /** The database's mark of the newest change a poll saw (for the lag metric). */
   onChange?: (changedAt: Date) => void;
 }
 

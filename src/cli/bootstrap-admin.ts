@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { bootstrapAdmin } from "../admin/bootstrap.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { InvalidRequestError } from "../errors.js";
+import { InvalidRequestError } from "../domain/errors.js";
 import { MongoKeyStore } from "../store/mongo/mongo-key-store.js";
 
 const HELP = `Usage: keyward bootstrap-admin [--workspace W] [--name N] [--scopes S] [--environment live|test]

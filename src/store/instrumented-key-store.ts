@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from "../errors.js";
+import { StoreUnavailableError } from "../domain/errors.js";
 import type { KeyStore } from "./key-store.js";
 
 export type StoreObserver = (operation: string, outcome: "ok" | "error", seconds: number) => void;

@@ -1,138 +1,18 @@
 import { createHash } from "node:crypto";
 import { MongoClient, MongoServerError, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
-import type { AuditEvent, KeyDigest, KeyId, KeyRecord, KeyStatus } from "../../domain/types.js";
+import type { AuditEvent, KeyDigest, KeyId, KeyRecord } from "../../domain/types.js";
 import {
   DuplicateKeyError,
   type ChangeBatch,
-  type Cursor,
   type KeyPatch,
   type KeyStore,
   type ListAuditQuery,
   type ListKeysQuery,
 } from "../key-store.js";
+import { afterFilter, DUPLICATE_KEY, fromDoc, hasDuplicateWriteError, PATCH_FIELDS, statusFilter, toDoc, type AuditDoc, type KeyDoc } from "./key-documents.js";
+import { RevisionClaims } from "./revision-claims.js";
 
-interface KeyDoc {
-  _id: string;
-  key_digest: string;
-  name: string;
-  workspace: string;
-  scopes: string[];
-  allowed_domains: string[];
-  environment: KeyRecord["environment"];
-  key_preview: string;
-  metadata: Record<string, string>;
-  created_at: Date;
-  updated_at: Date;
-  last_used_at: Date | null;
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  revoke_reason: string;
-  retires_at: Date | null;
-  successor_id: string | null;
-  revision: number;
-  /** Set by the database's clock ($currentDate) on every insert and change: orders changes across replicas. */
-  changed_at?: Date;
-}
-
-interface AuditDoc {
-  _id: string;
-  workspace: string;
-  action: AuditEvent["action"];
-  actor_key_id: string;
-  target_key_id: string;
-  occurred_at: Date;
-  changes: AuditEvent["changes"];
-}
-
-const DUPLICATE_KEY = 11000;
-/** A claim older than this (by the database's clock) belongs to a writer that died between claim and write. */
-const STALE_CLAIM_MS = 60_000;
-
-interface ClaimDoc {
-  /** `<key id>#<revision>`: unique, so of all writers of one revision exactly one inserts it. */
-  _id: string;
-  claimed_at: Date;
-}
 const USAGE_BATCH = 50;
-
-function toDoc(r: KeyRecord): KeyDoc {
-  return {
-    _id: r.id,
-    key_digest: r.keyDigest,
-    name: r.name,
-    workspace: r.workspace,
-    scopes: r.scopes,
-    allowed_domains: r.allowedDomains,
-    environment: r.environment,
-    key_preview: r.keyPreview,
-    metadata: r.metadata,
-    created_at: r.createdAt,
-    updated_at: r.updatedAt,
-    last_used_at: r.lastUsedAt,
-    expires_at: r.expiresAt,
-    revoked_at: r.revokedAt,
-    revoke_reason: r.revokeReason,
-    retires_at: r.retiresAt,
-    successor_id: r.successorId,
-    revision: r.revision,
-  };
-}
-
-function fromDoc(d: KeyDoc): KeyRecord {
-  return {
-    id: d._id as KeyId,
-    keyDigest: d.key_digest as KeyDigest,
-    name: d.name,
-    workspace: d.workspace,
-    // FerretDB drops empty arrays given to $setOnInsert: absent means empty.
-    scopes: d.scopes ?? [],
-    allowedDomains: d.allowed_domains ?? [],
-    environment: d.environment,
-    keyPreview: d.key_preview,
-    metadata: d.metadata ?? {},
-    createdAt: d.created_at,
-    updatedAt: d.updated_at,
-    lastUsedAt: d.last_used_at ?? null,
-    expiresAt: d.expires_at ?? null,
-    revokedAt: d.revoked_at ?? null,
-    revokeReason: d.revoke_reason ?? "",
-    retiresAt: d.retires_at ?? null,
-    successorId: (d.successor_id ?? null) as KeyId | null,
-    revision: d.revision ?? 0,
-  };
-}
-
-const PATCH_FIELDS: Record<keyof KeyPatch, keyof KeyDoc> = {
-  name: "name",
-  scopes: "scopes",
-  allowedDomains: "allowed_domains",
-  expiresAt: "expires_at",
-  metadata: "metadata",
-  updatedAt: "updated_at",
-  revokedAt: "revoked_at",
-  revokeReason: "revoke_reason",
-  retiresAt: "retires_at",
-  successorId: "successor_id",
-};
-
-function statusFilter(status: KeyStatus, now: Date): Filter<KeyDoc> {
-  const notRevoked: Filter<KeyDoc> = { revoked_at: null, $or: [{ retires_at: null }, { retires_at: { $gt: now } }] };
-  if (status === "revoked") return { $or: [{ revoked_at: { $ne: null } }, { retires_at: { $lte: now } }] };
-  if (status === "expired") return { $and: [notRevoked, { expires_at: { $lte: now } }] };
-  return { $and: [notRevoked, { $or: [{ expires_at: null }, { expires_at: { $gt: now } }] }] };
-}
-
-function afterFilter<T extends { _id: string }>(field: string, cursor: Cursor): Filter<T> {
-  return {
-    $or: [{ [field]: { $lt: cursor.createdAt } }, { [field]: cursor.createdAt, _id: { $lt: cursor.id } }],
-  } as Filter<T>;
-}
-
-function hasDuplicateWriteError(err: MongoServerError): boolean {
-  const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  return list.some((e) => e.code === DUPLICATE_KEY);
-}
 
 export type KeyChangeListener = (digest: KeyDigest, changedAt: Date | null) => void;
 
@@ -151,7 +31,7 @@ export interface MongoKeyStoreOptions {
 export class MongoKeyStore implements KeyStore {
   private readonly keys: Collection<KeyDoc>;
   private readonly audit: Collection<AuditDoc>;
-  private readonly claims: Collection<ClaimDoc>;
+  private readonly claims: RevisionClaims;
 
   private constructor(
     private readonly client: MongoClient,
@@ -159,7 +39,7 @@ export class MongoKeyStore implements KeyStore {
   ) {
     this.keys = db.collection<KeyDoc>("api_keys");
     this.audit = db.collection<AuditDoc>("audit_events");
-    this.claims = db.collection<ClaimDoc>("key_revision_claims");
+    this.claims = new RevisionClaims(db);
   }
 
   /** Connects lazily: the process starts (and reports NOT_SERVING) even while the database is down. */
@@ -248,15 +128,10 @@ export class MongoKeyStore implements KeyStore {
     return docs.map(fromDoc);
   }
 
-  /**
-   * Compare-and-set in two steps, because a conditional update is not atomic on
-   * every MongoDB-wire server (FerretDB 1.24 lets all of 8 concurrent writers at
-   * one revision succeed): first claim the next revision by inserting a unique
-   * claim document, which is atomic everywhere, then write the key.
-   */
+  /** Compare-and-set in two steps: claim the next revision (atomic everywhere), then write the key. */
   async updateKey(id: KeyId, revision: number, patch: KeyPatch): Promise<KeyRecord | null> {
     const claim = `${id}#${revision + 1}`;
-    if (!(await this.claim(claim))) return null;
+    if (!(await this.claims.claim(claim))) return null;
     const set: Partial<KeyDoc> = {};
     for (const [field, value] of Object.entries(patch)) {
       if (value !== undefined) (set as Record<string, unknown>)[PATCH_FIELDS[field as keyof KeyPatch]] = value;
@@ -270,29 +145,12 @@ export class MongoKeyStore implements KeyStore {
         { returnDocument: "after" },
       );
       // Without a write, the claim goes; after one, the previous revision's claim has served its turn.
-      await this.claims.deleteOne({ _id: doc === null ? claim : `${id}#${revision}` }).catch(() => undefined);
+      await this.claims.release(doc === null ? claim : `${id}#${revision}`).catch(() => undefined);
       return doc ? fromDoc(doc) : null;
     } catch (err) {
-      await this.claims.deleteOne({ _id: claim }).catch(() => undefined);
+      await this.claims.release(claim).catch(() => undefined);
       throw err;
     }
-  }
-
-  private async claim(id: string): Promise<boolean> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const result = await this.claims.updateOne({ _id: id }, { $setOnInsert: { _id: id }, $currentDate: { claimed_at: true } } as never, { upsert: true });
-        return result.upsertedCount === 1;
-      } catch (err) {
-        if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
-      }
-      // Held: by a live writer (lose), or by one that died before writing (take it over).
-      const held = await this.claims.findOne({ _id: id });
-      const serverNow = ((await this.db.command({ hello: 1 })) as { localTime?: Date }).localTime;
-      if (!held || !serverNow || serverNow.getTime() - held.claimed_at.getTime() < STALE_CLAIM_MS) return false;
-      await this.claims.deleteOne({ _id: id, claimed_at: held.claimed_at });
-    }
-    return false;
   }
 
   async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {

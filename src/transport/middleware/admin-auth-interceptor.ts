@@ -1,7 +1,7 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { Authorizer } from "../../authorize/authorizer.js";
 import { requiredAdminScope, type AdminAction } from "../../domain/admin-policy.js";
-import { UnauthenticatedError, PermissionError } from "../../errors.js";
+import { UnauthenticatedError, PermissionError } from "../../domain/errors.js";
 import type { Principal } from "../../admin/key-manager.js";
 
 export const principalKey = createContextKey<Principal | null>(null);

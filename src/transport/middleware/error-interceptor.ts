@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { MongoError } from "mongodb";
 import type { Logger } from "pino";
-import { ConflictError, InvalidRequestError, NotFoundError, PermissionError, PreconditionError, StoreUnavailableError, UnauthenticatedError } from "../../errors.js";
+import { ConflictError, InvalidRequestError, NotFoundError, PermissionError, PreconditionError, StoreUnavailableError, UnauthenticatedError } from "../../domain/errors.js";
 import { DuplicateKeyError } from "../../store/key-store.js";
 
 /** The one place where application failures become gRPC status codes. */

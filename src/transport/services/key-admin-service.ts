@@ -3,7 +3,7 @@ import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { KeyAdminService, ScopeSchema } from "../../../gen/keyward/v1/key_admin_pb.js";
 import { catalogEntries, type ScopeCatalog } from "../../domain/scopes.js";
-import { invalid } from "../../errors.js";
+import { invalid } from "../../domain/errors.js";
 import type { KeyManager, Principal } from "../../admin/key-manager.js";
 import { principalKey } from "../middleware/admin-auth-interceptor.js";
 import { apiKeyMessage, auditEventMessage, dateOrNull, environmentFromMessage, statusFromMessage } from "./messages.js";

@@ -9,7 +9,7 @@ import {
   type ApiKey,
   type AuditEvent as AuditEventMessage,
 } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { invalid } from "../../errors.js";
+import { invalid } from "../../domain/errors.js";
 import { keyStatus, type AuditEvent, type Environment as Env, type KeyRecord, type KeyStatus as Status } from "../../domain/types.js";
 
 const STATUS: Record<Status, KeyStatus> = {

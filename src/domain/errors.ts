@@ -1,8 +1,8 @@
-import type { FieldViolation } from "./domain/validation.js";
+import type { FieldViolation } from "./validation.js";
 
 /**
  * Failures the application raises on purpose. The transport maps each class
- * to one status code in one place (services/error-interceptor.ts).
+ * to one status code in one place (transport/middleware/error-interceptor.ts).
  */
 export class InvalidRequestError extends Error {
   constructor(readonly violations: FieldViolation[]) {
