@@ -5,7 +5,7 @@
  * Prints a table and writes bench/results.md.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -23,6 +23,7 @@ import { loadCatalog } from "../src/config.js";
 import { generateKey, digestOfHash, hashKey, keyPreview, newKeyId } from "../src/domain/keys.js";
 import type { KeyRecord } from "../src/domain/types.js";
 import { MongoKeyStore } from "../src/store/mongo/mongo-key-store.js";
+import { startGateway } from "../test/support/gateways.js";
 import { goTool } from "../test/support/go-tools.js";
 import { spawnKeyward, type KeywardProcess } from "../test/support/keyward-process.js";
 import { freePort, provideMongo } from "../test/support/mongo-provider.js";
@@ -120,22 +121,9 @@ function autocannon(url: string, headers: Record<string, string>, extra: string[
 async function startNginx(keywardHttpPort: number, dir: string): Promise<{ url: string; child: ChildProcess; upstream: http.Server }> {
   const upstream = http.createServer((_, res) => res.end("ok"));
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
-  const port = await freePort();
-  for (const d of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(dir, d), { recursive: true });
-  const conf = Object.entries({ DIR: dir, PORT: port, KEYWARD: keywardHttpPort, UPSTREAM: (upstream.address() as AddressInfo).port }).reduce(
-    (text, [k, v]) => text.replaceAll(`{{${k}}}`, String(v)),
-    readFileSync(join(ROOT, "test/gateways/nginx.conf"), "utf8"),
-  );
-  writeFileSync(join(dir, "nginx.conf"), conf);
-  const nginx = spawnSync("sh", ["-c", "command -v nginx || ls /usr/sbin/nginx"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
-  if (!nginx) throw new Error("nginx not found: apt-get install -y nginx");
-  const child = spawn(nginx, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: "ignore" });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(url).then(() => true, () => false)) return { url, child, upstream };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("nginx did not start");
+  mkdirSync(dir, { recursive: true });
+  const gateway = await startGateway("nginx", dir, keywardHttpPort, (upstream.address() as AddressInfo).port);
+  return { url: gateway.url, child: gateway.child, upstream };
 }
 
 /** ghz reads message types from this instead of reflection, which the floor does not serve. */

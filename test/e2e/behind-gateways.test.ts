@@ -1,61 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
-import { freePort } from "../support/mongo-provider.js";
+import { startGateway, type Gateway } from "../support/gateways.js";
 import { bearer, startTestServer, waitFor, type TestServer } from "../support/harness.js";
-
-const CONFIGS = new URL("../gateways/", import.meta.url).pathname;
-
-/** nginx and Caddy come from Debian's packages (.ci/run installs them); never a silent skip. */
-function binary(name: "nginx" | "caddy"): string {
-  const found = spawnSync("sh", ["-c", `command -v ${name} || ls /usr/sbin/${name} 2>/dev/null`], { encoding: "utf8" }).stdout.trim().split("\n")[0];
-  if (!found) throw new Error(`${name} not found: install it with \`apt-get install -y ${name}\` (bash .ci/run does)`);
-  return found;
-}
-
-function fill(template: string, values: Record<string, string | number>): string {
-  return Object.entries(values).reduce((text, [k, v]) => text.replaceAll(`{{${k}}}`, String(v)), readFileSync(join(CONFIGS, template), "utf8"));
-}
-
-interface Gateway {
-  name: "nginx" | "caddy";
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-}
-
-async function startGateway(name: "nginx" | "caddy", dir: string, keywardPort: number, upstreamPort: number): Promise<Gateway> {
-  const port = await freePort();
-  let child: ChildProcess;
-  if (name === "nginx") {
-    for (const d of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(dir, d), { recursive: true });
-    writeFileSync(join(dir, "nginx.conf"), fill("nginx.conf", { DIR: dir, PORT: port, KEYWARD: keywardPort, UPSTREAM: upstreamPort }));
-    child = spawn(binary("nginx"), ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: ["ignore", "pipe", "pipe"] });
-  } else {
-    writeFileSync(join(dir, "Caddyfile"), fill("Caddyfile", { PORT: port, KEYWARD: keywardPort, UPSTREAM: upstreamPort }));
-    child = spawn(binary("caddy"), ["run", "--config", join(dir, "Caddyfile"), "--adapter", "caddyfile"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { PATH: process.env.PATH, HOME: dir, XDG_CONFIG_HOME: join(dir, "config"), XDG_DATA_HOME: join(dir, "data") },
-    });
-  }
-  let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output = (output + d).slice(-8000)));
-  child.stderr!.on("data", (d: Buffer) => (output = (output + d).slice(-8000)));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
-    return fetch(`${url}/`).then(
-      () => true,
-      () => false,
-    );
-  }, 15_000, `${name} listening`);
-  return { name, url, child, output: () => output };
-}
 
 describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_auth)", () => {
   let server: TestServer;
