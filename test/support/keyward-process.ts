@@ -29,13 +29,15 @@ export interface SpawnOptions {
   waitServing?: boolean;
   /** Show keyward's stdout here instead of capturing it. */
   inheritStdout?: boolean;
+  /** Options for node itself, e.g. ["--cpu-prof"] (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 /** The one way tests and the bench start a keyward process: free ports, a bounded wait for SERVING. */
 export async function spawnKeyward(options: SpawnOptions = {}): Promise<KeywardProcess> {
   const port = await freePort();
   const httpPort = await freePort();
-  const args = options.compiled ? ["dist/src/main.js"] : ["--import", "tsx", "src/main.ts"];
+  const args = [...(options.nodeArgs ?? []), ...(options.compiled ? ["dist/src/main.js"] : ["--import", "tsx", "src/main.ts"])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: String(port), HTTP_PORT: String(httpPort), LOG_LEVEL: "warn", ...options.env },

@@ -1,9 +1,11 @@
-import { create, fromBinary, toBinary, type DescMessage, type DescMethodUnary, type DescService } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescMessage, type DescMethodUnary, type DescService, type Message } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
   createContextValues,
   createHandlerContext,
+  type ContextValues,
+  type HandlerContext,
   type Interceptor,
   type ServiceImpl,
   type UnaryRequest,
@@ -104,9 +106,7 @@ export function addUnaryService<S extends DescService>(
       responseDeserialize: passthrough,
       originalName: method.name,
     };
-    const handler = (impl as Record<string, unknown>)[method.localName] as
-      | ((req: unknown, ctx: ReturnType<typeof createHandlerContext>) => Promise<unknown>)
-      | undefined;
+    const handler = (impl as Record<string, unknown>)[method.localName] as Handler | undefined;
     const call = chain(method as DescMethodUnary, handler, interceptors);
     handlers[method.localName] = (unary: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       inFlight.enter();
@@ -129,70 +129,123 @@ export function addUnaryService<S extends DescService>(
 /** Handlers that set none share this one: nothing here is sent as response metadata. */
 const NO_HEADERS = new Headers();
 
-function chain(
-  method: DescMethodUnary,
-  handler: ((req: unknown, ctx: ReturnType<typeof createHandlerContext>) => Promise<unknown>) | undefined,
-  interceptors: readonly Interceptor[],
-): (call: grpc.ServerUnaryCall<Buffer, Buffer>) => Promise<Answer> {
+type Handler = (req: unknown, ctx: HandlerContext) => Promise<unknown>;
+
+/**
+ * What interceptors and handlers see of a call. Each part (the headers, the
+ * abort signal, context values) is made when first read: Authorize reads none
+ * of them, and each costs allocations on every call.
+ */
+class GrpcUnaryRequest implements UnaryRequest {
+  readonly stream = false;
+  readonly requestMethod = "POST";
+  private abort: AbortController | undefined;
+  private headers: Headers | undefined;
+  private values: ContextValues | undefined;
+
+  constructor(
+    readonly service: DescService,
+    readonly method: DescMethodUnary,
+    readonly url: string,
+    readonly message: never,
+    private readonly call: grpc.ServerUnaryCall<Buffer, Buffer>,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.abort) {
+      this.abort = new AbortController();
+      this.call.once("cancelled", this.onCancel);
+    }
+    return this.abort.signal;
+  }
+
+  get header(): Headers {
+    return (this.headers ??= headersOf(this.call.metadata));
+  }
+
+  get contextValues(): ContextValues {
+    return (this.values ??= createContextValues());
+  }
+
+  private readonly onCancel = () => this.abort!.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+
+  /** The call is over: stop listening for its cancellation. */
+  done(): void {
+    if (this.abort) this.call.off("cancelled", this.onCancel);
+  }
+}
+
+/** A HandlerContext built on first use: Authorize's handler never touches it, and one costs two Headers and an AbortSignal. */
+class LazyHandlerContext implements HandlerContext {
+  private made: HandlerContext | undefined;
+
+  constructor(private readonly req: GrpcUnaryRequest) {}
+
+  private get real(): HandlerContext {
+    const { req } = this;
+    return (this.made ??= createHandlerContext({
+      service: req.service,
+      method: req.method,
+      protocolName: "grpc",
+      requestMethod: "POST",
+      url: req.url,
+      requestHeader: req.header,
+      contextValues: req.contextValues,
+      requestSignal: req.signal,
+    }));
+  }
+
+  get method() { return this.req.method; }
+  get service() { return this.req.service; }
+  get requestMethod() { return "POST"; }
+  get protocolName() { return "grpc"; }
+  get url() { return this.req.url; }
+  get signal() { return this.real.signal; }
+  get timeoutMs() { return this.real.timeoutMs; }
+  get requestHeader() { return this.real.requestHeader; }
+  get values() { return this.real.values; }
+  get responseHeader() { return this.made?.responseHeader ?? this.real.responseHeader; }
+  get responseTrailer() { return this.made?.responseTrailer ?? this.real.responseTrailer; }
+  /** Metadata the handler set, without making a context just to find none. */
+  get setHeader(): Headers { return this.made?.responseHeader ?? NO_HEADERS; }
+  get setTrailer(): Headers { return this.made?.responseTrailer ?? NO_HEADERS; }
+}
+
+/**
+ * A frozen answer is one a handler promises never to change (Authorize hands
+ * out one per decision it has seen before): its bytes are encoded once.
+ */
+const encodedOnce = new WeakMap<object, Buffer>();
+
+function encode(schema: DescMessage, message: Message): Buffer {
+  const frozen = Object.isFrozen(message);
+  let bytes = frozen ? encodedOnce.get(message) : undefined;
+  if (bytes === undefined) {
+    const u8 = toBinary(schema, message);
+    bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+    if (frozen) encodedOnce.set(message, bytes);
+  }
+  return bytes;
+}
+
+function chain(method: DescMethodUnary, handler: Handler | undefined, interceptors: readonly Interceptor[]): (call: grpc.ServerUnaryCall<Buffer, Buffer>) => Promise<Answer> {
   const service = method.parent;
   const innermost = async (req: UnaryRequest): Promise<UnaryResponse> => {
     if (!handler) throw new ConnectError(`${service.typeName}/${method.name} is not implemented`, Code.Unimplemented);
-    // Built on first use: Authorize's handler never touches its context, and a
-    // HandlerContext costs two Headers and an AbortSignal per call.
-    let real: ReturnType<typeof createHandlerContext> | undefined;
-    const ctx = new Proxy({} as ReturnType<typeof createHandlerContext>, {
-      get: (_, property) => {
-        real ??= createHandlerContext({
-          service,
-          method,
-          protocolName: "grpc",
-          requestMethod: "POST",
-          url: req.url,
-          requestHeader: req.header,
-          contextValues: req.contextValues,
-          requestSignal: req.signal,
-        });
-        return Reflect.get(real, property);
-      },
-    });
+    const ctx = new LazyHandlerContext(req as GrpcUnaryRequest);
     const out = await handler(req.message, ctx);
-    return { stream: false, service, method, header: real?.responseHeader ?? NO_HEADERS, trailer: real?.responseTrailer ?? NO_HEADERS, message: create(method.output, out as never) };
+    return { stream: false, service, method, header: ctx.setHeader, trailer: ctx.setTrailer, message: create(method.output, out as never) };
   };
   // Applied once, at start: a call pays only for the interceptors attached to its service.
   const run = interceptors.reduceRight<(req: UnaryRequest) => Promise<UnaryResponse>>((next, interceptor) => interceptor(next as never) as never, innermost);
   const url = `/${service.typeName}/${method.name}`;
   return async (call) => {
-    let abort: AbortController | undefined;
-    const onCancel = () => abort!.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-    let header: Headers | undefined;
-    let values: ReturnType<typeof createContextValues> | undefined;
+    const req = new GrpcUnaryRequest(service, method, url, decode(method.input, call.request) as never, call);
     try {
-      // What interceptors and handlers may read is made when they first read it.
-      const req: UnaryRequest = {
-        stream: false,
-        service,
-        method,
-        requestMethod: "POST",
-        url,
-        get signal() {
-          if (!abort) {
-            abort = new AbortController();
-            call.once("cancelled", onCancel);
-          }
-          return abort.signal;
-        },
-        get header() {
-          return (header ??= headersOf(call.metadata));
-        },
-        get contextValues() {
-          return (values ??= createContextValues());
-        },
-        message: decode(method.input, call.request),
-      };
       const res = await run(req);
-      return { bytes: Buffer.from(toBinary(method.output, res.message)), header: res.header, trailer: res.trailer };
+      return { bytes: encode(method.output, res.message), header: res.header, trailer: res.trailer };
     } finally {
-      if (abort) call.off("cancelled", onCancel);
+      req.done();
     }
   };
 }
