@@ -116,9 +116,10 @@ function wireHotPath(config: Config, store: KeyStore, metrics: Metrics, pepper: 
   const usage = new UsageRecorder(store, config.lastUsedFlushMs, log);
   const cache = new KeyCache({ ...config.cache, positiveTtlMs: config.cache.ttlMs, now: () => now().getTime() });
   let storeReachable = true;
+  const lookups = { hit: metrics.cacheLookups.labels({ result: "hit" }), miss: metrics.cacheLookups.labels({ result: "miss" }) };
   const lookup = new CachedKeyLookup(store, cache, {
     storeReachable: () => storeReachable,
-    onLookup: (result) => metrics.cacheLookups.inc({ result }),
+    onLookup: (result) => lookups[result].inc(),
   });
   metrics.cacheSize = () => lookup.size;
   const authorizer = new Authorizer({
@@ -157,18 +158,18 @@ interface ServeDeps {
  */
 async function serve(config: Config, log: Logger, deps: ServeDeps) {
   const { metrics } = deps;
-  // Label children bound once per value, not looked up by hashing labels on every call.
-  const decisionsBy = new Map<string, { inc(): void }>();
-  const observer =
-    (source: "grpc" | "connect" | "forward_auth" | "ext_authz"): AuthorizeObserver =>
-    (outcome, seconds) => {
-      metrics.authorizeSeconds.observe(seconds);
+  const authorizeSeconds = metrics.authorizeSeconds.labels();
+  const observer = (source: "grpc" | "connect" | "forward_auth" | "ext_authz"): AuthorizeObserver => {
+    // Label children bound once per value, not looked up by hashing labels on every call.
+    const decisionsBy = new Map<string, { inc(): void }>();
+    return (outcome, seconds) => {
+      authorizeSeconds.observe(seconds);
       if (!("reason" in outcome)) return metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
-      const key = `${outcome.reason}/${source}`;
-      let child = decisionsBy.get(key);
-      if (!child) decisionsBy.set(key, (child = metrics.decisions.labels({ reason: outcome.reason, source })));
+      let child = decisionsBy.get(outcome.reason);
+      if (!child) decisionsBy.set(outcome.reason, (child = metrics.decisions.labels({ reason: outcome.reason, source })));
       child.inc();
     };
+  };
   const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
   const authorize = { service: AuthorizeService, impl: authorizeService(deps.authorizer, observer("grpc")), interceptors: common };
   const keyAdmin = {

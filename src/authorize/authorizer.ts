@@ -27,15 +27,16 @@ export class Authorizer {
   async authorize(req: AuthorizeRequestFields): Promise<Decision> {
     const parsed = parseAuthorizeRequest(req);
     if (!parsed.ok) throw new InvalidRequestError(parsed.violations);
-    const input = { ...parsed.value, credential: "present" as const };
+    const { requiredScopes, domain, workspace } = parsed.value;
     const { catalog } = this.deps;
     // The one clock read of a call: the cache's freshness and the decision use the same instant.
     const at = this.deps.now();
 
     const hash = this.hashOf(req);
-    if (hash === "missing") return decide({ ...input, credential: "missing" }, null, at, catalog);
-    if (hash === "malformed") return decide({ ...input, credential: "malformed" }, null, at, catalog);
+    if (hash === "missing") return decide({ credential: "missing", requiredScopes, domain, workspace }, null, at, catalog);
+    if (hash === "malformed") return decide({ credential: "malformed", requiredScopes, domain, workspace }, null, at, catalog);
 
+    const input = { credential: "present" as const, requiredScopes, domain, workspace };
     const record = await this.deps.lookup(digestOfHash(hash), at.getTime());
     const decision = decide(input, record, at, catalog, record ? this.grantsOf(record) : undefined);
     if (decision.allowed && decision.key) this.deps.onAllowed(decision.key, at);

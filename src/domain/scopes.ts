@@ -14,6 +14,11 @@ export type ParsedScope =
   | { kind: "all"; resource: string }
   | { kind: "action"; resource: string; action: string };
 
+/** parseScope's answer to "is it one?", without building the parts (every Authorize asks). */
+export function isScope(scope: string): boolean {
+  return scope === "*" || (scope.length <= MAX_SCOPE_LENGTH && SCOPE_PATTERN.test(scope));
+}
+
 export function parseScope(scope: string): ParsedScope | null {
   if (scope === "*") return { kind: "any" };
   if (scope.length > MAX_SCOPE_LENGTH) return null;

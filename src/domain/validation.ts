@@ -1,5 +1,5 @@
 import { MAX_DOMAIN_LENGTH, normalizeDomain, normalizeDomainPattern } from "./domains.js";
-import { parseScope, unknownScopes, type ScopeCatalog } from "./scopes.js";
+import { isScope, parseScope, unknownScopes, type ScopeCatalog } from "./scopes.js";
 
 export interface FieldViolation {
   field: string;
@@ -34,9 +34,12 @@ export function workspaceViolation(value: string, field: string): FieldViolation
   return null;
 }
 
+const NO_VIOLATIONS: FieldViolation[] = [];
+
 export function requiredScopeViolations(scopes: readonly string[], field: string): FieldViolation[] {
   if (scopes.length > LIMITS.requiredScopes) return [{ field, problem: `at most ${LIMITS.requiredScopes} scopes, got ${scopes.length}` }];
-  const bad = scopes.flatMap((s, i) => (parseScope(s) === null ? [`[${i}] ${quote(s)}`] : []));
+  if (scopes.every(isScope)) return NO_VIOLATIONS;
+  const bad = scopes.flatMap((s, i) => (isScope(s) ? [] : [`[${i}] ${quote(s)}`]));
   return bad.length === 0 ? [] : [{ field, problem: `not scopes of the form resource:action, resource:all or *: ${bad.join(", ")}` }];
 }
 
@@ -100,7 +103,7 @@ export interface AuthorizeRequestFields {
 }
 
 export interface ParsedAuthorizeRequest {
-  requiredScopes: string[];
+  requiredScopes: readonly string[];
   domain: string | null;
   workspace: string | null;
 }
@@ -110,7 +113,8 @@ export interface ParsedAuthorizeRequest {
  * domain that is not a host name); a bad credential is not invalid, it is a deny.
  */
 export function parseAuthorizeRequest(req: AuthorizeRequestFields): { ok: true; value: ParsedAuthorizeRequest } | { ok: false; violations: FieldViolation[] } {
-  const violations: FieldViolation[] = [...requiredScopeViolations(req.requiredScopes, "required_scopes")];
+  const scopeViolations = requiredScopeViolations(req.requiredScopes, "required_scopes");
+  const violations = scopeViolations.length === 0 ? [] : [...scopeViolations];
   let domain: string | null = null;
   if (req.domain !== "") {
     domain = normalizeDomain(req.domain);
@@ -126,5 +130,5 @@ export function parseAuthorizeRequest(req: AuthorizeRequestFields): { ok: true; 
     if (v) violations.push(v);
   }
   if (violations.length > 0) return { ok: false, violations };
-  return { ok: true, value: { requiredScopes: [...req.requiredScopes], domain, workspace: req.workspace === "" ? null : req.workspace } };
+  return { ok: true, value: { requiredScopes: req.requiredScopes, domain, workspace: req.workspace === "" ? null : req.workspace } };
 }

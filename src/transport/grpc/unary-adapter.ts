@@ -153,7 +153,8 @@ class GrpcUnaryRequest implements UnaryRequest {
 
   get signal(): AbortSignal {
     if (!this.abort) {
-      this.abort = new AbortController();
+      const abort = (this.abort = new AbortController());
+      this.onCancel = () => abort.abort(new ConnectError("the client cancelled the call", Code.Canceled));
       this.call.once("cancelled", this.onCancel);
     }
     return this.abort.signal;
@@ -167,11 +168,11 @@ class GrpcUnaryRequest implements UnaryRequest {
     return (this.values ??= createContextValues());
   }
 
-  private readonly onCancel = () => this.abort!.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+  private onCancel: (() => void) | undefined;
 
   /** The call is over: stop listening for its cancellation. */
   done(): void {
-    if (this.abort) this.call.off("cancelled", this.onCancel);
+    if (this.onCancel) this.call.off("cancelled", this.onCancel);
   }
 }
 
