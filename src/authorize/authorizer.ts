@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from "node:crypto";
 import { decide, type Decision } from "../domain/decision.js";
 import { digestOfHash, hashKey, isKeyHash, parseKey } from "../domain/keys.js";
 import { compileGrants, type Grants, type ScopeCatalog } from "../domain/scopes.js";
@@ -21,8 +22,11 @@ export interface AuthorizerDeps {
 export class Authorizer {
   /** Each record object the cache hands out is compiled once; a cache refill brings a new object. */
   private readonly grants = new WeakMap<KeyRecord, Grants>();
+  private readonly pepper: KeyObject;
 
-  constructor(private readonly deps: AuthorizerDeps) {}
+  constructor(private readonly deps: AuthorizerDeps) {
+    this.pepper = createSecretKey(Buffer.from(deps.pepper, "utf8"));
+  }
 
   async authorize(req: AuthorizeRequestFields): Promise<Decision> {
     const parsed = parseAuthorizeRequest(req);
@@ -54,6 +58,6 @@ export class Authorizer {
     if (c.kind === "missing" || c.value === "") return "missing";
     if (c.kind === "key_hash") return isKeyHash(c.value) ? c.value : "malformed";
     const key = parseKey(c.value, this.deps.prefix);
-    return key.ok ? hashKey(key.key, this.deps.pepper) : "malformed";
+    return key.ok ? hashKey(key.key, this.pepper) : "malformed";
   }
 }

@@ -1,4 +1,4 @@
-import { createHmac, hash, randomBytes } from "node:crypto";
+import { createHmac, hash, randomBytes, type KeyObject } from "node:crypto";
 import { crc32 } from "node:zlib";
 import type { Environment, KeyDigest, KeyHash, KeyId, RawKey } from "./types.js";
 
@@ -61,8 +61,11 @@ export function parseKey(candidate: string, prefix: string): ParsedKey {
   return { ok: true, key: candidate as RawKey, environment };
 }
 
-/** HMAC-SHA256 keyed with the pepper: a stolen database alone cannot be used to test guesses. */
-export function hashKey(key: RawKey, pepper: string): KeyHash {
+/**
+ * HMAC-SHA256 keyed with the pepper: a stolen database alone cannot be used to
+ * test guesses. The hot path passes the pepper as a KeyObject, made once.
+ */
+export function hashKey(key: RawKey, pepper: string | KeyObject): KeyHash {
   return createHmac("sha256", pepper).update(key, "utf8").digest("hex") as KeyHash;
 }
 

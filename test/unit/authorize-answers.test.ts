@@ -14,7 +14,7 @@ describe("Authorize answers, made once per decision on a key's version", () => {
     const answer = answerMemo();
     const record = keyRecord({ scopes: ["campaigns:read"] });
     const first = answer(decide(input(["campaigns:read"]), record, at, catalog));
-    const again = answer(decide(input(["campaigns:read"]), { ...record }, at, catalog));
+    const again = answer(decide(input(["campaigns:read"]), record, at, catalog));
     expect(again).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
     expect(first).toMatchObject({ allowed: true, reason: Reason.OK, httpStatus: 200, grantedScopes: ["campaigns:read"], keyId: record.id });
@@ -36,6 +36,7 @@ describe("Authorize answers, made once per decision on a key's version", () => {
     const answer = answerMemo();
     const v1 = keyRecord({ scopes: ["campaigns:read"], revision: 1 });
     const v2 = { ...v1, scopes: ["campaigns:read", "campaigns:write"], revision: 2 };
+    expect(answer(decide(input(["campaigns:read"]), { ...v1 }, at, catalog))).toEqual(answer(decide(input(["campaigns:read"]), v1, at, catalog)));
     const before = answer(decide(input(["campaigns:read"]), v1, at, catalog));
     const after = answer(decide(input(["campaigns:read"]), v2, at, catalog));
     expect(after).not.toBe(before);
@@ -45,7 +46,7 @@ describe("Authorize answers, made once per decision on a key's version", () => {
   });
 
   it("keeps a bounded number of answers", () => {
-    const answer = answerMemo(2);
+    const answer = answerMemo({ keys: 2, perKey: 2 });
     const record = keyRecord({ scopes: ["campaigns:read"], allowedDomains: ["a.example"] });
     const first = answer(decide(input([], "x1.example"), record, at, catalog));
     answer(decide(input([], "x2.example"), record, at, catalog));
@@ -53,5 +54,10 @@ describe("Authorize answers, made once per decision on a key's version", () => {
     const rebuilt = answer(decide(input([], "x1.example"), record, at, catalog));
     expect(rebuilt).not.toBe(first);
     expect(rebuilt).toEqual(first);
+    const [a, b, c] = [1, 2, 3].map(() => keyRecord({ scopes: ["campaigns:read"] }));
+    const forA = answer(decide(input([]), a!, at, catalog));
+    answer(decide(input([]), b!, at, catalog));
+    answer(decide(input([]), c!, at, catalog));
+    expect(answer(decide(input([]), a!, at, catalog))).not.toBe(forA);
   });
 });

@@ -4,6 +4,7 @@ import { AuthorizeResponseSchema, AuthorizeService, Reason, type AuthorizeReques
 import type { Authorizer } from "../../authorize/authorizer.js";
 import { TtlLru } from "../../authorize/ttl-lru.js";
 import type { Decision, Reason as DomainReason } from "../../domain/decision.js";
+import type { KeyRecord } from "../../domain/types.js";
 import type { Credential } from "../../domain/validation.js";
 import { optionalTimestamp } from "./messages.js";
 
@@ -30,21 +31,29 @@ export function credentialOf(req: AuthorizeRequest): Credential {
   }
 }
 
-/** Distinct answers kept: enough for every hot key's usual outcomes, a few MiB at most. */
-export const ANSWERS_KEPT = 4096;
+/** Key versions whose answers are kept, and answers kept per version: a few MiB at most. */
+export const ANSWERS_KEPT = { keys: 4096, perKey: 16 };
 
 /**
  * The same decision on the same version of a key gets the same answer, so
  * answers are made once and frozen: the gRPC port then encodes each only once.
- * A key's digest and revision name its version; the reason and the message (which
- * names the missing scopes and the domain) name the decision.
+ * A cached record object is one version of a key (a change or a refill brings a
+ * new object); the reason and the message (which names the missing scopes and
+ * the domain) tell its decisions apart.
  */
 export function answerMemo(kept = ANSWERS_KEPT): (d: Decision) => AuthorizeResponse {
-  const answers = new TtlLru<string, AuthorizeResponse>({ maxEntries: kept, ttlMs: Infinity, now: () => 0 });
+  const byKey = new TtlLru<KeyRecord, Map<string, AuthorizeResponse>>({ maxEntries: kept.keys, ttlMs: Infinity, now: () => 0 });
+  const keyless = new Map<string, AuthorizeResponse>();
   return (d) => {
-    const id = d.key ? `${d.key.keyDigest}/${d.key.revision}/${d.reason}/${d.message}` : `/${d.reason}/${d.message}`;
-    let answer = answers.get(id, 0);
-    if (answer === undefined) answers.set(id, (answer = Object.freeze(responseOf(d))));
+    let answers = d.key ? byKey.get(d.key, 0) : keyless;
+    if (answers === undefined) byKey.set(d.key!, (answers = new Map()));
+    const id = `${d.reason}\n${d.message}`;
+    let answer = answers.get(id);
+    if (answer === undefined) {
+      // Messages can carry a caller's domain: the variety per key is bounded, not trusted.
+      if (answers.size >= kept.perKey) answers.clear();
+      answers.set(id, (answer = Object.freeze(responseOf(d))));
+    }
     return answer;
   };
 }
