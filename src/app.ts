@@ -18,6 +18,7 @@ import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./admin/key-manager.js";
 import { ROOT_WORKSPACE } from "./domain/admin-policy.js";
 import { ADMIN_ALL } from "./domain/scopes.js";
 import { Metrics, serveMetrics } from "./observability/metrics.js";
+import type { HotCount } from "./observability/hot-metrics.js";
 import { listenConnect } from "./transport/connect-server.js";
 import { listenGrpc } from "./transport/grpc/grpc-server.js";
 import { extAuthzService } from "./transport/gateways/ext-authz.js";
@@ -158,12 +159,11 @@ interface ServeDeps {
  */
 async function serve(config: Config, log: Logger, deps: ServeDeps) {
   const { metrics } = deps;
-  const authorizeSeconds = metrics.authorizeSeconds.labels();
   const observer = (source: "grpc" | "connect" | "forward_auth" | "ext_authz"): AuthorizeObserver => {
     // Label children bound once per value, not looked up by hashing labels on every call.
-    const decisionsBy = new Map<string, { inc(): void }>();
+    const decisionsBy = new Map<string, HotCount>();
     return (outcome, seconds) => {
-      authorizeSeconds.observe(seconds);
+      metrics.authorizeSeconds.observe(seconds);
       if (!("reason" in outcome)) return metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
       let child = decisionsBy.get(outcome.reason);
       if (!child) decisionsBy.set(outcome.reason, (child = metrics.decisions.labels({ reason: outcome.reason, source })));

@@ -1,20 +1,22 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { HotCounter, HotHistogram } from "./hot-metrics.js";
 
 /**
- * Everything keyward reports to Prometheus. Labels carry reasons, operations
+ * Everything keyward reports to Prometheus. What every Authorize bumps is a
+ * Hot* metric (plain numbers until scraped); the rest is prom-client's own. Labels carry reasons, operations
  * and outcomes only: never a key, a hash or a key id (DESIGN.md).
  */
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly decisions = new Counter({
-    name: "keyward_authorize_decisions_total",
-    help: "Decisions by reason (OK is an allow; every other reason is a deny) and by source: grpc (PORT), connect (HTTP_PORT), forward_auth (/v1/check), ext_authz (Envoy).",
-    labelNames: ["reason", "source"] as const,
-    registers: [this.registry],
-  });
+  readonly decisions = new HotCounter(
+    "keyward_authorize_decisions_total",
+    "Decisions by reason (OK is an allow; every other reason is a deny) and by source: grpc (PORT), connect (HTTP_PORT), forward_auth (/v1/check), ext_authz (Envoy).",
+    ["reason", "source"],
+    this.registry,
+  );
 
   readonly authorizeErrors = new Counter({
     name: "keyward_authorize_errors_total",
@@ -23,19 +25,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly authorizeSeconds = new Histogram({
-    name: "keyward_authorize_duration_seconds",
-    help: "Time spent deciding one Authorize call inside keyward (excluding the transport).",
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
-    registers: [this.registry],
-  });
+  readonly authorizeSeconds = new HotHistogram(
+    "keyward_authorize_duration_seconds",
+    "Time spent deciding one Authorize call inside keyward (excluding the transport).",
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+    this.registry,
+  );
 
-  readonly cacheLookups = new Counter({
-    name: "keyward_cache_lookups_total",
-    help: "Key lookups by cache result: hit (no database call), miss (read through, one flight per hash).",
-    labelNames: ["result"] as const,
-    registers: [this.registry],
-  });
+  readonly cacheLookups = new HotCounter(
+    "keyward_cache_lookups_total",
+    "Key lookups by cache result: hit (no database call), miss (read through, one flight per hash).",
+    ["result"],
+    this.registry,
+  );
 
   /** Read at scrape time. */
   cacheSize: () => number = () => 0;
