@@ -71,13 +71,6 @@ function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   return { code: e.code as number as grpc.status, details: e.rawMessage, metadata: metadataOf(e.metadata) };
 }
 
-/** What a call answers: the message, and the metadata a handler set (usually none). */
-interface Answer {
-  bytes: Buffer;
-  header: Headers;
-  trailer: Headers;
-}
-
 /**
  * Serves a connect-es ServiceImpl on a grpc-js server: the same handlers and
  * the same interceptors as on the Connect port, with grpc-js doing HTTP/2,
@@ -107,21 +100,7 @@ export function addUnaryService<S extends DescService>(
       originalName: method.name,
     };
     const handler = (impl as Record<string, unknown>)[method.localName] as Handler | undefined;
-    const call = chain(method as DescMethodUnary, handler, interceptors);
-    handlers[method.localName] = (unary: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      inFlight.enter();
-      call(unary).then(
-        (answer) => {
-          inFlight.leave();
-          if (!isEmpty(answer.header)) unary.sendMetadata(metadataOf(answer.header));
-          callback(null, answer.bytes, isEmpty(answer.trailer) ? undefined : metadataOf(answer.trailer));
-        },
-        (err: unknown) => {
-          inFlight.leave();
-          callback(toServiceError(err), null);
-        },
-      );
-    };
+    handlers[method.localName] = unaryHandler(method as DescMethodUnary, handler, interceptors, inFlight);
   }
   server.addService(definition as grpc.ServiceDefinition, handlers);
 }
@@ -229,7 +208,7 @@ function encode(schema: DescMessage, message: Message): Buffer {
   return bytes;
 }
 
-function chain(method: DescMethodUnary, handler: Handler | undefined, interceptors: readonly Interceptor[]): (call: grpc.ServerUnaryCall<Buffer, Buffer>) => Promise<Answer> {
+function unaryHandler(method: DescMethodUnary, handler: Handler | undefined, interceptors: readonly Interceptor[], inFlight: InFlight): grpc.handleUnaryCall<Buffer, Buffer> {
   const service = method.parent;
   const innermost = async (req: UnaryRequest): Promise<UnaryResponse> => {
     if (!handler) throw new ConnectError(`${service.typeName}/${method.name} is not implemented`, Code.Unimplemented);
@@ -240,13 +219,31 @@ function chain(method: DescMethodUnary, handler: Handler | undefined, intercepto
   // Applied once, at start: a call pays only for the interceptors attached to its service.
   const run = interceptors.reduceRight<(req: UnaryRequest) => Promise<UnaryResponse>>((next, interceptor) => interceptor(next as never) as never, innermost);
   const url = `/${service.typeName}/${method.name}`;
-  return async (call) => {
-    const req = new GrpcUnaryRequest(service, method, url, decode(method.input, call.request) as never, call);
+  return (call, callback) => {
+    let req: GrpcUnaryRequest;
     try {
-      const res = await run(req);
-      return { bytes: encode(method.output, res.message), header: res.header, trailer: res.trailer };
-    } finally {
-      req.done();
+      req = new GrpcUnaryRequest(service, method, url, decode(method.input, call.request) as never, call);
+    } catch (err) {
+      callback(toServiceError(err), null);
+      return;
     }
+    inFlight.enter();
+    const fail = (err: unknown) => {
+      inFlight.leave();
+      req.done();
+      callback(toServiceError(err), null);
+    };
+    run(req).then((res) => {
+      let bytes: Buffer;
+      try {
+        bytes = encode(method.output, res.message);
+      } catch (err) {
+        return fail(err);
+      }
+      inFlight.leave();
+      req.done();
+      if (!isEmpty(res.header)) call.sendMetadata(metadataOf(res.header));
+      callback(null, bytes, isEmpty(res.trailer) ? undefined : metadataOf(res.trailer));
+    }, fail);
   };
 }
