@@ -20,10 +20,13 @@ export interface KeywardProcess {
   stop(): Promise<number | null>;
 }
 
+/** How the Dockerfile starts the server (its CMD); `compiled: true` runs it the same way. */
+export const PRODUCTION_NODE_ARGS = ["--max-semi-space-size=64"];
+
 export interface SpawnOptions {
   /** Added to a minimal environment (PATH, HOST, PORT, HTTP_PORT, LOG_LEVEL=warn). */
   env?: Record<string, string>;
-  /** Run dist/src/main.js (after `npm run build`) instead of the TypeScript source. */
+  /** Run dist/src/main.js (after `npm run build`) as in production, instead of the TypeScript source. */
   compiled?: boolean;
   /** Wait for Health/Check SERVING on PORT (default); false returns once spawned. */
   waitServing?: boolean;
@@ -37,7 +40,8 @@ export interface SpawnOptions {
 export async function spawnKeyward(options: SpawnOptions = {}): Promise<KeywardProcess> {
   const port = await freePort();
   const httpPort = await freePort();
-  const args = [...(options.nodeArgs ?? []), ...(options.compiled ? ["dist/src/main.js"] : ["--import", "tsx", "src/main.ts"])];
+  const entry = options.compiled ? [...PRODUCTION_NODE_ARGS, "dist/src/main.js"] : ["--import", "tsx", "src/main.ts"];
+  const args = [...(options.nodeArgs ?? []), ...entry];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: String(port), HTTP_PORT: String(httpPort), LOG_LEVEL: "warn", ...options.env },
