@@ -25,7 +25,7 @@ import type { KeyRecord } from "../src/domain/types.js";
 import { MongoKeyStore } from "../src/store/mongo/mongo-key-store.js";
 import { startGateway } from "../test/support/gateways.js";
 import { goTool } from "../test/support/go-tools.js";
-import { spawnKeyward, type KeywardProcess } from "../test/support/keyward-process.js";
+import { PRODUCTION_NODE_ARGS, spawnKeyward, type KeywardProcess } from "../test/support/keyward-process.js";
 import { freePort, provideMongo } from "../test/support/mongo-provider.js";
 
 const USAGE = `Usage: npm run bench [-- options]
@@ -383,7 +383,7 @@ try {
   const md = [
     "# keyward benchmark results",
     "",
-    `Command: \`npm run bench -- --duration ${DURATION} --concurrency ${CONCURRENCY} --rounds ${ROUNDS} --rates ${RATES.join(",")}\`, ${new Date().toISOString()}, database: ${mongo.source.replace(/ \(.*/, "")}, keyward compiled (node dist/src/main.js), ghz (throughput: 2 connections; fixed rates: 1 connection, c=10) and the servers on one 2-core machine. "served" = OK answers / calls offered at that rate. autocannon (forward auth rows) reports latency in whole milliseconds.`,
+    `Command: \`npm run bench -- --duration ${DURATION} --concurrency ${CONCURRENCY} --rounds ${ROUNDS} --rates ${RATES.join(",")}\`, ${new Date().toISOString()}, database: ${mongo.source.replace(/ \(.*/, "")}, keyward compiled (node ${PRODUCTION_NODE_ARGS.join(" ")} dist/src/main.js, as the Dockerfile runs it), ghz (throughput: 2 connections; fixed rates: 1 connection, c=10) and the servers on one 2-core machine. "served" = OK answers / calls offered at that rate. autocannon (forward auth rows) reports latency in whole milliseconds.`,
     "",
     ...rows,
     "",

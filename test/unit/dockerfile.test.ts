@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PRODUCTION_NODE_ARGS } from "../support/keyward-process.js";
 
-/** The bench and the faults tests run the compiled server as the image does: the two must not drift apart. */
+/** The bench runs the compiled server as the image does: the two must not drift apart. */
 describe("Dockerfile", () => {
   it("starts the server with the node options the tests and the bench use", () => {
     const text = readFileSync(new URL("../../Dockerfile", import.meta.url), "utf8");
