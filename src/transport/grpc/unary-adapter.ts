@@ -121,6 +121,7 @@ class GrpcUnaryRequest implements UnaryRequest {
   private abort: AbortController | undefined;
   private headers: Headers | undefined;
   private values: ContextValues | undefined;
+  private onCancel: (() => void) | undefined;
 
   constructor(
     readonly service: DescService,
@@ -146,8 +147,6 @@ class GrpcUnaryRequest implements UnaryRequest {
   get contextValues(): ContextValues {
     return (this.values ??= createContextValues());
   }
-
-  private onCancel: (() => void) | undefined;
 
   /** The call is over: stop listening for its cancellation. */
   done(): void {
