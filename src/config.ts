@@ -67,7 +67,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "SHUTDOWN_TIMEOUT_MS", default: "10000", meaning: "how long in-flight calls may take to finish on SIGTERM" },
   { name: "MAX_MESSAGE_BYTES", default: "65536", meaning: "largest request message accepted" },
   { name: "CACHE_MAX_ENTRIES", default: "100000", meaning: "keys held in the in-process cache (0 turns it off)" },
-  { name: "CACHE_TTL_MS", default: "60000", meaning: "staleness bound: a cached key is re-read at least this often, and during a database outage is served at most this long after its last read" },
+  { name: "CACHE_TTL_MS", default: "60000", meaning: "staleness bound: a cached key is re-read at least this often (a key in use, in the background once 3/4 of it has passed, so no caller waits), and during a database outage is served at most this long after its last read" },
   { name: "CACHE_NEGATIVE_MAX_ENTRIES", default: "10000", meaning: "unknown key digests remembered, in a cache of their own (a flood of unknown keys never evicts known ones)" },
   { name: "CACHE_NEGATIVE_TTL_MS", default: "5000", meaning: "how long an unknown key digest is remembered" },
   { name: "INVALIDATION_POLL_MS", default: "250", meaning: "how often changes made by other replicas are polled (bounds revocation propagation)" },

@@ -37,10 +37,21 @@ export class CachedKeyLookup {
   lookup = (digest: KeyDigest, nowMs?: number): Promise<KeyRecord | null> => {
     const cached = this.cache.get(digest, nowMs);
     this.options.onLookup?.(cached.hit ? "hit" : "miss");
-    if (cached.hit) return Promise.resolve(cached.record);
+    if (cached.hit) {
+      // Refresh ahead: a key in use is re-read in the background before its TTL
+      // runs out, so its callers never wait on the database for it. A failed
+      // refresh changes nothing: the entry still expires when it would have.
+      if (cached.refresh && !this.inflight.has(digest) && this.options.storeReachable?.() !== false) this.read(digest).catch(() => {});
+      return Promise.resolve(cached.record);
+    }
     const pending = this.inflight.get(digest);
     if (pending) return pending.promise;
     if (this.options.storeReachable?.() === false) return Promise.reject(new StoreUnavailableError());
+    return this.read(digest);
+  };
+
+  /** One store read per digest at a time; what it finds is cached unless invalidated meanwhile. */
+  private read(digest: KeyDigest): Promise<KeyRecord | null> {
     const done = () => {
       if (this.inflight.get(digest) === flight) this.inflight.delete(digest);
     };
@@ -60,7 +71,7 @@ export class CachedKeyLookup {
     };
     this.inflight.set(digest, flight);
     return flight.promise;
-  };
+  }
 
   /**
    * For changes seen by polling, which re-reads an overlap window: keeps a

@@ -12,7 +12,11 @@ export interface KeyCacheOptions {
   now: () => number;
 }
 
-export type CacheResult = { hit: true; record: KeyRecord | null } | { hit: false };
+/** `refresh`: a known key in the last quarter of its TTL, still served; worth re-reading in the background. */
+export type CacheResult = { hit: true; record: KeyRecord | null; refresh?: boolean } | { hit: false };
+
+/** A known key counts as due for a refresh once this share of its TTL has passed. */
+export const REFRESH_AFTER = 0.75;
 
 const MISS: CacheResult = { hit: false };
 const UNKNOWN: CacheResult = { hit: true, record: null };
@@ -25,9 +29,11 @@ const UNKNOWN: CacheResult = { hit: true, record: null };
 export class KeyCache {
   private readonly known: TtlLru<KeyDigest, KeyRecord>;
   private readonly unknown: TtlLru<KeyDigest, true>;
+  private readonly now: () => number;
 
   constructor(options: KeyCacheOptions) {
-    this.known = new TtlLru({ maxEntries: options.maxEntries, ttlMs: options.positiveTtlMs, now: options.now });
+    this.now = options.now;
+    this.known = new TtlLru({ maxEntries: options.maxEntries, ttlMs: options.positiveTtlMs, refreshAfterMs: options.positiveTtlMs * REFRESH_AFTER, now: options.now });
     this.unknown = new TtlLru({ maxEntries: options.negativeMaxEntries, ttlMs: options.negativeTtlMs, now: options.now });
   }
 
@@ -41,8 +47,8 @@ export class KeyCache {
 
   /** `nowMs` saves a clock read when the caller already made one. */
   get(digest: KeyDigest, nowMs?: number): CacheResult {
-    const record = this.known.get(digest, nowMs);
-    if (record !== undefined) return { hit: true, record };
+    const entry = this.known.getEntry(digest, nowMs);
+    if (entry !== undefined) return { hit: true, record: entry.value, refresh: entry.refreshAt <= (nowMs ?? this.now()) };
     return this.unknown.get(digest, nowMs) ? UNKNOWN : MISS;
   }
 

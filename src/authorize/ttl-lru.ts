@@ -1,6 +1,8 @@
 interface Entry<V> {
   value: V;
   expiresAt: number;
+  /** From then on a reader is told the entry is due for a refresh (it is still served until expiresAt). */
+  refreshAt: number;
   /** When it was last (re-)inserted, counted in insertions. */
   seq: number;
 }
@@ -9,6 +11,8 @@ export interface TtlLruOptions {
   /** 0 turns the cache off. */
   maxEntries: number;
   ttlMs: number;
+  /** How long after it is set an entry counts as due for a refresh; default ttlMs (never before it expires). */
+  refreshAfterMs?: number;
   now: () => number;
 }
 
@@ -24,6 +28,11 @@ export class TtlLru<K, V> {
   }
 
   get(key: K, nowMs?: number): V | undefined {
+    return this.getEntry(key, nowMs)?.value;
+  }
+
+  /** Like get, with the entry's times: `refreshAt <= now` means it is due for a refresh. */
+  getEntry(key: K, nowMs?: number): Readonly<Entry<V>> | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= (nowMs ?? this.options.now())) {
@@ -38,7 +47,7 @@ export class TtlLru<K, V> {
       this.entries.set(key, entry);
       entry.seq = ++this.seq;
     }
-    return entry.value;
+    return entry;
   }
 
   /** Like get, without marking the entry as used. */
@@ -50,7 +59,9 @@ export class TtlLru<K, V> {
   set(key: K, value: V): void {
     if (this.options.maxEntries <= 0) return;
     this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: this.options.now() + this.options.ttlMs, seq: ++this.seq });
+    const now = this.options.now();
+    const { ttlMs, refreshAfterMs = ttlMs } = this.options;
+    this.entries.set(key, { value, expiresAt: now + ttlMs, refreshAt: now + refreshAfterMs, seq: ++this.seq });
     while (this.entries.size > this.options.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as K);
     }

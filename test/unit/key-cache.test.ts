@@ -16,7 +16,7 @@ describe("KeyCache", () => {
     const { cache } = make();
     const r = keyRecord();
     cache.set(h(1), r);
-    expect(cache.get(h(1))).toEqual({ hit: true, record: r });
+    expect(cache.get(h(1))).toEqual({ hit: true, record: r, refresh: false });
     expect(cache.get(h(2))).toEqual({ hit: false });
   });
 
@@ -30,6 +30,22 @@ describe("KeyCache", () => {
     expect(cache.get(h(1)).hit).toBe(true);
     advance(900);
     expect(cache.get(h(1)).hit).toBe(false);
+  });
+
+  it("says when a known key is due for a refresh: in the last quarter of its TTL, while still served", () => {
+    const { cache, advance } = make();
+    const r = keyRecord();
+    cache.set(h(1), r);
+    advance(749);
+    expect(cache.get(h(1))).toEqual({ hit: true, record: r, refresh: false });
+    advance(1);
+    expect(cache.get(h(1))).toEqual({ hit: true, record: r, refresh: true });
+    advance(249);
+    expect(cache.get(h(1))).toEqual({ hit: true, record: r, refresh: true });
+    advance(1);
+    expect(cache.get(h(1))).toEqual({ hit: false });
+    cache.set(h(1), r); // the refresh landed: a full TTL again
+    expect(cache.get(h(1))).toEqual({ hit: true, record: r, refresh: false });
   });
 
   it("stays within its bound, evicting the least recently used", () => {
@@ -48,7 +64,7 @@ describe("KeyCache", () => {
     for (const [d, r] of known) cache.set(d, r);
     for (let n = 1000; n < 11_000; n++) cache.set(h(n), null);
     expect(cache.negativeSize).toBe(3);
-    for (const [d, r] of known) expect(cache.get(d)).toEqual({ hit: true, record: r });
+    for (const [d, r] of known) expect(cache.get(d)).toEqual({ hit: true, record: r, refresh: false });
     expect(cache.get(h(10_999))).toEqual({ hit: true, record: null });
     expect(cache.get(h(1000)).hit).toBe(false);
   });
@@ -58,7 +74,7 @@ describe("KeyCache", () => {
     const r = keyRecord();
     cache.set(h(1), null);
     cache.set(h(1), r);
-    expect(cache.get(h(1))).toEqual({ hit: true, record: r });
+    expect(cache.get(h(1))).toEqual({ hit: true, record: r, refresh: false });
     expect(cache.negativeSize).toBe(0);
   });
 

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { CachedKeyLookup } from "../../src/authorize/cached-key-lookup.js";
+import { KeyCache } from "../../src/authorize/key-cache.js";
+import { MemoryKeyStore } from "../../src/store/memory-key-store.js";
+import type { KeyStore } from "../../src/store/key-store.js";
+import { countingStore } from "../support/counting-store.js";
+import { keyRecord } from "../support/records.js";
+
+/** A hot key is re-read in the background before its TTL runs out, so no caller waits on the database for it. */
+describe("CachedKeyLookup refreshes ahead", () => {
+  const setup = async (wrap: (s: KeyStore) => KeyStore = (s) => s) => {
+    let t = 0;
+    let reachable = true;
+    const memory = new MemoryKeyStore();
+    const record = keyRecord();
+    await memory.insertKey(record);
+    const { store, calls } = countingStore(wrap(memory));
+    const cache = new KeyCache({ maxEntries: 10, positiveTtlMs: 1000, negativeMaxEntries: 10, negativeTtlMs: 100, now: () => t });
+    const lookup = new CachedKeyLookup(store, cache, { storeReachable: () => reachable });
+    const reads = () => calls.get("findKeyByDigest") ?? 0;
+    return { lookup, record, reads, at: (ms: number) => (t = ms), setReachable: (up: boolean) => (reachable = up) };
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 10));
+
+  it("answers from the cache at once and re-reads once, in the background, in the last quarter of the TTL", async () => {
+    const { lookup, record, reads, at } = await setup();
+    expect((await lookup.lookup(record.keyDigest, 0))?.id).toBe(record.id);
+    expect(reads()).toBe(1);
+    at(700);
+    await lookup.lookup(record.keyDigest, 700);
+    expect(reads()).toBe(1);
+    at(800);
+    const [a, b] = await Promise.all([lookup.lookup(record.keyDigest, 800), lookup.lookup(record.keyDigest, 800)]);
+    expect(a?.id).toBe(record.id);
+    expect(b?.id).toBe(record.id);
+    await settle();
+    expect(reads()).toBe(2); // one refresh for both callers
+    at(1500); // past the first read's TTL, inside the refresh's
+    await lookup.lookup(record.keyDigest, 1500);
+    expect(reads()).toBe(2);
+  });
+
+  it("does not refresh while the database is known to be down, and a failed refresh leaves the TTL as it was", async () => {
+    const down = await setup();
+    await down.lookup.lookup(down.record.keyDigest, 0);
+    down.setReachable(false);
+    down.at(900);
+    expect((await down.lookup.lookup(down.record.keyDigest, 900))?.id).toBe(down.record.id);
+    await settle();
+    expect(down.reads()).toBe(1);
+
+    let fail = false;
+    const flaky = await setup((s) => new Proxy(s, { get: (target, p, r) => (p === "findKeyByDigest" && fail ? () => Promise.reject(new Error("db gone")) : Reflect.get(target, p, r)) }));
+    await flaky.lookup.lookup(flaky.record.keyDigest, 0);
+    fail = true;
+    flaky.at(900);
+    expect((await flaky.lookup.lookup(flaky.record.keyDigest, 900))?.id).toBe(flaky.record.id);
+    await settle();
+    flaky.at(1000);
+    await expect(flaky.lookup.lookup(flaky.record.keyDigest, 1000)).rejects.toThrow("db gone"); // expired as before: a read, which fails
+  });
+});
