@@ -113,8 +113,8 @@ export interface ParsedAuthorizeRequest {
  * domain that is not a host name); a bad credential is not invalid, it is a deny.
  */
 export function parseAuthorizeRequest(req: AuthorizeRequestFields): { ok: true; value: ParsedAuthorizeRequest } | { ok: false; violations: FieldViolation[] } {
-  const scopeViolations = requiredScopeViolations(req.requiredScopes, "required_scopes");
-  const violations = scopeViolations.length === 0 ? [] : [...scopeViolations];
+  // A copy: the valid case shares one empty list, which must stay empty.
+  const violations = [...requiredScopeViolations(req.requiredScopes, "required_scopes")];
   let domain: string | null = null;
   if (req.domain !== "") {
     domain = normalizeDomain(req.domain);

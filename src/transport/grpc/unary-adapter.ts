@@ -183,8 +183,8 @@ class LazyHandlerContext implements HandlerContext {
   get timeoutMs() { return this.real.timeoutMs; }
   get requestHeader() { return this.real.requestHeader; }
   get values() { return this.real.values; }
-  get responseHeader() { return this.made?.responseHeader ?? this.real.responseHeader; }
-  get responseTrailer() { return this.made?.responseTrailer ?? this.real.responseTrailer; }
+  get responseHeader() { return this.real.responseHeader; }
+  get responseTrailer() { return this.real.responseTrailer; }
   /** Metadata the handler set, without making a context just to find none. */
   get setHeader(): Headers { return this.made?.responseHeader ?? NO_HEADERS; }
   get setTrailer(): Headers { return this.made?.responseTrailer ?? NO_HEADERS; }
