@@ -182,6 +182,11 @@ function ghz(port: number, call: string, data: { inline: unknown } | { file: str
   });
 }
 
+/** One line per measurement as it lands, so a later failure does not lose it. */
+function brief(r: GhzResult): string {
+  return `${r.rps.toFixed(0)} req/s, p50/p99/p99.9 ${r.p50.toFixed(2)}/${r.p99.toFixed(2)}/${r.p999.toFixed(2)} ms, ${r.ok} OK, ${r.errors} errors`;
+}
+
 function median(results: GhzResult[]): GhzResult {
   return [...results].sort((x, y) => x.rps - y.rps)[Math.floor(results.length / 2)]!;
 }
@@ -249,7 +254,9 @@ try {
   for (let r = 1; r <= ROUNDS; r++) {
     for (const [name, run] of Object.entries(targets) as [keyof typeof targets, () => Promise<GhzResult>][]) {
       log(`round ${r}/${ROUNDS}: ${name}, c=${CONCURRENCY}, ${DURATION}s`);
-      runs[name].push(await run());
+      const result = await run();
+      runs[name].push(result);
+      log(`   ${brief(result)}`);
     }
   }
   const med = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Record<keyof typeof targets, GhzResult>;
@@ -257,7 +264,9 @@ try {
   const fixed: Array<{ rps: number; floor: GhzResult; authorize: GhzResult }> = [];
   for (const rps of RATES) {
     log(`fixed rate ${rps.toLocaleString("en")} req/s, c=10: floor, then cached Authorize on PORT, ${DURATION}s each`);
-    fixed.push({ rps, floor: await ghz(floor.port, CHECK, { inline: {} }, fixedRate(rps)), authorize: await ghz(a.port, AUTHORIZE, { inline: mixed }, fixedRate(rps)) });
+    const atRate = { rps, floor: await ghz(floor.port, CHECK, { inline: {} }, fixedRate(rps)), authorize: await ghz(a.port, AUTHORIZE, { inline: mixed }, fixedRate(rps)) };
+    log(`   floor ${brief(atRate.floor)} · Authorize ${brief(atRate.authorize)}`);
+    fixed.push(atRate);
   }
 
   log("forward auth: /v1/check directly and through nginx (auth_request), autocannon over HTTP/1.1");

@@ -1,6 +1,6 @@
-import { createSecretKey, type KeyObject } from "node:crypto";
 import { decide, type Decision } from "../domain/decision.js";
-import { digestOfHash, hashKey, isKeyHash, parseKey } from "../domain/keys.js";
+import { KeyHasher } from "../domain/key-hasher.js";
+import { digestOfHash, isKeyHash, parseKey } from "../domain/keys.js";
 import { compileGrants, type Grants, type ScopeCatalog } from "../domain/scopes.js";
 import type { KeyDigest, KeyHash, KeyRecord } from "../domain/types.js";
 import { parseAuthorizeRequest, type AuthorizeRequestFields } from "../domain/validation.js";
@@ -22,10 +22,10 @@ export interface AuthorizerDeps {
 export class Authorizer {
   /** Each record object the cache hands out is compiled once; a cache refill brings a new object. */
   private readonly grants = new WeakMap<KeyRecord, Grants>();
-  private readonly pepper: KeyObject;
+  private readonly hasher: KeyHasher;
 
   constructor(private readonly deps: AuthorizerDeps) {
-    this.pepper = createSecretKey(Buffer.from(deps.pepper, "utf8"));
+    this.hasher = new KeyHasher(deps.pepper);
   }
 
   async authorize(req: AuthorizeRequestFields): Promise<Decision> {
@@ -58,6 +58,6 @@ export class Authorizer {
     if (c.kind === "missing" || c.value === "") return "missing";
     if (c.kind === "key_hash") return isKeyHash(c.value) ? c.value : "malformed";
     const key = parseKey(c.value, this.deps.prefix);
-    return key.ok ? hashKey(key.key, this.pepper) : "malformed";
+    return key.ok ? this.hasher.hash(key.key) : "malformed";
   }
 }

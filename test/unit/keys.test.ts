@@ -69,10 +69,6 @@ describe("keys", () => {
     expect(h).toBe(createHmac("sha256", PEPPER).update(key).digest("hex"));
     expect(isKeyHash(h)).toBe(true);
     expect(hashKey(key, PEPPER + "x")).not.toBe(h);
-    // The hot path's pepper, made once as a KeyObject, hashes to the same value.
-    const { createSecretKey } = await import("node:crypto");
-    expect(hashKey(key, createSecretKey(Buffer.from(PEPPER, "utf8")))).toBe(h);
-    expect(hashKey(key, createSecretKey(Buffer.from(PEPPER + "x", "utf8")))).not.toBe(h);
   });
 
   it("previews show the first 8 and last 4 characters only", () => {
