@@ -42,17 +42,26 @@ export const ANSWERS_KEPT = { keys: 4096, perKey: 16 };
  * the domain) tell its decisions apart.
  */
 export function answerMemo(kept = ANSWERS_KEPT): (d: Decision) => AuthorizeResponse {
-  const byKey = new TtlLru<KeyRecord, Map<string, AuthorizeResponse>>({ maxEntries: kept.keys, ttlMs: Infinity, now: () => 0 });
-  const keyless = new Map<string, AuthorizeResponse>();
+  // Per key version: reason → message → answer. Two lookups by strings V8 has already hashed
+  // (reasons and most messages are constants) instead of joining them into a new string per call.
+  type Answers = { count: number; byReason: Map<DomainReason, Map<string, AuthorizeResponse>> };
+  const byKey = new TtlLru<KeyRecord, Answers>({ maxEntries: kept.keys, ttlMs: Infinity, now: () => 0 });
+  const keyless: Answers = { count: 0, byReason: new Map() };
   return (d) => {
     let answers = d.key ? byKey.get(d.key, 0) : keyless;
-    if (answers === undefined) byKey.set(d.key!, (answers = new Map()));
-    const id = `${d.reason}\n${d.message}`;
-    let answer = answers.get(id);
+    if (answers === undefined) byKey.set(d.key!, (answers = { count: 0, byReason: new Map() }));
+    let byMessage = answers.byReason.get(d.reason);
+    let answer = byMessage?.get(d.message);
     if (answer === undefined) {
       // Messages can carry a caller's domain: the variety per key is bounded, not trusted.
-      if (answers.size >= kept.perKey) answers.clear();
-      answers.set(id, (answer = Object.freeze(responseOf(d))));
+      if (answers.count >= kept.perKey) {
+        answers.byReason.clear();
+        answers.count = 0;
+        byMessage = undefined;
+      }
+      if (byMessage === undefined) answers.byReason.set(d.reason, (byMessage = new Map()));
+      byMessage.set(d.message, (answer = Object.freeze(responseOf(d))));
+      answers.count++;
     }
     return answer;
   };
