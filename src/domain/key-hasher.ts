@@ -1,8 +1,8 @@
 import { hash } from "node:crypto";
+import { MAX_KEY_LENGTH } from "./keys.js";
 import type { KeyHash, RawKey } from "./types.js";
 
 const BLOCK = 64; // SHA-256's block size, in bytes
-const LONGEST_KEY = 512;
 
 /**
  * HMAC-SHA256 with the pepper, exactly as createHmac computes it, for the hot
@@ -20,7 +20,7 @@ export class KeyHasher {
   constructor(pepper: string) {
     let key = Buffer.from(pepper, "utf8");
     if (key.length > BLOCK) key = hash("sha256", key, "buffer");
-    this.inner = Buffer.alloc(BLOCK + LONGEST_KEY);
+    this.inner = Buffer.alloc(BLOCK + MAX_KEY_LENGTH);
     this.outer = Buffer.alloc(BLOCK + 32);
     for (let i = 0; i < BLOCK; i++) {
       const k = key[i] ?? 0;
@@ -31,7 +31,7 @@ export class KeyHasher {
 
   /** A parsed key is ASCII (parseKey checks it), so its latin1 bytes are its UTF-8 bytes. */
   hash(key: RawKey): KeyHash {
-    if (key.length > LONGEST_KEY) throw new RangeError(`key longer than ${LONGEST_KEY} characters`);
+    if (key.length > MAX_KEY_LENGTH) throw new RangeError(`key longer than ${MAX_KEY_LENGTH} characters`);
     const end = BLOCK + this.inner.write(key, BLOCK, "latin1");
     const innerHex = hash("sha256", this.inner.subarray(0, end), "hex");
     this.inner.fill(0, BLOCK, end);
