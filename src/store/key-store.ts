@@ -55,6 +55,7 @@ export interface KeyStore {
   insertKey(record: KeyRecord): Promise<void>;
   /** Bulk import, in order; stops at the first collision with DuplicateKeyError (records before it are kept). */
   insertKeys(records: readonly KeyRecord[]): Promise<void>;
+  /** Authorize's read, one round trip: its lastUsedAt may lag behind recordUsage. */
   findKeyByDigest(digest: KeyDigest): Promise<KeyRecord | null>;
   findKeyById(id: KeyId): Promise<KeyRecord | null>;
   /** Newest first (created_at, then id, descending). */
@@ -65,7 +66,10 @@ export interface KeyStore {
    * missing or changed meanwhile (the caller re-reads and decides again).
    */
   updateKey(id: KeyId, revision: number, patch: KeyPatch): Promise<KeyRecord | null>;
-  /** Sets last_used_at per key, never moving it backwards; not a change (no revision, no change mark). */
+  /**
+   * Sets last_used_at per key, never moving it backwards; not a change (no revision,
+   * no change mark), and never undoes a change written at the same time.
+   */
   recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void>;
   /** Keys inserted or changed at or after `since` (a mark from this store), for cache invalidation by polling. */
   changesSince(since: Date): Promise<ChangeBatch>;

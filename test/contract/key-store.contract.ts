@@ -106,6 +106,33 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       }
     });
 
+    it("never loses a change to a usage flush running at the same time", async () => {
+      // FerretDB 1.24 writes an updated document back whole: a usage flush that read a key
+      // before a revoke landed used to write the un-revoked key back over it.
+      const records = Array.from({ length: 150 }, () => keyRecord());
+      await store.insertKeys(records);
+      let flushing = true;
+      // One flusher, as a replica runs them (UsageRecorder): FerretDB 1.24 can deadlock on concurrent bulk writes.
+      const flusher = (async () => {
+        for (let n = 0; flushing; n++) await store.recordUsage(new Map(records.map((r) => [r.id, at(60_000 + n)])));
+      })();
+      const revoker = async (first: number) => {
+        for (let i = first; i < records.length; i += 3) {
+          const written = await store.updateKey(records[i]!.id, 0, { revokedAt: at(5), revokeReason: "race", updatedAt: at(5) });
+          expect(written?.revokedAt).toEqual(at(5));
+        }
+      };
+      await Promise.all([0, 1, 2].map(revoker)).finally(() => (flushing = false));
+      await flusher;
+      const lost: string[] = [];
+      for (const r of records) {
+        const stored = await store.findKeyById(r.id);
+        if (stored?.revokedAt === null || stored?.revision !== 1) lost.push(r.id);
+      }
+      expect(lost).toEqual([]);
+      expect((await store.findKeyById(records[0]!.id))?.lastUsedAt?.getTime()).toBeGreaterThanOrEqual(at(60_000).getTime());
+    });
+
     it("lists newest first, filtered by workspace, paged by cursor without gaps or repeats", async () => {
       const records = Array.from({ length: 7 }, (_, i) => keyRecord({ workspace: "acme", createdAt: at(Math.floor(i / 2)) }));
       await Promise.all(records.map((r) => store.insertKey(r)));

@@ -29,6 +29,21 @@ export interface KeyDoc {
   changed_at?: Date;
 }
 
+/** A key's last use, kept in key_usage under the key's id. */
+export interface UsageDoc {
+  _id: string;
+  last_used_at: Date;
+}
+
+/** The later of the key's own last_used_at (written there before key_usage existed) and key_usage's. */
+export function withUsage(records: KeyRecord[], usage: readonly UsageDoc[]): KeyRecord[] {
+  const byId = new Map(usage.map((u) => [u._id, u.last_used_at]));
+  return records.map((r) => {
+    const used = byId.get(r.id);
+    return used && (r.lastUsedAt === null || used > r.lastUsedAt) ? { ...r, lastUsedAt: used } : r;
+  });
+}
+
 export interface AuditDoc {
   _id: string;
   workspace: string;

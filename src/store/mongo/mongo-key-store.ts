@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { MongoClient, MongoServerError, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
+import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
 import type { AuditEvent, KeyDigest, KeyId, KeyRecord } from "../../domain/types.js";
 import {
   DuplicateKeyError,
@@ -9,7 +9,7 @@ import {
   type ListAuditQuery,
   type ListKeysQuery,
 } from "../key-store.js";
-import { afterFilter, DUPLICATE_KEY, fromDoc, hasDuplicateWriteError, PATCH_FIELDS, statusFilter, toDoc, type AuditDoc, type KeyDoc } from "./key-documents.js";
+import { afterFilter, DUPLICATE_KEY, fromDoc, hasDuplicateWriteError, PATCH_FIELDS, statusFilter, toDoc, withUsage, type AuditDoc, type KeyDoc, type UsageDoc } from "./key-documents.js";
 import { RevisionClaims } from "./revision-claims.js";
 
 const USAGE_BATCH = 50;
@@ -31,6 +31,11 @@ export interface MongoKeyStoreOptions {
 export class MongoKeyStore implements KeyStore {
   private readonly keys: Collection<KeyDoc>;
   private readonly audit: Collection<AuditDoc>;
+  /**
+   * last_used_at, apart from the keys: FerretDB 1.24 writes an updated document
+   * back whole, so a usage write beside a revoke could put the un-revoked key back.
+   */
+  private readonly usage: Collection<UsageDoc>;
   private readonly claims: RevisionClaims;
 
   private constructor(
@@ -39,6 +44,7 @@ export class MongoKeyStore implements KeyStore {
   ) {
     this.keys = db.collection<KeyDoc>("api_keys");
     this.audit = db.collection<AuditDoc>("audit_events");
+    this.usage = db.collection<UsageDoc>("key_usage");
     this.claims = new RevisionClaims(db);
   }
 
@@ -105,6 +111,7 @@ export class MongoKeyStore implements KeyStore {
     }
   }
 
+  /** Authorize's read: one round trip, so last_used_at may lag (see KeyStore). */
   async findKeyByDigest(digest: KeyDigest): Promise<KeyRecord | null> {
     const doc = await this.keys.findOne({ key_digest: digest });
     return doc ? fromDoc(doc) : null;
@@ -112,7 +119,14 @@ export class MongoKeyStore implements KeyStore {
 
   async findKeyById(id: KeyId): Promise<KeyRecord | null> {
     const doc = await this.keys.findOne({ _id: id });
-    return doc ? fromDoc(doc) : null;
+    return doc ? (await this.withUsage([fromDoc(doc)]))[0]! : null;
+  }
+
+  /** Admin reads show last_used_at from key_usage, or from the key itself where an older keyward wrote it there. */
+  private async withUsage(records: KeyRecord[]): Promise<KeyRecord[]> {
+    if (records.length === 0) return records;
+    const docs = await this.usage.find({ _id: { $in: records.map((r) => r.id) } }).toArray();
+    return withUsage(records, docs);
   }
 
   async listKeys(query: ListKeysQuery): Promise<KeyRecord[]> {
@@ -125,7 +139,7 @@ export class MongoKeyStore implements KeyStore {
       .sort({ created_at: -1, _id: -1 })
       .limit(query.limit)
       .toArray();
-    return docs.map(fromDoc);
+    return this.withUsage(docs.map(fromDoc));
   }
 
   /** Compare-and-set in two steps: claim the next revision (atomic everywhere), then write the key. */
@@ -146,7 +160,7 @@ export class MongoKeyStore implements KeyStore {
       );
       // Without a write, the claim goes; after one, the previous revision's claim has served its turn.
       await this.claims.release(doc === null ? claim : `${id}#${revision}`).catch(() => undefined);
-      return doc ? fromDoc(doc) : null;
+      return doc ? (await this.withUsage([fromDoc(doc)]))[0]! : null;
     } catch (err) {
       await this.claims.release(claim).catch(() => undefined);
       throw err;
@@ -154,15 +168,22 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
-    const ops = [...usage].map(([id, at]) => ({
-      updateOne: {
-        filter: { _id: id, $or: [{ last_used_at: null }, { last_used_at: { $lt: at } }] },
-        update: { $set: { last_used_at: at } },
-      },
+    const ops: AnyBulkWriteOperation<UsageDoc>[] = [...usage].map(([id, at]) => ({
+      updateOne: { filter: { _id: id }, update: { $max: { last_used_at: at } }, upsert: true },
     }));
     // FerretDB 1.24 (SQLite) hangs for good on an update command of 100 or more statements.
-    for (let i = 0; i < ops.length; i += USAGE_BATCH) {
-      await this.keys.bulkWrite(ops.slice(i, i + USAGE_BATCH), { ordered: false });
+    for (let i = 0; i < ops.length; i += USAGE_BATCH) await this.writeUsage(ops.slice(i, i + USAGE_BATCH));
+  }
+
+  /** Two replicas may create one key's usage document at once: the loser's ops go again, as updates now. */
+  private async writeUsage(ops: AnyBulkWriteOperation<UsageDoc>[]): Promise<void> {
+    try {
+      await this.usage.bulkWrite(ops, { ordered: false });
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+      await this.usage.bulkWrite(errors.map((e) => ops[e.index]!), { ordered: false });
     }
   }
 
