@@ -150,21 +150,25 @@ export class MongoKeyStore implements KeyStore {
     for (const [field, value] of Object.entries(patch)) {
       if (value !== undefined) (set as Record<string, unknown>)[PATCH_FIELDS[field as keyof KeyPatch]] = value;
     }
+    let doc: KeyDoc | null;
     try {
       // One command that returns the written document: a separate read after the write
       // can see the old one on FerretDB, and callers cache what this returns.
-      const doc = await this.keys.findOneAndUpdate(
+      doc = await this.keys.findOneAndUpdate(
         { _id: id, revision: revision === 0 ? { $in: [0, null] } : revision } as Filter<KeyDoc>,
         { $set: { ...set, revision: revision + 1 }, $currentDate: { changed_at: true } },
         { returnDocument: "after" },
       );
-      // Without a write, the claim goes; after one, the previous revision's claim has served its turn.
-      await this.claims.release(doc === null ? claim : `${id}#${revision}`).catch(() => undefined);
-      return doc ? (await this.withUsage([fromDoc(doc)]))[0]! : null;
     } catch (err) {
       await this.claims.release(claim).catch(() => undefined);
       throw err;
     }
+    // Without a write, the claim goes; after one, the previous revision's claim has served its turn.
+    await this.claims.release(doc === null ? claim : `${id}#${revision}`).catch(() => undefined);
+    if (doc === null) return null;
+    // The write has landed: a failed usage read must not report it as failed.
+    const written = fromDoc(doc);
+    return (await this.withUsage([written]).catch(() => [written]))[0]!;
   }
 
   async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
