@@ -128,8 +128,12 @@ export function afterFilter<T extends { _id: string }>(field: string, cursor: Cu
   } as Filter<T>;
 }
 
+/** A bulk write's per-operation errors: the driver gives one error or a list. */
+export function writeErrorsOf<E extends { code?: number }>(err: MongoServerError): E[] {
+  const writeErrors = (err as { writeErrors?: E[] | E }).writeErrors;
+  return Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+}
+
 export function hasDuplicateWriteError(err: MongoServerError): boolean {
-  const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  return list.some((e) => e.code === DUPLICATE_KEY);
+  return writeErrorsOf(err).some((e) => e.code === DUPLICATE_KEY);
 }

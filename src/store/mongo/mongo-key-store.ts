@@ -9,7 +9,7 @@ import {
   type ListAuditQuery,
   type ListKeysQuery,
 } from "../key-store.js";
-import { afterFilter, DUPLICATE_KEY, fromDoc, hasDuplicateWriteError, PATCH_FIELDS, statusFilter, toDoc, withUsage, type AuditDoc, type KeyDoc, type UsageDoc } from "./key-documents.js";
+import { afterFilter, DUPLICATE_KEY, fromDoc, hasDuplicateWriteError, PATCH_FIELDS, statusFilter, toDoc, withUsage, writeErrorsOf, type AuditDoc, type KeyDoc, type UsageDoc } from "./key-documents.js";
 import { RevisionClaims } from "./revision-claims.js";
 
 const USAGE_BATCH = 50;
@@ -185,7 +185,7 @@ export class MongoKeyStore implements KeyStore {
       await this.usage.bulkWrite(ops, { ordered: false });
     } catch (err) {
       if (!(err instanceof MongoBulkWriteError)) throw err;
-      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      const errors = writeErrorsOf<{ code?: number; index: number }>(err);
       if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
       await this.usage.bulkWrite(errors.map((e) => ops[e.index]!), { ordered: false });
     }
