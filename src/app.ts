@@ -105,7 +105,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
 
 /** MongoDB when configured (else the dev-mode memory store), bounded by the operation deadline and timed. */
 function openStore(config: Config, metrics: Metrics, overrides: AppOverrides): { mongo: MongoKeyStore | null; store: KeyStore } {
-  const mongo = config.mongodbUri === null ? null : MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: config.mongodbTimeoutMs });
+  const mongo = config.mode === "dev" || config.mongodbUri === null ? null : MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: config.mongodbTimeoutMs });
   const timed = instrumentStore(withDeadline(mongo ?? new MemoryKeyStore(), config.mongodbTimeoutMs), (operation, outcome, seconds) =>
     metrics.storeSeconds.observe({ operation, outcome }, seconds),
   );

@@ -14,6 +14,8 @@ export interface TlsConfig {
 }
 
 export interface Config {
+  /** "dev": in-memory store, nothing kept; only when asked for (npm start, keyward dev, KEYWARD_DEV=1). */
+  mode: "dev" | "mongodb";
   host: string;
   port: number;
   httpPort: number;
@@ -34,6 +36,18 @@ export interface Config {
   maxMessageBytes: number;
   cache: { maxEntries: number; ttlMs: number; negativeMaxEntries: number; negativeTtlMs: number };
   invalidationPollMs: number;
+  /** What one client can hold on either port (DESIGN "Connections"). */
+  connections: { idleTimeoutMs: number; maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number; silentSocketTimeoutMs: number };
+  /** Store lookups of unknown digests in flight at once; refreshes of known keys go first. */
+  storeMaxConcurrentLookups: number;
+  /** Forward auth reads X-Keyward-Scopes/-Workspace/-Domain from the request only when this is true. */
+  forwardAuthTrustHeaders: boolean;
+}
+
+/** How the process was started: dev mode is asked for, never fallen into. */
+export interface StartOptions {
+  /** `npm start` and `keyward dev` ask for dev mode when MONGODB_URI is unset. */
+  devRequested?: boolean;
 }
 
 /** Names the variable and what was expected, in one line for the operator. */
@@ -51,8 +65,9 @@ export class ConfigError extends Error {
 export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; meaning: string }> = [
   { name: "PORT", default: "50051", meaning: "gRPC port (HTTP/2, @grpc/grpc-js): the hot path, grpcurl, Envoy" },
   { name: "HTTP_PORT", default: "8080", meaning: "Connect port (connect-node): Connect JSON for curl, gRPC-web and gRPC, over HTTP/1.1 and h2c" },
-  { name: "HOST", default: "0.0.0.0", meaning: "address to listen on" },
-  { name: "MONGODB_URI", default: "(unset: dev mode)", meaning: "MongoDB connection string; unset runs an in-memory store that keeps nothing" },
+  { name: "HOST", default: "0.0.0.0", meaning: "address to listen on (dev mode: 127.0.0.1)" },
+  { name: "MONGODB_URI", default: "(required)", meaning: "MongoDB connection string; only dev mode (npm start, keyward dev, KEYWARD_DEV=1) runs without it, in memory" },
+  { name: "KEYWARD_DEV", default: "(unset)", meaning: "1 lets the production entry run dev mode when MONGODB_URI is unset; refused with NODE_ENV=production" },
   { name: "MONGODB_DB", default: "keyward", meaning: "database name" },
   { name: "MONGODB_TIMEOUT_MS", default: "2000", meaning: "deadline of every database operation; past it the call answers UNAVAILABLE" },
   { name: "KEY_PEPPER", default: "(required with MONGODB_URI)", meaning: "secret HMAC key for key hashes, at least 32 bytes; never stored in the database" },
@@ -70,6 +85,10 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "CACHE_TTL_MS", default: "60000", meaning: "staleness bound: a cached key is re-read at least this often (a key in use, in the background once 3/4 of it has passed, so no caller waits), and during a database outage is served at most this long after its last read" },
   { name: "CACHE_NEGATIVE_MAX_ENTRIES", default: "10000", meaning: "unknown key digests remembered, in a cache of their own (a flood of unknown keys never evicts known ones)" },
   { name: "CACHE_NEGATIVE_TTL_MS", default: "5000", meaning: "how long an unknown key digest is remembered" },
+  { name: "IDLE_TIMEOUT_MS", default: "300000", meaning: "idle keep-alive connections and HTTP/2 sessions with no open stream are closed after this long" },
+  { name: "MAX_CONNECTIONS", default: "10000", meaning: "connections per port; past it new connections are refused at once" },
+  { name: "STORE_MAX_CONCURRENT_LOOKUPS", default: "64", meaning: "database lookups of uncached keys in flight at once; refreshes of known keys go first" },
+  { name: "FORWARD_AUTH_TRUST_HEADERS", default: "false", meaning: "true lets /v1/check read X-Keyward-Scopes/-Workspace/-Domain from the request (only behind a gateway that sets or clears them); default: the query only" },
   { name: "INVALIDATION_POLL_MS", default: "250", meaning: "how often changes made by other replicas are polled (bounds revocation propagation)" },
 ];
 
@@ -114,12 +133,37 @@ export function loadCatalog(path: string, variable = "SCOPES_FILE"): ScopeCatalo
   }
 }
 
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/** Dev mode only when asked for, never under NODE_ENV=production; otherwise MONGODB_URI is required. */
+function operatingMode(env: Env, mongodbUri: string | null, options: StartOptions): "dev" | "mongodb" {
+  if (mongodbUri !== null) return "mongodb";
+  const asked = options.devRequested === true || boolean(env, "KEYWARD_DEV", false);
+  if (!asked) {
+    throw new ConfigError(
+      "MONGODB_URI",
+      "is required: set it to your MongoDB (e.g. mongodb://db:27017) with KEY_PEPPER, or run `npm start` / `keyward dev` (KEYWARD_DEV=1) for an in-memory keyward that keeps nothing",
+    );
+  }
+  if (env.NODE_ENV === "production") {
+    throw new ConfigError("MONGODB_URI", "is unset and NODE_ENV=production refuses dev mode (an in-memory store that keeps nothing): set MONGODB_URI and KEY_PEPPER");
+  }
+  return "dev";
+}
+
 /** Reads and validates the environment; throws ConfigError on the first problem. */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, options: StartOptions = {}): Config {
   const mongodbUri = env.MONGODB_URI === undefined || env.MONGODB_URI === "" ? null : env.MONGODB_URI;
   if (mongodbUri !== null && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
     throw new ConfigError("MONGODB_URI", "must start with mongodb:// or mongodb+srv://");
   }
+  const mode = operatingMode(env, mongodbUri, options);
   const pepper = env.KEY_PEPPER === undefined || env.KEY_PEPPER === "" ? null : env.KEY_PEPPER;
   if (mongodbUri !== null && pepper === null) {
     throw new ConfigError("KEY_PEPPER", "is required when MONGODB_URI is set: a secret of at least 32 bytes, e.g. `openssl rand -base64 48`");
@@ -147,7 +191,8 @@ export function loadConfig(env: Env = process.env): Config {
   const scopesFile = env.SCOPES_FILE || defaultScopesFile();
   const metricsPort = env.METRICS_PORT ? integer(env, "METRICS_PORT", 0, 0, 65535) : null;
   return {
-    host: env.HOST || "0.0.0.0",
+    mode,
+    host: env.HOST || (mode === "dev" ? "127.0.0.1" : "0.0.0.0"),
     port: integer(env, "PORT", 50051, 0, 65535),
     httpPort: integer(env, "HTTP_PORT", 8080, 0, 65535),
     mongodbUri,
@@ -170,6 +215,15 @@ export function loadConfig(env: Env = process.env): Config {
       negativeTtlMs: integer(env, "CACHE_NEGATIVE_TTL_MS", 5_000, 0, 3_600_000),
     },
     invalidationPollMs: integer(env, "INVALIDATION_POLL_MS", 250, 10, 60_000),
+    connections: {
+      idleTimeoutMs: integer(env, "IDLE_TIMEOUT_MS", 300_000, 1000, 86_400_000),
+      maxConnections: integer(env, "MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      silentSocketTimeoutMs: 10_000,
+    },
+    storeMaxConcurrentLookups: integer(env, "STORE_MAX_CONCURRENT_LOOKUPS", 64, 1, 10_000),
+    forwardAuthTrustHeaders: boolean(env, "FORWARD_AUTH_TRUST_HEADERS", false),
   };
 }
 
@@ -178,8 +232,21 @@ export function redactedConfig(config: Config): Record<string, unknown> {
   const { catalog: _catalog, keyPepper, mongodbUri, ...rest } = config;
   return {
     ...rest,
-    mode: mongodbUri === null ? "dev (in-memory)" : "mongodb",
-    mongodbUri: mongodbUri === null ? null : mongodbUri.replace(/\/\/[^@/]*@/, "//***@"),
+    mode: config.mode === "dev" ? "dev (in-memory)" : "mongodb",
+    mongodbUri: mongodbUri === null ? null : redactMongoUri(mongodbUri),
     keyPepper: keyPepper === null ? null : "[redacted]",
   };
+}
+
+/** Query options that carry secrets (AWS session tokens, key passwords) are masked like the userinfo. */
+const SECRET_URI_OPTIONS = /^(authmechanismproperties|tlscertificatekeyfilepassword|sslpass|password|proxypassword|secret.*|.*token.*)$/i;
+
+export function redactMongoUri(uri: string): string {
+  const [base, query] = uri.replace(/\/\/[^@/]*@/, "//***@").split("?", 2) as [string, string | undefined];
+  if (query === undefined) return base;
+  const options = query.split("&").map((pair) => {
+    const name = pair.split("=", 1)[0]!;
+    return SECRET_URI_OPTIONS.test(decodeURIComponent(name)) ? `${name}=***` : pair;
+  });
+  return `${base}?${options.join("&")}`;
 }

@@ -14,7 +14,7 @@ const apiPort = Number(process.env.API_PORT ?? 3000);
 process.stdout.write(`starting keyward in dev mode on :${grpcPort} (gRPC) and :${httpPort} (HTTP)…\n`);
 const keyward = spawn(process.execPath, ["dist/src/main.js"], {
   cwd: ROOT,
-  env: { ...process.env, PORT: grpcPort, HTTP_PORT: httpPort, HOST: "127.0.0.1", LOG_LEVEL: "warn", MONGODB_URI: "" },
+  env: { ...process.env, PORT: grpcPort, HTTP_PORT: httpPort, HOST: "127.0.0.1", LOG_LEVEL: "warn", MONGODB_URI: "", KEYWARD_DEV: "1" },
   stdio: ["ignore", "inherit", "pipe"],
 });
 let stderr = "";

@@ -11,6 +11,7 @@ Commands:
   audit             admin actions, newest first
   bootstrap-admin   write the first admin key straight to MongoDB and print it once
   healthcheck       ask the local server's grpc.health.v1 Health/Check; exit 0 when SERVING
+  dev               run keyward in dev mode: in memory, on 127.0.0.1, a root key printed once (MONGODB_URI unset)
 
 keys, scopes and audit talk to keyward at KEYWARD_URL (default http://127.0.0.1:50051)
 with the admin key in KEYWARD_ADMIN_KEY (or --url, --admin-key).
@@ -24,7 +25,27 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   audit: auditCommand,
   "bootstrap-admin": bootstrapCommand,
   healthcheck: healthcheckCommand,
+  dev: devCommand,
 };
+
+const DEV_HELP = `Usage: keyward dev
+
+Runs a keyward server. Without MONGODB_URI: dev mode, an in-memory store that keeps
+nothing, on 127.0.0.1 (unless HOST is set), with a root admin key printed once to the
+terminal. With MONGODB_URI (and KEY_PEPPER) set it uses MongoDB, as the production entry
+does. Refused under NODE_ENV=production. Configuration: the variables of docs/operations.md.
+`;
+
+async function devCommand(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(DEV_HELP);
+    return 0;
+  }
+  const { runServer } = await import("../serve.js");
+  await runServer(true);
+  // The server runs until a signal; serve.ts exits the process then.
+  return new Promise<number>(() => {});
+}
 
 const [name, ...rest] = process.argv.slice(2);
 if (name === undefined || name === "--help" || name === "-h" || name === "help") {

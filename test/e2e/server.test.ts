@@ -153,9 +153,10 @@ describe("shutdown with connections that never sent a request", () => {
 });
 
 describe("the keyward process", () => {
-  const run = (env: Record<string, string>, timeoutMs = 20_000) =>
+  /** The production entry's source; `args: ["--dev"]` runs it as `npm start` does. */
+  const run = (env: Record<string, string>, timeoutMs = 20_000, args: string[] = ["--dev"]) =>
     new Promise<{ code: number | null; stderr: string; stdout: string; child: ReturnType<typeof spawn> }>((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
       let stderr = "";
       let stdout = "";
       child.stderr.on("data", (d) => (stderr += d));
@@ -184,9 +185,29 @@ describe("the keyward process", () => {
     expect(lines[0]).toContain(variable);
   });
 
-  it("starts in dev mode, prints a root key once outside the logs, and exits 0 on SIGTERM", async () => {
+  it.each([
+    [{}, "MONGODB_URI", "npm start"],
+    [{ KEYWARD_DEV: "1", NODE_ENV: "production" }, "MONGODB_URI", "NODE_ENV=production"],
+    [{ MONGODB_URI: "mongodb://127.0.0.1:1" }, "KEY_PEPPER", "openssl rand"],
+  ])("the production entry with %j exits 2 with one line naming %s and how to fix it", async (env, variable, fix) => {
+    const r = await run(env, 20_000, []);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(variable);
+    expect(lines[0]).toContain(fix);
+    expect(r.stdout).not.toContain("keyward started");
+  });
+
+  it("npm start (--dev) is refused under NODE_ENV=production too", async () => {
+    const r = await run({ NODE_ENV: "production" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("NODE_ENV=production");
+  });
+
+  it("starts in dev mode on 127.0.0.1, prints a root key once outside the logs, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: ROOT, env: { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", KEY_PEPPER: TEST_PEPPER } });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--dev"], { cwd: ROOT, env: { PATH: process.env.PATH, PORT: String(port), HTTP_PORT: "0", KEY_PEPPER: TEST_PEPPER } });
     let stderr = "";
     let stdout = "";
     child.stderr.on("data", (d) => (stderr += d));
@@ -197,12 +218,14 @@ describe("the keyward process", () => {
     const key = /kw_test_\w+/.exec(stderr)?.[0];
     expect(key).toBeDefined();
     expect(stderr).toContain("DEV MODE");
+    expect(stderr.split(key!).length - 1).toBe(1);
     const health = createClient(Health, (await import("@connectrpc/connect-node")).createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
     expect((await health.check({})).status).toBe(Status.SERVING);
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(stdout).toContain('"msg":"keyward started"');
     expect(stdout).toContain('"keyPepper":"[redacted]"');
+    expect(stdout).toContain('"host":"127.0.0.1"');
     expect(stdout).not.toContain(key!);
     expect(stdout).not.toContain(TEST_PEPPER);
   });

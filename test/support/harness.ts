@@ -32,14 +32,17 @@ export interface TestServer {
 }
 
 export function testConfig(env: Record<string, string> = {}, store: "mongo" | "memory" = "mongo"): Config {
-  return loadConfig({
+  return loadConfig(
+    {
     HOST: "127.0.0.1",
     PORT: "0",
     HTTP_PORT: "0",
     LOG_LEVEL: "silent",
     ...(store === "mongo" ? { MONGODB_URI: inject("mongoUri"), MONGODB_DB: uniqueDbName(), KEY_PEPPER: TEST_PEPPER } : {}),
     ...env,
-  });
+    },
+    { devRequested: store === "memory" },
+  );
 }
 
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {

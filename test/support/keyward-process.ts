@@ -40,7 +40,8 @@ export interface SpawnOptions {
 export async function spawnKeyward(options: SpawnOptions = {}): Promise<KeywardProcess> {
   const port = await freePort();
   const httpPort = await freePort();
-  const entry = options.compiled ? [...PRODUCTION_NODE_ARGS, "dist/src/main.js"] : ["--import", "tsx", "src/main.ts"];
+  // Without a database the source runs as `npm start` does (--dev); the compiled entry needs KEYWARD_DEV=1.
+  const entry = options.compiled ? [...PRODUCTION_NODE_ARGS, "dist/src/main.js"] : ["--import", "tsx", "src/main.ts", ...(options.env?.MONGODB_URI ? [] : ["--dev"])];
   const args = [...(options.nodeArgs ?? []), ...entry];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

@@ -1,0 +1,59 @@
+import { startApp } from "./app.js";
+import { ConfigError, loadConfig, redactedConfig, type Config } from "./config.js";
+import { createLogger } from "./observability/logger.js";
+
+
+/** Starts keyward from the environment and stops it on SIGTERM/SIGINT; exits 2 on bad configuration. */
+export async function runServer(devRequested: boolean): Promise<void> {
+  // `npm start` and `keyward dev` pass --dev: dev mode is asked for, never fallen into.
+  let config: Config;
+  try {
+    config = loadConfig(process.env, { devRequested });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`keyward: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const log = createLogger(config.logLevel);
+  const app = await startApp(config, log);
+  log.info({ config: redactedConfig(config), port: app.port, httpPort: app.httpPort }, "keyward started");
+
+  if (app.devRootKey !== null) {
+    // Straight to the terminal, never through the logger, and once: secrets do not belong in logs.
+    process.stderr.write(
+      [
+        "",
+        "  ⚠  DEV MODE: MONGODB_URI is unset. Keys live in memory and are lost when keyward stops.",
+        `  Listening on ${config.host} (gRPC :${app.port}, HTTP :${app.httpPort}). Root admin key (workspace *, keyward:all; shown once):`,
+        "",
+        `    export KEYWARD_ADMIN_KEY=${app.devRootKey}`,
+        "",
+        `  Try: grpcurl -plaintext -H "authorization: Bearer $KEYWARD_ADMIN_KEY" localhost:${app.port} keyward.v1.KeyAdminService/ListScopes`,
+        `   or: curl -H 'content-type: application/json' -H "authorization: Bearer $KEYWARD_ADMIN_KEY" -d '{}' http://localhost:${app.httpPort}/keyward.v1.KeyAdminService/ListScopes`,
+        "",
+      ].join("\n") + "\n",
+    );
+  }
+
+  let stopping = false;
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, "shutting down: finishing in-flight calls");
+      app.stop().then(
+        () => {
+          log.info("stopped");
+          process.exit(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
