@@ -3,15 +3,15 @@ import { describe, expect, it } from "vitest";
 import { CONFIG_VARIABLES, ConfigError, loadConfig, redactedConfig } from "../../src/config.js";
 
 describe("configuration", () => {
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const readme = readFileSync(new URL("../../docs/operations.md", import.meta.url), "utf8");
 
-  it.each(CONFIG_VARIABLES.map((v) => [v.name, v]))("README's configuration table documents %s with its default", (name, v) => {
+  it.each(CONFIG_VARIABLES.map((v) => [v.name, v]))("docs/operations.md's configuration table documents %s with its default", (name, v) => {
     const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\` |`));
-    expect(row, `README has no row for ${name}`).toBeDefined();
+    expect(row, `docs/operations.md has no row for ${name}`).toBeDefined();
     if (/^\d+$|^[a-z]+$/.test(v.default)) expect(row).toContain(`\`${v.default}\``);
   });
 
-  it("every variable in the README table is one keyward knows", () => {
+  it("every variable in the docs/operations.md table is one keyward knows", () => {
     const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual(CONFIG_VARIABLES.map((v) => v.name).sort());
   });
