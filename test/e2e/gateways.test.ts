@@ -2,7 +2,11 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { createClient } from "@connectrpc/connect";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Authorization, CheckRequestSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 import { goTool } from "../support/go-tools.js";
 import { grpcJsClient, grpcJsUnary } from "../support/grpc-js-client.js";
@@ -34,13 +38,23 @@ async function curl(url: string, headers: Record<string, string> = {}, method = 
 
 describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () => {
   let server: TestServer;
+  /** FORWARD_AUTH_TRUST_HEADERS=true, its own keys (memory store). */
+  let trusting: TestServer;
+  let trustingKey: string;
+  let trustingDomainKey: string;
   let key: string;
   let keyId: string;
   let domainKey: string;
   let revokedKey: string;
+  let expiredKey: string;
+  /** Moved forward once the expiring key exists, so it expires without a sleep. */
+  let clockSkewMs = 0;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    [server, trusting] = await Promise.all([
+      startTestServer({ overrides: { now: () => new Date(Date.now() + clockSkewMs) } }),
+      startTestServer({ store: "memory", env: { FORWARD_AUTH_TRUST_HEADERS: "true" } }),
+    ]);
     const admin = server.client(KeyAdminService);
     const root = bearer(server.rootKey);
     const created = await admin.createKey({ name: "gw", workspace: "acme", scopes: ["campaigns:read", "leads:all"] }, root);
@@ -50,15 +64,23 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
     const revoked = await admin.createKey({ name: "gw revoked", workspace: "acme", scopes: ["campaigns:read"] }, root);
     await admin.revokeKey({ id: revoked.apiKey!.id }, root);
     revokedKey = revoked.key;
+    const expiring = await admin.createKey({ name: "gw expiring", workspace: "acme", scopes: ["campaigns:read"], expiresAt: timestampFromDate(new Date(Date.now() + 60_000)) }, root);
+    expiredKey = expiring.key;
+    clockSkewMs = 120_000;
+    const trustingAdmin = trusting.client(KeyAdminService);
+    trustingKey = (await trustingAdmin.createKey({ name: "gw", workspace: "acme", scopes: ["campaigns:read"] }, bearer(trusting.rootKey))).key;
+    trustingDomainKey = (await trustingAdmin.createKey({ name: "gw domain", workspace: "acme", scopes: ["campaigns:read"], allowedDomains: ["app.acme.com"] }, bearer(trusting.rootKey))).key;
   });
-  afterAll(async () => server?.stop());
+  afterAll(async () => Promise.all([server?.stop(), trusting?.stop()]));
+
+  const keyFor = (v: string) => ({ KEY: key, REVOKED: revokedKey, EXPIRED: expiredKey, DOMAIN_KEY: domainKey })[v] ?? v;
 
   describe("/v1/check", () => {
     const check = (headers: Record<string, string>, query = "", method = "GET") => curl(`${server.httpUrl}/v1/check${query}`, headers, method);
 
     it("allows: 200 with X-Keyward-Key-Id, -Workspace and -Scopes, whether the key comes as X-API-Key or Bearer", async () => {
       for (const auth of [{ "X-API-Key": key }, { Authorization: `Bearer ${key}` }] as Record<string, string>[]) {
-        const r = await check({ ...auth, "X-Keyward-Scopes": "campaigns:read, leads:read" });
+        const r = await check(auth, "?scopes=campaigns:read,%20leads:read");
         expect(r.status).toBe(200);
         expect(r.headers).toMatchObject({ "x-keyward-key-id": keyId, "x-keyward-workspace": "acme", "x-keyward-scopes": "campaigns:read,leads:all" });
       }
@@ -74,11 +96,12 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
       ["a malformed key", { "X-API-Key": "kw_live_nope" }, "", 401, "KEY_MALFORMED"],
       ["an unknown key", { "X-API-Key": "kw_live_" + "A".repeat(49) }, "", 401, "KEY_MALFORMED"],
       ["a revoked key", { "X-API-Key": "REVOKED" }, "", 401, "KEY_REVOKED"],
+      ["an expired key", { "X-API-Key": "EXPIRED" }, "", 401, "KEY_EXPIRED"],
       ["another workspace", { "X-API-Key": "KEY" }, "?workspace=globex", 403, "WORKSPACE_MISMATCH"],
       ["a domain not allowed", { "X-API-Key": "DOMAIN_KEY" }, "?domain=evil.com", 403, "DOMAIN_NOT_ALLOWED"],
       ["a missing scope", { "X-API-Key": "KEY" }, "?scopes=campaigns:write", 403, "SCOPE_MISSING"],
     ])("denies %s with its status, reason headers and the JSON body", async (_name, h, query, status, reason) => {
-      const headers = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v === "KEY" ? key : v === "REVOKED" ? revokedKey : v === "DOMAIN_KEY" ? domainKey : v]));
+      const headers = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, keyFor(v)]));
       const r = await check(headers, query);
       expect(r.status).toBe(status);
       expect(r.headers["x-keyward-reason"]).toBe(reason);
@@ -92,15 +115,53 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
     });
 
     it("the gateway's query wins over a client's own X-Keyward-* headers", async () => {
-      const r = await check({ "X-API-Key": key, "X-Keyward-Scopes": "campaigns:read", "X-Keyward-Workspace": "acme" }, "?scopes=campaigns:write&workspace=globex");
-      expect(r.status).toBe(403);
-      expect(r.headers["x-keyward-reason"]).toBe("WORKSPACE_MISMATCH");
+      for (const [target, k] of [[server, key], [trusting, trustingKey]] as const) {
+        const r = await curl(`${target.httpUrl}/v1/check?scopes=campaigns:write&workspace=globex`, { "X-API-Key": k, "X-Keyward-Scopes": "campaigns:read", "X-Keyward-Workspace": "acme" });
+        expect(r.status).toBe(403);
+        expect(r.headers["x-keyward-reason"]).toBe("WORKSPACE_MISMATCH");
+      }
     });
 
-    it("answers 400 naming the header when the gateway's scopes are not scopes", async () => {
-      const r = await check({ "X-API-Key": key, "X-Keyward-Scopes": "Campaigns:Read" });
-      expect(r.status).toBe(400);
-      expect(JSON.parse(r.body).message).toContain("X-Keyward-Scopes");
+    it("by default ignores a client's X-Keyward-Domain, -Workspace and -Scopes: a domain-restricted key cannot name its own domain", async () => {
+      const forgedDomain = await check({ "X-API-Key": domainKey, "X-Keyward-Domain": "app.acme.com" });
+      expect(forgedDomain.status).toBe(403);
+      expect(forgedDomain.headers["x-keyward-reason"]).toBe("DOMAIN_NOT_ALLOWED");
+      // Requirements a client adds do not apply either: the headers are not read at all.
+      expect((await check({ "X-API-Key": key, "X-Keyward-Scopes": "campaigns:write", "X-Keyward-Workspace": "globex" })).status).toBe(200);
+    });
+
+    it("with FORWARD_AUTH_TRUST_HEADERS=true reads X-Keyward-Domain, -Workspace and -Scopes where the query is silent", async () => {
+      const trusted = (headers: Record<string, string>, path = "/v1/check") => curl(`${trusting.httpUrl}${path}`, headers);
+      expect((await trusted({ "X-API-Key": trustingDomainKey, "X-Keyward-Domain": "app.acme.com" })).status).toBe(200);
+      expect((await trusted({ "X-API-Key": trustingDomainKey, "X-Keyward-Domain": "evil.example" })).headers["x-keyward-reason"]).toBe("DOMAIN_NOT_ALLOWED");
+      expect((await trusted({ "X-API-Key": trustingKey, "X-Keyward-Scopes": "campaigns:write" })).headers["x-keyward-reason"]).toBe("SCOPE_MISSING");
+      expect((await trusted({ "X-API-Key": trustingKey, "X-Keyward-Workspace": "globex" })).headers["x-keyward-reason"]).toBe("WORKSPACE_MISMATCH");
+      // Envoy's HTTP ext_authz sets them with headers_to_add behind /v1/check/<client path>.
+      expect((await trusted({ "X-API-Key": trustingKey, "X-Keyward-Scopes": "campaigns:write" }, "/v1/check/campaigns?scopes=campaigns:read")).headers["x-keyward-reason"]).toBe("SCOPE_MISSING");
+    });
+
+    it("answers /v1/check/<client path> (Envoy's HTTP ext_authz), taking nothing from the client's path or query", async () => {
+      const allowed = await check({ "X-API-Key": key }, "/some/path?x");
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers["x-keyward-key-id"]).toBe(keyId);
+      expect((await check({}, "/some/path?x")).status).toBe(401);
+      // The client wrote this query: it neither loosens (domain) nor is taken as the route's requirement (scopes, workspace).
+      const loosened = await check({ "X-API-Key": domainKey }, "/campaigns?domain=app.acme.com");
+      expect(loosened.status).toBe(403);
+      expect(loosened.headers["x-keyward-reason"]).toBe("DOMAIN_NOT_ALLOWED");
+      expect((await check({ "X-API-Key": key }, "/campaigns?scopes=campaigns:write&workspace=globex", "POST")).status).toBe(200);
+      expect((await check({ "X-API-Key": key, "X-Keyward-Scopes": "campaigns:write" }, "/")).status).toBe(200);
+      // Only /v1/check and /v1/check/…: a look-alike path is not forward auth.
+      expect((await check({ "X-API-Key": key }, "s")).status).toBe(404);
+    });
+
+    it("answers 400 naming where the scopes came from when the gateway's scopes are not scopes", async () => {
+      const fromQuery = await check({ "X-API-Key": key }, "?scopes=Campaigns:Read");
+      expect(fromQuery.status).toBe(400);
+      expect(JSON.parse(fromQuery.body).message).toContain("?scopes=");
+      const fromHeader = await curl(`${trusting.httpUrl}/v1/check`, { "X-API-Key": trustingKey, "X-Keyward-Scopes": "Campaigns:Read" });
+      expect(fromHeader.status).toBe(400);
+      expect(JSON.parse(fromHeader.body).message).toContain("X-Keyward-Scopes");
     });
 
     it("serves /healthz for load balancers", async () => {
@@ -142,12 +203,13 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
       ["no key", {}, {}, 401, Code.Unauthenticated, "KEY_MISSING"],
       ["a malformed key", { authorization: "Bearer nope" }, {}, 401, Code.Unauthenticated, "KEY_MALFORMED"],
       ["a revoked key", { "x-api-key": "REVOKED" }, {}, 401, Code.Unauthenticated, "KEY_REVOKED"],
+      ["an expired key", { "x-api-key": "EXPIRED" }, {}, 401, Code.Unauthenticated, "KEY_EXPIRED"],
       ["another workspace", { "x-api-key": "KEY" }, { "keyward.workspace": "globex" }, 403, Code.PermissionDenied, "WORKSPACE_MISMATCH"],
       ["a domain not allowed", { "x-api-key": "DOMAIN_KEY" }, { "keyward.domain": "evil.com" }, 403, Code.PermissionDenied, "DOMAIN_NOT_ALLOWED"],
       ["a missing scope", { "x-api-key": "KEY" }, { "keyward.scopes": "campaigns:write" }, 403, Code.PermissionDenied, "SCOPE_MISSING"],
       ["scopes that are not scopes", { "x-api-key": "KEY" }, { "keyward.scopes": "Bad Scope" }, 400, Code.InvalidArgument, "INVALID_ARGUMENT"],
-    ])("denies %s with denied_response %i, the matching gRPC status and the JSON body", async (_name, h, ext, status, code, reason) => {
-      const headers = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v === "KEY" ? key : v === "REVOKED" ? revokedKey : v === "DOMAIN_KEY" ? domainKey : v]));
+    ])("denies %s with its denied_response status, the matching gRPC status and the JSON body", async (_name, h, ext, status, code, reason) => {
+      const headers = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, keyFor(v)]));
       const res = await envoyCheck(headers, ext);
       expect(res.status?.code).toBe(code);
       expect(res.httpResponse.case).toBe("deniedResponse");
@@ -179,5 +241,51 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
       expect(res.deniedResponse.status.code).toBe("Forbidden");
       expect(JSON.parse(res.deniedResponse.body).required).toEqual(["campaigns:write"]);
     });
+  });
+
+  describe("a 401 tells whoever presents a revoked or expired key nothing about it", () => {
+    const cases = [
+      ["revoked", () => revokedKey, Reason.KEY_REVOKED],
+      ["expired", () => expiredKey, Reason.KEY_EXPIRED],
+    ] as const;
+
+    it.each(cases)("%s: Authorize over gRPC (PORT) and Connect (HTTP_PORT) answers the reason, status and message only", async (_name, k, reason) => {
+      const client = grpcJsClient(server.port);
+      try {
+        const overGrpc = await grpcJsUnary(client, AuthorizeService.method.authorize, { credential: { case: "apiKey", value: k() }, requiredScopes: ["campaigns:read"] });
+        const connect = createClient(AuthorizeService, createConnectTransport({ baseUrl: server.httpUrl, httpVersion: "1.1" }));
+        const overConnect = await connect.authorize({ credential: { case: "apiKey", value: k() }, requiredScopes: ["campaigns:read"] });
+        for (const res of [overGrpc, overConnect]) {
+          expect(res).toMatchObject({ allowed: false, reason, httpStatus: 401, keyId: "", workspace: "", grantedScopes: [], missingScopes: [] });
+          expect(res.message).toMatch(/^API key has (been revoked|expired)$/);
+          expect(res.expiresAt).toBeUndefined();
+        }
+      } finally {
+        client.close();
+      }
+    });
+
+    it.each(cases)("%s: forward auth and ext_authz answer no key id, workspace or granted scopes", async (_name, k, reason) => {
+      const r = await curl(`${server.httpUrl}/v1/check?scopes=campaigns:read`, { "X-API-Key": k() });
+      expect(r.status).toBe(401);
+      expect(Object.keys(r.headers).filter((h) => h.startsWith("x-keyward-")).sort()).toEqual(["x-keyward-message", "x-keyward-reason"]);
+      expect(JSON.parse(r.body)).toMatchObject({ reason: Reason[reason], granted: [] });
+      expect(r.body).not.toContain("acme");
+      const client = grpcJsClient(server.port);
+      try {
+        const res = await grpcJsUnary(client, Authorization.method.check, { attributes: { request: { http: { headers: { "x-api-key": k() } } }, contextExtensions: { "keyward.scopes": "campaigns:read" } } });
+        expect(res.httpResponse.case).toBe("deniedResponse");
+        if (res.httpResponse.case !== "deniedResponse") return;
+        expect(res.httpResponse.value.headers.map((h) => h.header!.key).sort()).toEqual(["Content-Type", "WWW-Authenticate", "X-Keyward-Message", "X-Keyward-Reason"]);
+        expect(JSON.parse(res.httpResponse.value.body)).toMatchObject({ reason: Reason[reason], granted: [] });
+      } finally {
+        client.close();
+      }
+    });
+  });
+
+  it("CreateKey refuses a name with a control character, naming the field, the character and where it is", async () => {
+    const attempt = server.client(KeyAdminService).createKey({ name: "billing\u001b[2J", workspace: "acme", scopes: ["campaigns:read"] }, bearer(server.rootKey));
+    await expect(attempt).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("name: contains a control character (U+001B) at position 7") });
   });
 });
