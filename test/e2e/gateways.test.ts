@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -240,6 +241,73 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
       expect(res.status.code).toBe(Code.PermissionDenied);
       expect(res.deniedResponse.status.code).toBe("Forbidden");
       expect(JSON.parse(res.deniedResponse.body).required).toEqual(["campaigns:write"]);
+    });
+  });
+
+  /**
+   * Traefik and Envoy are not installed where the tests run, so these replay
+   * what each sends keyward, from the very files docs/gateways.md shows.
+   */
+  describe("the documented Traefik and Envoy configs, replayed as those gateways send them", () => {
+    const config = (name: string, values: Record<string, string | number> = {}) =>
+      Object.entries(values).reduce((text, [k, v]) => text.replaceAll(`{{${k}}}`, String(v)), readFileSync(new URL(`../gateways/${name}`, import.meta.url), "utf8"));
+    const list = (text: string, field: string) => [...new RegExp(`${field}: \\[([^\\]]*)\\]`).exec(text)![1]!.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+    /** A client holding a domain-restricted key, naming the allowed domain itself and loosening the route. */
+    const forged = { "X-Keyward-Domain": "app.acme.com", "X-Keyward-Scopes": "", "X-Keyward-Workspace": "acme" };
+
+    it("Traefik ForwardAuth: the address as written, only the key headers of the client", async () => {
+      const traefik = config("traefik.yml", { KEYWARD: new URL(server.httpUrl).port, UPSTREAM: 1 });
+      const address = /address: "([^"]+)"/.exec(traefik)![1]!;
+      const passed = list(traefik, "authRequestHeaders").map((h) => h.toLowerCase());
+      expect(passed.sort()).toEqual(["authorization", "x-api-key"]);
+      expect(list(traefik, "authResponseHeaders")).toEqual(["X-Keyward-Key-Id", "X-Keyward-Workspace", "X-Keyward-Scopes"]);
+      const send = (client: Record<string, string>) =>
+        curl(address, { ...Object.fromEntries(Object.entries(client).filter(([h]) => passed.includes(h.toLowerCase()))), "X-Forwarded-Uri": "/campaigns?domain=app.acme.com" });
+      const bypass = await send({ "X-API-Key": domainKey, ...forged });
+      expect(bypass.headers["x-keyward-reason"]).toBe("DOMAIN_NOT_ALLOWED");
+      const ok = await send({ Authorization: `Bearer ${key}`, ...forged });
+      expect(ok.status).toBe(200);
+      expect(ok.headers["x-keyward-key-id"]).toBe(keyId);
+      // Why authRequestHeaders: Traefik's default passes every header on, and a keyward told to trust them is then bypassed.
+      const { pathname, search } = new URL(address);
+      expect((await curl(`${trusting.httpUrl}${pathname}${search}`, { "X-API-Key": trustingDomainKey, ...forged })).status).toBe(200);
+    });
+
+    it("Envoy HTTP ext_authz: path_prefix then the client's path and query, Authorization and allowed_headers, headers_to_add over the client's", async () => {
+      const envoy = config("envoy-http.yaml", { KEYWARD: new URL(trusting.httpUrl).port });
+      const prefix = /path_prefix: (\S+)/.exec(envoy)![1]!;
+      expect(prefix).toBe("/v1/check");
+      const allowed = [.../allowed_headers:\s+patterns: \[([^\]]*)\]/.exec(envoy)![1]!.matchAll(/exact: ([\w-]+)/g)].map((m) => m[1]!);
+      expect(allowed).toEqual(["x-api-key"]);
+      const added = Object.fromEntries([...envoy.matchAll(/\{ key: ([\w-]+), value: "([^"]*)" \}/g)].map((m) => [m[1]!, m[2]!]));
+      expect(added).toEqual({ "x-keyward-scopes": "campaigns:read", "x-keyward-workspace": "acme" });
+      const send = (client: Record<string, string>, path: string) => {
+        const passed = Object.fromEntries(Object.entries(client).filter(([h]) => ["authorization", ...allowed].includes(h.toLowerCase())));
+        return curl(`${trusting.httpUrl}${prefix}${path}`, { ...passed, ...added });
+      };
+      const ok = await send({ "x-api-key": trustingKey, "x-keyward-workspace": "globex" }, "/campaigns?scopes=campaigns:write");
+      expect(ok.status).toBe(200);
+      expect(ok.headers["x-keyward-workspace"]).toBe("acme");
+      const bypass = await send({ "x-api-key": trustingDomainKey, ...forged }, "/campaigns?domain=app.acme.com");
+      expect(bypass.headers["x-keyward-reason"]).toBe("DOMAIN_NOT_ALLOWED");
+    });
+
+    it("Envoy gRPC ext_authz: the route's context_extensions, every client header", async () => {
+      const envoy = config("envoy-grpc.yaml");
+      expect(envoy).toMatch(/failure_mode_allow: false/);
+      const ext = Object.fromEntries([.../context_extensions: \{([^}]*)\}/.exec(envoy)![1]!.matchAll(/([\w.]+): "([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      expect(ext).toEqual({ "keyward.scopes": "campaigns:read", "keyward.workspace": "acme" });
+      const client = grpcJsClient(server.port);
+      try {
+        const send = (headers: Record<string, string>) =>
+          grpcJsUnary(client, Authorization.method.check, { attributes: { request: { http: { method: "GET", path: "/campaigns?domain=app.acme.com", headers } }, contextExtensions: ext } });
+        expect((await send({ "x-api-key": key, "x-keyward-workspace": "globex" })).status?.code).toBe(0);
+        const bypass = await send({ "x-api-key": domainKey, "x-keyward-domain": "app.acme.com" });
+        expect(bypass.status?.code).toBe(Code.PermissionDenied);
+        expect(bypass.httpResponse.case === "deniedResponse" && JSON.parse(bypass.httpResponse.value.body).reason).toBe("DOMAIN_NOT_ALLOWED");
+      } finally {
+        client.close();
+      }
     });
   });
 
