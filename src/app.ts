@@ -196,6 +196,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     gateway: forwardAuth({
       authorizer: deps.authorizer,
       health: deps.health,
+      trustHeaders: config.forwardAuthTrustHeaders,
       observe: (outcome, seconds) => {
         forwardAuthObserved(outcome, seconds);
         // gRPC calls are logged by the logging interceptor; /v1/check is plain HTTP, so here. Never the key.

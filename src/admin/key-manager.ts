@@ -4,12 +4,12 @@ import type { ScopeCatalog } from "../domain/scopes.js";
 import { keyStatus, type AuditAction, type Environment, type FieldChange, type KeyId, type KeyRecord, type KeyStatus, type RawKey } from "../domain/types.js";
 import {
   keyScopeViolations,
-  LIMITS,
   metadataViolations,
   nameViolation,
   pageSize,
   parseAllowedDomains,
   quote,
+  revokeReasonViolation,
   workspaceViolation,
 } from "../domain/validation.js";
 import { decideAdmin, isRoot, ROOT_WORKSPACE, type AdminAction, type AdminIdentity, type PolicyTarget } from "../domain/admin-policy.js";
@@ -163,7 +163,7 @@ export class KeyManager {
   }
 
   async revoke(principal: Principal, id: string, reason: string): Promise<KeyRecord> {
-    if (reason.length > LIMITS.revokeReasonLength) throw invalid("reason", `must be at most ${LIMITS.revokeReasonLength} characters`);
+    throwIfViolations([revokeReasonViolation(reason, "reason")]);
     const result = await this.compareAndSet(principal, id, (current, now) => {
       // Revoking twice is answered the same and recorded once.
       if (current.revokedAt !== null) return null;

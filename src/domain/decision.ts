@@ -65,3 +65,14 @@ export function decide(input: AuthorizeInput, record: KeyRecord | null, now: Dat
   if (missing.length > 0) return deny("SCOPE_MISSING", 403, `Missing required scopes: ${missing.join(", ")}`, record, missing);
   return { allowed: true, reason: "OK", httpStatus: 200, message: "OK", missingScopes: [], key: record };
 }
+
+/**
+ * What an answer may tell about the key it was made on. A 401 goes to whoever
+ * presents a credential that no longer works (a leaked key after its revoke,
+ * an old key after its expiry): it says the reason and nothing about the key,
+ * neither its id, workspace, scopes nor expiry. The decision keeps the record
+ * for usage and metrics; only answers pass through here.
+ */
+export function disclosedKey(d: Decision): KeyRecord | null {
+  return d.httpStatus === 401 ? null : d.key;
+}

@@ -1,4 +1,4 @@
-import type { Decision } from "./decision.js";
+import { disclosedKey, type Decision } from "./decision.js";
 import type { AuthorizeRequestFields, Credential } from "./validation.js";
 
 /**
@@ -33,11 +33,13 @@ function scopeList(raw: string | undefined): string[] {
 }
 
 /**
- * Gateways pass the client's own headers on to the auth service, so a client
- * can send X-Keyward-Scopes itself. What the gateway's configuration says
- * (`settings`) therefore wins; `X-Keyward-*` headers are read only where
- * `settings` is silent and `trustHeaders` is set (forward auth, where the
- * gateway config sets or clears them). Envoy passes settings, never headers.
+ * Gateways pass the client's own headers on to the auth service (Traefik all of
+ * them unless authRequestHeaders says otherwise), so a client can send
+ * X-Keyward-Domain itself. What the gateway's configuration says (`settings`)
+ * therefore wins, and `X-Keyward-*` headers are read only where `settings` is
+ * silent and the operator has said the gateway sets or clears them
+ * (`trustHeaders`: FORWARD_AUTH_TRUST_HEADERS). Envoy's gRPC ext_authz passes
+ * settings, never headers.
  */
 export function authorizeFieldsOf(header: HeaderReader, settings: GatewayInputs, trustHeaders: boolean): AuthorizeRequestFields {
   const pick = (setting: string | undefined, name: string) => setting ?? (trustHeaders ? header(name) : undefined);
@@ -47,6 +49,26 @@ export function authorizeFieldsOf(header: HeaderReader, settings: GatewayInputs,
     workspace: (pick(settings.workspace, "x-keyward-workspace") ?? "").trim(),
     domain: (pick(settings.domain, "x-keyward-domain") ?? "").trim(),
   };
+}
+
+export const CHECK_PATH = "/v1/check";
+
+/**
+ * What a forward-auth URL says, or null when it is not `/v1/check`.
+ * `/v1/check?…` is the auth URL as the gateway's configuration writes it
+ * (nginx, Caddy and Traefik send it without the client's path or query), so
+ * its query carries the route's requirements. `/v1/check/<rest>` is Envoy's
+ * HTTP ext_authz, which sends path_prefix followed by the client's own path
+ * and query: everything after `/v1/check`, query included, is the client's,
+ * so none of it is read.
+ */
+export function checkUrlInputs(url: string): GatewayInputs | null {
+  const q = url.indexOf("?");
+  const path = q === -1 ? url : url.slice(0, q);
+  if (path.startsWith(`${CHECK_PATH}/`)) return {};
+  if (path !== CHECK_PATH) return null;
+  const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
+  return { scopes: query.get("scopes") ?? undefined, workspace: query.get("workspace") ?? undefined, domain: query.get("domain") ?? undefined };
 }
 
 export interface GatewayAnswer {
@@ -83,7 +105,7 @@ export function answerForDecision(d: Decision, required: readonly string[]): Gat
   const status = d.httpStatus === 401 ? 401 : 403;
   const headers: Record<string, string> = { "X-Keyward-Reason": d.reason, "X-Keyward-Message": headerSafe(d.message), "Content-Type": "application/json" };
   if (status === 401) headers["WWW-Authenticate"] = "Bearer";
-  return { status, headers, body: denialBody(status, d.reason, d.message, required, d.key?.scopes ?? []) };
+  return { status, headers, body: denialBody(status, d.reason, d.message, required, disclosedKey(d)?.scopes ?? []) };
 }
 
 /** keyward could not decide (database down and key not cached, a deadline passed): never an allow. */

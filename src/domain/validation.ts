@@ -68,10 +68,40 @@ export function parseAllowedDomains(domains: readonly string[], field: string): 
   return { domains: normalized, violations };
 }
 
+/** C0 controls, DEL and C1 controls: a terminal acts on them (ESC starts a colour or cursor sequence) instead of printing them. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+/** Bidi embeddings, overrides and isolates: they reorder what a terminal shows, so one key's name can be made to read as another's. */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;
+
+function codePoint(ch: string): string {
+  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/**
+ * Free text an operator will read (names, revoke reasons, metadata) reaches
+ * the CLI's tables and terminals as it is: no control characters, no bidi
+ * controls. Positions count characters from 0.
+ */
+export function textViolation(value: string, field: string): FieldViolation | null {
+  if (!CONTROL.test(value) && !BIDI_CONTROL.test(value)) return null;
+  let position = 0;
+  for (const ch of value) {
+    if (CONTROL.test(ch)) return { field, problem: `contains a control character (${codePoint(ch)}) at position ${position}` };
+    if (BIDI_CONTROL.test(ch)) return { field, problem: `contains a bidirectional control character (${codePoint(ch)}) at position ${position}` };
+    position++;
+  }
+  return null;
+}
+
 export function nameViolation(name: string, field: string): FieldViolation | null {
   if (name.trim().length === 0) return { field, problem: "must not be empty" };
   if (name.length > LIMITS.nameLength) return { field, problem: `must be at most ${LIMITS.nameLength} characters, got ${name.length}` };
-  return null;
+  return textViolation(name, field);
+}
+
+export function revokeReasonViolation(reason: string, field: string): FieldViolation | null {
+  if (reason.length > LIMITS.revokeReasonLength) return { field, problem: `must be at most ${LIMITS.revokeReasonLength} characters` };
+  return textViolation(reason, field);
 }
 
 export function metadataViolations(metadata: Record<string, string>, field: string): FieldViolation[] {
@@ -80,7 +110,8 @@ export function metadataViolations(metadata: Record<string, string>, field: stri
   return entries.flatMap(([k, v]): FieldViolation[] => {
     if (k.length > LIMITS.metadataKeyLength || !METADATA_KEY_PATTERN.test(k)) return [{ field: `${field}[${quote(k)}]`, problem: `keys are 1-${LIMITS.metadataKeyLength} characters of [A-Za-z0-9_-]` }];
     if (v.length > LIMITS.metadataValueLength) return [{ field: `${field}[${quote(k)}]`, problem: `values are at most ${LIMITS.metadataValueLength} characters` }];
-    return [];
+    const text = textViolation(v, `${field}[${quote(k)}]`);
+    return text ? [text] : [];
   });
 }
 

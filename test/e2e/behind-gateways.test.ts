@@ -16,6 +16,7 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
   let dir: string;
   let reader: { key: string; id: string };
   let leadsOnly: string;
+  let domainRestricted: string;
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -24,6 +25,7 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
     const r = await admin.createKey({ name: "reader", workspace: "acme", scopes: ["campaigns:read"] }, root);
     reader = { key: r.key, id: r.apiKey!.id };
     leadsOnly = (await admin.createKey({ name: "leads", workspace: "acme", scopes: ["leads:read"] }, root)).key;
+    domainRestricted = (await admin.createKey({ name: "domain", workspace: "acme", scopes: ["campaigns:read"], allowedDomains: ["app.acme.com"] }, root)).key;
     upstream = http.createServer((req, res) => {
       seen.push(req.headers);
       res.writeHead(200, { "content-type": "application/json" });
@@ -82,6 +84,18 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
       const body = (await res.json()) as { message: string };
       expect(body, g.name).toMatchObject({ statusCode: 403, reason: "SCOPE_MISSING" });
       expect(body.message, g.name).toContain("campaigns:read");
+    }),
+  );
+
+  it(
+    "a client naming its key's allowed domain itself, in X-Keyward-* headers or the query, is refused and never reaches the upstream",
+    each(async (g) => {
+      const before = seen.length;
+      const headers = { "x-api-key": domainRestricted, "x-keyward-domain": "app.acme.com", "x-keyward-scopes": "", "x-keyward-workspace": "acme" };
+      const res = await fetch(`${g.url}/campaigns?domain=app.acme.com&scopes=`, { headers });
+      expect(res.status, g.name).toBe(403);
+      expect(await res.json(), g.name).toMatchObject({ reason: "DOMAIN_NOT_ALLOWED" });
+      expect(seen.length, g.name).toBe(before);
     }),
   );
 

@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { AuthorizeResponseSchema, AuthorizeService, Reason, type AuthorizeRequest, type AuthorizeResponse } from "../../../gen/keyward/v1/authorize_pb.js";
 import type { Authorizer } from "../../authorize/authorizer.js";
 import { TtlLru } from "../../authorize/ttl-lru.js";
-import type { Decision, Reason as DomainReason } from "../../domain/decision.js";
+import { disclosedKey, type Decision, type Reason as DomainReason } from "../../domain/decision.js";
 import type { KeyRecord } from "../../domain/types.js";
 import type { Credential } from "../../domain/validation.js";
 import { optionalTimestamp } from "./messages.js";
@@ -68,16 +68,17 @@ export function answerMemo(kept = ANSWERS_KEPT): (d: Decision) => AuthorizeRespo
 }
 
 function responseOf(d: Decision): AuthorizeResponse {
+  const key = disclosedKey(d);
   return create(AuthorizeResponseSchema, {
     allowed: d.allowed,
     reason: REASON[d.reason],
     httpStatus: d.httpStatus,
     message: d.message,
     missingScopes: [...d.missingScopes],
-    grantedScopes: [...(d.key?.scopes ?? [])],
-    keyId: d.key?.id ?? "",
-    workspace: d.key?.workspace ?? "",
-    expiresAt: optionalTimestamp(d.key?.expiresAt ?? null),
+    grantedScopes: [...(key?.scopes ?? [])],
+    keyId: key?.id ?? "",
+    workspace: key?.workspace ?? "",
+    expiresAt: optionalTimestamp(key?.expiresAt ?? null),
   });
 }
 
