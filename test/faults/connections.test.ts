@@ -24,7 +24,7 @@ const GIVE_UP_MS = 6000;
 const ANONYMOUS_CHECK = JSON.stringify({ api_key: "kw_live_nope", required_scopes: ["campaigns:read"] });
 
 function connectRaw(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
+  return new Promise<net.Socket>((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1", () => {
       socket.off("error", reject);
       resolve(socket);
@@ -33,6 +33,8 @@ function connectRaw(port: number): Promise<net.Socket> {
   }).then((socket) => {
     // Writes that race the server's close fail with EPIPE/ECONNRESET; the close is what is measured.
     socket.on("error", () => {});
+    // Flowing, so the server's FIN is read (and 'close' emitted) even when nobody reads what came before it.
+    socket.resume();
     return socket;
   });
 }
@@ -189,7 +191,7 @@ describe("connections one client can hold (DESIGN Connections)", () => {
     const watch = watching.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", ...GRPC_HEADERS });
     watch.on("error", () => {});
     const firstStatus = new Promise((resolve) => watch.once("data", resolve));
-    watch.write(EMPTY_GRPC_MESSAGE);
+    watch.end(EMPTY_GRPC_MESSAGE);
     await firstStatus;
 
     const idle = http2.connect(server.baseUrl);
