@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
-import net, { type AddressInfo, type Socket } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { TlsConfig } from "../config.js";
@@ -67,8 +67,6 @@ export async function listenConnect(options: ConnectServerOptions): Promise<List
   const handler: typeof connect = gateway ? (req, res) => void (gateway(req, res as never) || connect(req, res)) : connect;
   const { limits } = options;
   const sessions = new Set<http2.ServerHttp2Session>();
-  /** Cleartext connections that have not sent a byte: nothing is in flight on them. */
-  const undecided = new Set<Socket>();
   const track = (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.on("close", () => sessions.delete(session));
@@ -105,10 +103,7 @@ export async function listenConnect(options: ConnectServerOptions): Promise<List
     h1.emit("listening");
     // One cleartext port for both: the first bytes say which protocol the client speaks.
     server = net.createServer((socket) => {
-      undecided.add(socket);
-      socket.once("close", () => undecided.delete(socket));
       socket.once("data", (first: Buffer) => {
-        undecided.delete(socket);
         socket.pause();
         const n = Math.min(first.length, H2_PREFACE.length);
         if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
@@ -154,7 +149,8 @@ export async function listenConnect(options: ConnectServerOptions): Promise<List
         for (const s of sessions) s.close();
         // Also stops the HTTP/1 deadline checks started above.
         h1?.close();
-        for (const s of undecided) s.destroy();
+        // A socket that has sent nothing (cleartext or TLS) has nothing in flight.
+        for (const s of sockets) if (s.bytesRead === 0) s.destroy();
       });
     },
   };

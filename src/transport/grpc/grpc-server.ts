@@ -120,13 +120,18 @@ export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningS
       // No new calls (GOAWAY); unary calls in flight run to completion, up to timeoutMs.
       // Streams that never end on their own (Health/Watch) are cut once those are done.
       server.tryShutdown(() => {});
+      // A socket that has sent nothing has nothing in flight.
+      for (const s of sockets) if (s.bytesRead === 0) s.destroy();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([inFlight.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
       server.forceShutdown();
-      // With channelz off, forceShutdown leaves sessions open, and sockets that never
-      // became one (silent, garbage, a TLS handshake) are no session at all: the
-      // listener closes once every socket is gone, so what is left is ended here.
+      // After the GOAWAY a session closes by itself once its last response is written;
+      // destroying it at once could cut that response short. With channelz off
+      // forceShutdown leaves sessions open, and a socket that never became one (a
+      // stalled TLS handshake) is no session at all; the listener closes only when
+      // every socket is gone, so what is still open a second later is ended.
+      await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
       for (const s of sockets) s.destroy();
       await closed;
     },
