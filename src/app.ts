@@ -184,6 +184,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     port: config.port,
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
+    limits: config.connections,
     services: [authorize, keyAdmin, extAuthz] as never,
     health: deps.health,
     alsoReflect: [Health, ReflectionV1, ReflectionV1alpha],
@@ -193,6 +194,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     port: config.httpPort,
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
+    limits: config.connections,
     gateway: forwardAuth({
       authorizer: deps.authorizer,
       health: deps.health,

@@ -54,8 +54,17 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 }
 
 /** Starts the real server on a free port, against the test MongoDB unless told "memory". */
-export async function startTestServer(options: { store?: "mongo" | "memory"; env?: Record<string, string>; overrides?: AppOverrides } = {}): Promise<TestServer> {
-  const config = testConfig(options.env, options.store ?? "mongo");
+export async function startTestServer(
+  options: {
+    store?: "mongo" | "memory";
+    env?: Record<string, string>;
+    overrides?: AppOverrides;
+    /** Connection bounds a test cannot reach through the environment (the fixed 10 s / 30 s ones), at small values. */
+    connections?: Partial<Config["connections"]>;
+  } = {},
+): Promise<TestServer> {
+  const base = testConfig(options.env, options.store ?? "mongo");
+  const config = options.connections ? { ...base, connections: { ...base.connections, ...options.connections } } : base;
   const app = await startApp(config, pino({ level: "silent" }), options.overrides);
   await waitFor(() => app.health.get("") === "SERVING", 15_000, "health SERVING");
   const rootKey =

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import net, { type AddressInfo } from "node:net";
 import { toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { Interceptor, ServiceImpl } from "@connectrpc/connect";
@@ -8,10 +9,19 @@ import { HealthImplementation } from "grpc-health-check";
 import type { TlsConfig } from "../../config.js";
 import type { HealthState } from "../../observability/health-state.js";
 import type { ListeningServer } from "../connect-server.js";
+import { boundListener, type ConnectionLimits } from "../connection-limits.js";
 import { addUnaryService, InFlight } from "./unary-adapter.js";
 
 /** Per-connection bounds: Node and grpc-js default to 2^32-1 streams and unbounded session memory. */
 export const GRPC_LIMITS = { maxConcurrentStreams: 1000, maxSessionMemoryMiB: 32 };
+
+/**
+ * The server pings a connection every minute and drops it if the ping is not
+ * answered in 20 s: a peer that vanished (no FIN, a dead load balancer) holding a
+ * long call such as Health/Watch is found. Idle connections are closed sooner
+ * or later by `grpc.max_connection_idle_ms` whatever the pings say.
+ */
+export const GRPC_KEEPALIVE = { timeMs: 60_000, timeoutMs: 20_000 };
 
 export interface GrpcService<S extends DescService = DescService> {
   service: S;
@@ -25,6 +35,7 @@ export interface GrpcServerOptions {
   port: number;
   tls: TlsConfig | null;
   maxMessageBytes: number;
+  limits: ConnectionLimits;
   services: readonly GrpcService[];
   health: HealthState;
   /** Services described by reflection besides `services` (health, reflection itself). */
@@ -74,6 +85,10 @@ export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningS
     "grpc-node.max_session_memory": GRPC_LIMITS.maxSessionMemoryMiB,
     // keyward serves no channelz service; tracking every call for it cost ~7% of Authorize throughput.
     "grpc.enable_channelz": 0,
+    // No open call for this long: GOAWAY, then the connection closes (grpc-js counts streams, not frames).
+    "grpc.max_connection_idle_ms": options.limits.idleTimeoutMs,
+    "grpc.keepalive_time_ms": GRPC_KEEPALIVE.timeMs,
+    "grpc.keepalive_timeout_ms": GRPC_KEEPALIVE.timeoutMs,
   });
   const inFlight = new InFlight();
   for (const s of options.services) addUnaryService(server, s.service, s.impl, s.interceptors, inFlight);
@@ -81,27 +96,44 @@ export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningS
   health.addToServer(server);
   new ReflectionService({ keyward: descriptorSet([...options.services.map((s) => s.service), ...options.alsoReflect]) } as never).addToServer(server);
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`, credentials(options.tls), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    ),
-  );
+  // grpc-js has no connection limit and no hook on the sockets it accepts, so
+  // keyward accepts them itself (MAX_CONNECTIONS, silent sockets) and hands each
+  // one to grpc-js through its public connection injector. TLS, HTTP/2 and the
+  // handlers are grpc-js's own, as with bindAsync.
+  const injector = server.createConnectionInjector(credentials(options.tls));
+  const listener = net.createServer((socket) => injector.injectConnection(socket));
+  const sockets = boundListener(listener, options.limits);
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(options.port, options.host, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (listener.address() as AddressInfo).port;
 
   return {
     port,
     health,
     async close(timeoutMs) {
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       // No new calls (GOAWAY); unary calls in flight run to completion, up to timeoutMs.
       // Streams that never end on their own (Health/Watch) are cut once those are done.
-      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      server.tryShutdown(() => {});
+      // A socket that has sent nothing has nothing in flight.
+      for (const s of sockets) if (s.bytesRead === 0) s.destroy();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([inFlight.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
       server.forceShutdown();
-      // forceShutdown destroys HTTP/2 sessions, not sockets that never became one (a
-      // client that connected and sent nothing, or garbage): the listener's close can
-      // wait on those for ever. Shutdown must finish, so that wait is bounded.
-      await Promise.race([drained, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+      // After the GOAWAY a session closes by itself once its last response is written;
+      // destroying it at once could cut that response short. With channelz off
+      // forceShutdown leaves sessions open, and a socket that never became one (a
+      // stalled TLS handshake) is no session at all; the listener closes only when
+      // every socket is gone, so what is still open a second later is ended.
+      await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+      for (const s of sockets) s.destroy();
+      await closed;
     },
   };
 }
