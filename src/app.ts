@@ -25,7 +25,8 @@ import { extAuthzService } from "./transport/gateways/ext-authz.js";
 import { forwardAuth } from "./transport/gateways/forward-auth.js";
 import { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { adminAuthInterceptor } from "./transport/middleware/admin-auth-interceptor.js";
-import { authorizeService, type AuthorizeObserver } from "./transport/services/authorize-service.js";
+import { authorizeService } from "./transport/services/authorize-service.js";
+import { observedAuthorize, type AuthorizeObserver, type AuthorizeSource } from "./authorize/observed-authorize.js";
 import { errorInterceptor, toConnectError } from "./transport/middleware/error-interceptor.js";
 import { healthService } from "./transport/services/health-service.js";
 import { keyAdminService } from "./transport/services/key-admin-service.js";
@@ -159,7 +160,7 @@ interface ServeDeps {
  */
 async function serve(config: Config, log: Logger, deps: ServeDeps) {
   const { metrics } = deps;
-  const observer = (source: "grpc" | "connect" | "forward_auth" | "ext_authz"): AuthorizeObserver => {
+  const observer = (source: AuthorizeSource): AuthorizeObserver => {
     // Label children bound once per value, not looked up by hashing labels on every call.
     const decisionsBy = new Map<string, HotCount>();
     return (outcome, seconds) => {
@@ -171,14 +172,14 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     };
   };
   const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
-  const authorize = { service: AuthorizeService, impl: authorizeService(deps.authorizer, observer("grpc")), interceptors: common };
+  const authorize = { service: AuthorizeService, impl: authorizeService(observedAuthorize(deps.authorizer, observer("grpc"))), interceptors: common };
   const keyAdmin = {
     service: KeyAdminService,
     impl: keyAdminService(deps.manager, config.catalog, deps.now),
     interceptors: [...common, adminAuthInterceptor(deps.authorizer)],
   };
   const forwardAuthObserved = observer("forward_auth");
-  const extAuthz = { service: Authorization, impl: extAuthzService(deps.authorizer, observer("ext_authz")), interceptors: common };
+  const extAuthz = { service: Authorization, impl: extAuthzService(observedAuthorize(deps.authorizer, observer("ext_authz"))), interceptors: common };
   const grpc = await listenGrpc({
     host: config.host,
     port: config.port,
@@ -196,17 +197,16 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     maxMessageBytes: config.maxMessageBytes,
     limits: config.connections,
     gateway: forwardAuth({
-      authorizer: deps.authorizer,
-      health: deps.health,
-      trustHeaders: config.forwardAuthTrustHeaders,
-      observe: (outcome, seconds) => {
+      authorize: observedAuthorize(deps.authorizer, (outcome, seconds) => {
         forwardAuthObserved(outcome, seconds);
         // gRPC calls are logged by the logging interceptor; /v1/check is plain HTTP, so here. Never the key.
         if (log.isLevelEnabled("debug")) log.debug({ rpc: "/v1/check", outcome: "reason" in outcome ? outcome.reason : codeName(outcome.error), ms: seconds * 1000 }, "forward auth");
-      },
+      }),
+      health: deps.health,
+      trustHeaders: config.forwardAuthTrustHeaders,
     }),
     routes: (router) => {
-      router.service(AuthorizeService, authorizeService(deps.authorizer, observer("connect")), { interceptors: authorize.interceptors });
+      router.service(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, observer("connect"))), { interceptors: authorize.interceptors });
       router.service(KeyAdminService, keyAdmin.impl, { interceptors: keyAdmin.interceptors });
       router.service(Health, healthService(deps.health, deps.shutdown));
     },

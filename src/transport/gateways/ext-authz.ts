@@ -2,10 +2,9 @@ import { create } from "@bufbuild/protobuf";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
 import { HeaderValueOption_HeaderAppendAction as AppendAction, HeaderValueOptionSchema } from "../../../gen/envoy/config/core/v3/base_pb.js";
 import { Authorization, CheckResponseSchema, type CheckResponse } from "../../../gen/envoy/service/auth/v3/external_auth_pb.js";
-import type { Authorizer } from "../../authorize/authorizer.js";
-import { answerForDecision, answerForFailure, authorizeFieldsOf, type GatewayAnswer } from "../../domain/gateway.js";
-import type { AuthorizeObserver } from "../services/authorize-service.js";
-import { toConnectError } from "../middleware/error-interceptor.js";
+import type { ObservedAuthorize } from "../../authorize/observed-authorize.js";
+import { answerForDecision, authorizeFieldsOf, type GatewayAnswer } from "../../domain/gateway.js";
+import { gatewayFailure } from "./gateway-failure.js";
 
 /** The gRPC status Envoy reads first; the HTTP status is what the client then sees. */
 const GRPC_CODE: Record<GatewayAnswer["status"], Code | 0> = {
@@ -40,23 +39,17 @@ function checkResponse(answer: GatewayAnswer): CheckResponse {
  * (keyward.scopes, keyward.workspace, keyward.domain), never from the client's headers. Denies are answers, not
  * gRPC errors, so Envoy returns the 401/403 (or 503) and body as given.
  */
-export function extAuthzService(authorizer: Authorizer, observe: AuthorizeObserver): ServiceImpl<typeof Authorization> {
+export function extAuthzService(authorize: ObservedAuthorize): ServiceImpl<typeof Authorization> {
   return {
     async check(req) {
       const http = req.attributes?.request?.http;
       const headers = http?.headers ?? {};
       const ext = req.attributes?.contextExtensions ?? {};
       const fields = authorizeFieldsOf((name) => headers[name], { scopes: ext["keyward.scopes"], workspace: ext["keyward.workspace"], domain: ext["keyward.domain"] }, false);
-      const start = performance.now();
       try {
-        const decision = await authorizer.authorize(fields);
-        observe({ reason: decision.reason }, (performance.now() - start) / 1000);
-        return checkResponse(answerForDecision(decision, fields.requiredScopes));
+        return await authorize(fields, (decision) => checkResponse(answerForDecision(decision, fields.requiredScopes)));
       } catch (error) {
-        observe({ error }, (performance.now() - start) / 1000);
-        const mapped = toConnectError(error);
-        if (mapped?.code === Code.InvalidArgument) return checkResponse(answerForFailure(400, "INVALID_ARGUMENT", mapped.rawMessage.replace("required_scopes", "keyward.scopes"), fields.requiredScopes));
-        return checkResponse(answerForFailure(503, "UNAVAILABLE", "keyward could not decide; retry later", fields.requiredScopes));
+        return checkResponse(gatewayFailure(error, "keyward.scopes", fields.requiredScopes));
       }
     },
   };

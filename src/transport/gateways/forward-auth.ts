@@ -1,19 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { Code } from "@connectrpc/connect";
-import type { Authorizer } from "../../authorize/authorizer.js";
-import { answerForDecision, answerForFailure, authorizeFieldsOf, checkUrlInputs, type GatewayAnswer } from "../../domain/gateway.js";
+import type { ObservedAuthorize } from "../../authorize/observed-authorize.js";
+import { answerForDecision, authorizeFieldsOf, checkUrlInputs, type GatewayAnswer } from "../../domain/gateway.js";
 import type { HealthState } from "../../observability/health-state.js";
-import type { AuthorizeObserver } from "../services/authorize-service.js";
-import { toConnectError } from "../middleware/error-interceptor.js";
+import { gatewayFailure } from "./gateway-failure.js";
 
 type Request = IncomingMessage | Http2ServerRequest;
 type Response = ServerResponse | Http2ServerResponse;
 
 export interface ForwardAuthDeps {
-  authorizer: Authorizer;
+  authorize: ObservedAuthorize;
   health: HealthState;
-  observe: AuthorizeObserver;
   /** FORWARD_AUTH_TRUST_HEADERS: read X-Keyward-Scopes/-Workspace/-Domain where the URL is silent. */
   trustHeaders: boolean;
 }
@@ -47,19 +44,9 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: Request, res: Response
     const fields = authorizeFieldsOf(header, settings, deps.trustHeaders);
     // Name where the bad scopes came from, so the operator knows which config line to fix.
     const scopesSource = settings.scopes !== undefined ? "?scopes=" : "X-Keyward-Scopes";
-    const start = performance.now();
-    deps.authorizer.authorize(fields).then(
-      (decision) => {
-        deps.observe({ reason: decision.reason }, (performance.now() - start) / 1000);
-        write(res, answerForDecision(decision, fields.requiredScopes));
-      },
-      (error: unknown) => {
-        deps.observe({ error }, (performance.now() - start) / 1000);
-        const mapped = toConnectError(error);
-        // A request keyward cannot read is the gateway's configuration at fault (400); anything else, keyward's (503). Never a 200.
-        if (mapped?.code === Code.InvalidArgument) write(res, answerForFailure(400, "INVALID_ARGUMENT", mapped.rawMessage.replace("required_scopes", scopesSource), fields.requiredScopes));
-        else write(res, answerForFailure(503, "UNAVAILABLE", "keyward could not decide; retry later", fields.requiredScopes));
-      },
+    deps.authorize(fields, (decision) => answerForDecision(decision, fields.requiredScopes)).then(
+      (answer) => write(res, answer),
+      (error: unknown) => write(res, gatewayFailure(error, scopesSource, fields.requiredScopes)),
     );
     return true;
   };

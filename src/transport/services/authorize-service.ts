@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { AuthorizeResponseSchema, AuthorizeService, Reason, type AuthorizeRequest, type AuthorizeResponse } from "../../../gen/keyward/v1/authorize_pb.js";
-import type { Authorizer } from "../../authorize/authorizer.js";
+import type { ObservedAuthorize } from "../../authorize/observed-authorize.js";
 import { TtlLru } from "../../authorize/ttl-lru.js";
 import { disclosedKey, type Decision, type Reason as DomainReason } from "../../domain/decision.js";
 import type { KeyRecord } from "../../domain/types.js";
@@ -82,28 +82,12 @@ function responseOf(d: Decision): AuthorizeResponse {
   });
 }
 
-/** Sees every Authorize outcome: a decision's reason, or the error that replaced it. */
-export type AuthorizeObserver = (outcome: { reason: DomainReason } | { error: unknown }, seconds: number) => void;
-
-export function authorizeService(authorizer: Authorizer, observe: AuthorizeObserver = () => {}): ServiceImpl<typeof AuthorizeService> {
+export function authorizeService(authorize: ObservedAuthorize): ServiceImpl<typeof AuthorizeService> {
   const answer = answerMemo();
   return {
-    async authorize(req) {
-      const start = performance.now();
-      let d;
-      try {
-        d = await authorizer.authorize({
-          credential: credentialOf(req),
-          requiredScopes: req.requiredScopes,
-          domain: req.domain,
-          workspace: req.workspace,
-        });
-      } catch (error) {
-        observe({ error }, (performance.now() - start) / 1000);
-        throw error;
-      }
-      observe({ reason: d.reason }, (performance.now() - start) / 1000);
-      return answer(d);
+    authorize(req) {
+      const fields = { credential: credentialOf(req), requiredScopes: req.requiredScopes, domain: req.domain, workspace: req.workspace };
+      return authorize(fields, answer);
     },
   };
 }
