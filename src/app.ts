@@ -20,7 +20,7 @@ import { ADMIN_ALL } from "./domain/scopes.js";
 import { Metrics, serveMetrics } from "./observability/metrics.js";
 import type { HotCount } from "./observability/hot-metrics.js";
 import { listenConnect } from "./transport/connect-server.js";
-import { listenGrpc } from "./transport/grpc/grpc-server.js";
+import { grpcService, listenGrpc } from "./transport/grpc/grpc-server.js";
 import { extAuthzService } from "./transport/gateways/ext-authz.js";
 import { forwardAuth } from "./transport/gateways/forward-auth.js";
 import { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
@@ -172,21 +172,20 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     };
   };
   const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
-  const authorize = { service: AuthorizeService, impl: authorizeService(observedAuthorize(deps.authorizer, observer("grpc"))), interceptors: common };
-  const keyAdmin = {
-    service: KeyAdminService,
-    impl: keyAdminService(deps.manager, config.catalog, deps.now),
-    interceptors: [...common, adminAuthInterceptor(deps.authorizer)],
-  };
+  const adminInterceptors = [...common, adminAuthInterceptor(deps.authorizer)];
+  const keyAdmin = keyAdminService(deps.manager, config.catalog, deps.now);
   const forwardAuthObserved = observer("forward_auth");
-  const extAuthz = { service: Authorization, impl: extAuthzService(observedAuthorize(deps.authorizer, observer("ext_authz"))), interceptors: common };
   const grpc = await listenGrpc({
     host: config.host,
     port: config.port,
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
     limits: config.connections,
-    services: [authorize, keyAdmin, extAuthz] as never,
+    services: [
+      grpcService(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, observer("grpc"))), common),
+      grpcService(KeyAdminService, keyAdmin, adminInterceptors),
+      grpcService(Authorization, extAuthzService(observedAuthorize(deps.authorizer, observer("ext_authz"))), common),
+    ],
     health: deps.health,
     alsoReflect: [Health, ReflectionV1, ReflectionV1alpha],
   });
@@ -206,8 +205,8 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
       trustHeaders: config.forwardAuthTrustHeaders,
     }),
     routes: (router) => {
-      router.service(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, observer("connect"))), { interceptors: authorize.interceptors });
-      router.service(KeyAdminService, keyAdmin.impl, { interceptors: keyAdmin.interceptors });
+      router.service(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, observer("connect"))), { interceptors: common });
+      router.service(KeyAdminService, keyAdmin, { interceptors: adminInterceptors });
       router.service(Health, healthService(deps.health, deps.shutdown));
     },
   });

@@ -23,11 +23,15 @@ export const GRPC_LIMITS = { maxConcurrentStreams: 1000, maxSessionMemoryMiB: 32
  */
 export const GRPC_KEEPALIVE = { timeMs: 60_000, timeoutMs: 20_000 };
 
-export interface GrpcService<S extends DescService = DescService> {
-  service: S;
-  impl: Partial<ServiceImpl<S>>;
-  /** Attached to this service only: a call pays for no interceptor that does not apply to it. */
-  interceptors: readonly Interceptor[];
+/** A service ready for the gRPC port; made by `grpcService`, which keeps its implementation's type. */
+export interface GrpcService {
+  service: DescService;
+  register(server: grpc.Server, inFlight: InFlight): void;
+}
+
+/** `interceptors` are attached to this service only: a call pays for no interceptor that does not apply to it. */
+export function grpcService<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>, interceptors: readonly Interceptor[]): GrpcService {
+  return { service, register: (server, inFlight) => addUnaryService(server, service, impl, interceptors, inFlight) };
 }
 
 export interface GrpcServerOptions {
@@ -91,7 +95,7 @@ export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningS
     "grpc.keepalive_timeout_ms": GRPC_KEEPALIVE.timeoutMs,
   });
   const inFlight = new InFlight();
-  for (const s of options.services) addUnaryService(server, s.service, s.impl, s.interceptors, inFlight);
+  for (const s of options.services) s.register(server, inFlight);
   const health = bridgeHealth(options.health, ["", ...options.services.map((s) => s.service.typeName)]);
   health.addToServer(server);
   new ReflectionService({ keyward: descriptorSet([...options.services.map((s) => s.service), ...options.alsoReflect]) } as never).addToServer(server);

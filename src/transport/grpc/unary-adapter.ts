@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary, type DescMessage, type DescMethodUnary, type DescService, type Message } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescMessage, type DescMethodUnary, type DescService, type Message, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -12,6 +12,7 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
+import { isStableAnswer } from "../stable-answer.js";
 import { invalidUtf8Field } from "./invalid-utf8.js";
 
 /** Counts unary calls in flight, so shutdown can wait for exactly those. */
@@ -105,10 +106,17 @@ export function addUnaryService<S extends DescService>(
   server.addService(definition as grpc.ServiceDefinition, handlers);
 }
 
-/** Handlers that set none share this one: nothing here is sent as response metadata. */
-const NO_HEADERS = new Headers();
+/** Response metadata of a call whose handler set none: one shared object, so it refuses to change. */
+const NO_HEADERS: Headers = (() => {
+  const headers = new Headers();
+  const refuse = () => {
+    throw new TypeError("the response metadata of a call whose handler set none cannot be changed");
+  };
+  for (const method of ["append", "set", "delete"]) Object.defineProperty(headers, method, { value: refuse });
+  return Object.freeze(headers);
+})();
 
-type Handler = (req: unknown, ctx: HandlerContext) => Promise<unknown>;
+type Handler = (req: Message, ctx: HandlerContext) => Promise<MessageInitShape<DescMessage>>;
 
 /**
  * What interceptors and handlers see of a call. Each part (the headers, the
@@ -127,7 +135,7 @@ class GrpcUnaryRequest implements UnaryRequest {
     readonly service: DescService,
     readonly method: DescMethodUnary,
     readonly url: string,
-    readonly message: never,
+    readonly message: Message,
     private readonly call: grpc.ServerUnaryCall<Buffer, Buffer>,
   ) {}
 
@@ -186,25 +194,24 @@ class LazyHandlerContext implements HandlerContext {
   get responseHeader() { return this.real.responseHeader; }
   get responseTrailer() { return this.real.responseTrailer; }
   /** Metadata the handler set, without making a context just to find none. */
-  get setHeader(): Headers { return this.made?.responseHeader ?? NO_HEADERS; }
-  get setTrailer(): Headers { return this.made?.responseTrailer ?? NO_HEADERS; }
+  get responseHeaderIfMade(): Headers { return this.made?.responseHeader ?? NO_HEADERS; }
+  get responseTrailerIfMade(): Headers { return this.made?.responseTrailer ?? NO_HEADERS; }
 }
 
-/**
- * A frozen answer is one a handler promises never to change (Authorize hands
- * out one per decision it has seen before): its bytes are encoded once.
- */
-const encodedOnce = new WeakMap<object, Buffer>();
+/** Encodes answers; a StableAnswer (Authorize hands out one per decision it has seen before) only once. */
+class AnswerEncoder {
+  private readonly encoded = new WeakMap<object, Buffer>();
 
-function encode(schema: DescMessage, message: Message): Buffer {
-  const frozen = Object.isFrozen(message);
-  let bytes = frozen ? encodedOnce.get(message) : undefined;
-  if (bytes === undefined) {
-    const u8 = toBinary(schema, message);
-    bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
-    if (frozen) encodedOnce.set(message, bytes);
+  encode(schema: DescMessage, message: Message): Buffer {
+    const stable = isStableAnswer(message);
+    let bytes = stable ? this.encoded.get(message) : undefined;
+    if (bytes === undefined) {
+      const u8 = toBinary(schema, message);
+      bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+      if (stable) this.encoded.set(message, bytes);
+    }
+    return bytes;
   }
-  return bytes;
 }
 
 function unaryHandler(method: DescMethodUnary, handler: Handler | undefined, interceptors: readonly Interceptor[], inFlight: InFlight): grpc.handleUnaryCall<Buffer, Buffer> {
@@ -213,15 +220,18 @@ function unaryHandler(method: DescMethodUnary, handler: Handler | undefined, int
     if (!handler) throw new ConnectError(`${service.typeName}/${method.name} is not implemented`, Code.Unimplemented);
     const ctx = new LazyHandlerContext(req as GrpcUnaryRequest);
     const out = await handler(req.message, ctx);
-    return { stream: false, service, method, header: ctx.setHeader, trailer: ctx.setTrailer, message: create(method.output, out as never) };
+    return { stream: false, service, method, header: ctx.responseHeaderIfMade, trailer: ctx.responseTrailerIfMade, message: create(method.output, out) };
   };
   // Applied once, at start: a call pays only for the interceptors attached to its service.
-  const run = interceptors.reduceRight<(req: UnaryRequest) => Promise<UnaryResponse>>((next, interceptor) => interceptor(next as never) as never, innermost);
+  // Interceptors are typed for streams too; on this port they only ever wrap (and return) unary calls.
+  type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
+  const run = interceptors.reduceRight<UnaryNext>((next, interceptor) => interceptor(next as Parameters<Interceptor>[0]) as UnaryNext, innermost);
   const url = `/${service.typeName}/${method.name}`;
+  const encoder = new AnswerEncoder();
   return (call, callback) => {
     let req: GrpcUnaryRequest;
     try {
-      req = new GrpcUnaryRequest(service, method, url, decode(method.input, call.request) as never, call);
+      req = new GrpcUnaryRequest(service, method, url, decode(method.input, call.request), call);
     } catch (err) {
       callback(toServiceError(err), null);
       return;
@@ -235,7 +245,7 @@ function unaryHandler(method: DescMethodUnary, handler: Handler | undefined, int
     run(req).then((res) => {
       let bytes: Buffer;
       try {
-        bytes = encode(method.output, res.message);
+        bytes = encoder.encode(method.output, res.message);
       } catch (err) {
         return fail(err);
       }

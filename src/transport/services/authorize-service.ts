@@ -6,6 +6,7 @@ import { TtlLru } from "../../authorize/ttl-lru.js";
 import { disclosedKey, type Decision, type Reason as DomainReason } from "../../domain/decision.js";
 import type { KeyRecord } from "../../domain/types.js";
 import type { Credential } from "../../domain/validation.js";
+import { stableAnswer, type StableAnswer } from "../stable-answer.js";
 import { optionalTimestamp } from "./messages.js";
 
 const REASON: Record<DomainReason, Reason> = {
@@ -41,10 +42,10 @@ export const ANSWERS_KEPT = { keys: 4096, perKey: 16 };
  * new object); the reason and the message (which names the missing scopes and
  * the domain) tell its decisions apart.
  */
-export function answerMemo(kept = ANSWERS_KEPT): (d: Decision) => AuthorizeResponse {
+export function answerMemo(kept = ANSWERS_KEPT): (d: Decision) => StableAnswer<AuthorizeResponse> {
   // Per key version: reason → message → answer. Two lookups by strings V8 has already hashed
   // (reasons and most messages are constants) instead of joining them into a new string per call.
-  type Answers = { count: number; byReason: Map<DomainReason, Map<string, AuthorizeResponse>> };
+  type Answers = { count: number; byReason: Map<DomainReason, Map<string, StableAnswer<AuthorizeResponse>>> };
   const byKey = new TtlLru<KeyRecord, Answers>({ maxEntries: kept.keys, ttlMs: Infinity, now: () => 0 });
   const keyless: Answers = { count: 0, byReason: new Map() };
   return (d) => {
@@ -60,7 +61,7 @@ export function answerMemo(kept = ANSWERS_KEPT): (d: Decision) => AuthorizeRespo
         byMessage = undefined;
       }
       if (byMessage === undefined) answers.byReason.set(d.reason, (byMessage = new Map()));
-      byMessage.set(d.message, (answer = Object.freeze(responseOf(d))));
+      byMessage.set(d.message, (answer = stableAnswer(responseOf(d))));
       answers.count++;
     }
     return answer;
