@@ -135,6 +135,8 @@ describe(`a flood of random key_hash values (${FLOOD_CONCURRENCY} in flight for 
     await new Promise((r) => setTimeout(r, 300));
     const during = probe(client, hotKey, () => floodDone || performance.now() - floodStart > (FLOOD_SECONDS - 0.3) * 1000);
     await new Promise((r) => setTimeout(r, 1000));
+    const { metrics } = server.app;
+    const gauges = { inFlight: (await metrics.lookupsInFlight.get()).values[0]?.value ?? 0, queued: Object.fromEntries((await metrics.lookupsQueued.get()).values.map((v) => [v.labels.lane, v.value])) };
     const cold = await ask(client, coldKey);
     const hot = await during;
     await ghzDone;
@@ -142,11 +144,12 @@ describe(`a flood of random key_hash values (${FLOOD_CONCURRENCY} in flight for 
 
     if (!out) throw new Error(`ghz gave no report: ${err}`);
     const report = JSON.parse(out) as { count: number; rps: number; statusCodeDistribution: Record<string, number> };
-    const rejected = await server.app.metrics.lookupsRejected?.get();
+    const rejected = await metrics.lookupsRejected.get();
     const summary = {
       flood: { calls: report.count, rps: Math.round(report.rps), status: report.statusCodeDistribution },
       storeLookupsMaxInFlight: lookups.max(),
-      rejected: Object.fromEntries((rejected?.values ?? []).map((v) => [v.labels.reason, v.value])),
+      gaugesMidFlood: gauges,
+      rejected: Object.fromEntries(rejected.values.map((v) => [v.labels.reason, v.value])),
       cachedBefore: { n: quiet.ms.length, p50: +percentile(quiet.ms, 50).toFixed(2), p99: +percentile(quiet.ms, 99).toFixed(2) },
       cachedDuring: { n: hot.ms.length, p50: +percentile(hot.ms, 50).toFixed(2), p99: +percentile(hot.ms, 99).toFixed(2), failures: hot.failures.length },
       // The cached key's refreshes that ran during the flood: read time at the store, after any wait for a slot.
@@ -158,12 +161,15 @@ describe(`a flood of random key_hash values (${FLOOD_CONCURRENCY} in flight for 
 
     expect(report.count, "the flood ran").toBeGreaterThan(FLOOD_CONCURRENCY);
     expect(lookups.max()).toBeLessThanOrEqual(MAX_LOOKUPS);
+    expect(gauges.inFlight).toBeGreaterThan(0);
+    expect(gauges.inFlight).toBeLessThanOrEqual(MAX_LOOKUPS);
     expect(cold.outcome).toBe("OK");
     expect(hot.failures).toEqual([]);
     expect(quiet.failures).toEqual([]);
     expect(hot.ms.length).toBeGreaterThan(10);
-    // Most calls see an idle event loop; the tail is the host's two cores shared with FerretDB and ghz.
-    expect(percentile(hot.ms, 50)).toBeLessThan(20);
+    // Coarse on purpose: this host's two cores also run FerretDB, ghz and other suites, so latency is
+    // mostly scheduling. A cached key answered through the store queue would wait as long as the cold key.
+    expect(percentile(hot.ms, 50)).toBeLessThan(250);
     expect(notServing, "health stayed SERVING").toBe(0);
   });
 });
