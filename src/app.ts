@@ -11,6 +11,7 @@ import { Authorizer } from "./authorize/authorizer.js";
 import { CachedKeyLookup } from "./authorize/cached-key-lookup.js";
 import { startInvalidation } from "./authorize/invalidation.js";
 import { KeyCache } from "./authorize/key-cache.js";
+import { LookupLimiter } from "./authorize/lookup-limiter.js";
 import type { Config } from "./config.js";
 import type { RawKey } from "./domain/types.js";
 import { HealthState } from "./observability/health-state.js";
@@ -113,17 +114,32 @@ function openStore(config: Config, metrics: Metrics, overrides: AppOverrides): {
   return { mongo, store: overrides.store ? overrides.store(timed) : timed };
 }
 
-/** Authorize's pipeline: caches in front of the store, usage recorded off the hot path. */
+/** Waiters per lane of the lookup limiter, in multiples of STORE_MAX_CONCURRENT_LOOKUPS. */
+const LOOKUP_QUEUE_ROUNDS = 4;
+
+/** Authorize's pipeline: caches in front of the store (misses bounded by the limiter), usage recorded off the hot path. */
 function wireHotPath(config: Config, store: KeyStore, metrics: Metrics, pepper: string, now: () => Date, log: Logger) {
   const usage = new UsageRecorder(store, config.lastUsedFlushMs, log);
   const cache = new KeyCache({ ...config.cache, positiveTtlMs: config.cache.ttlMs, now: () => now().getTime() });
   let storeReachable = true;
   const lookups = { hit: metrics.cacheLookups.labels({ result: "hit" }), miss: metrics.cacheLookups.labels({ result: "miss" }) };
+  const rejected = { queue_full: metrics.lookupsRejected.labels({ reason: "queue_full" }), waited_too_long: metrics.lookupsRejected.labels({ reason: "waited_too_long" }) };
+  const limiter = new LookupLimiter({
+    maxInFlight: config.storeMaxConcurrentLookups,
+    // Room for a few rounds of the slots: enough that a burst of cold keys waits
+    // rather than fails, small enough that a flood is refused fast instead of
+    // holding callers until the deadline.
+    maxQueued: LOOKUP_QUEUE_ROUNDS * config.storeMaxConcurrentLookups,
+    maxWaitMs: config.mongodbTimeoutMs,
+    onReject: (reason) => rejected[reason].inc(),
+  });
   const lookup = new CachedKeyLookup(store, cache, {
     storeReachable: () => storeReachable,
     onLookup: (result) => lookups[result].inc(),
+    limiter,
   });
   metrics.cacheSize = () => lookup.size;
+  metrics.lookupLimiter = limiter;
   const authorizer = new Authorizer({
     lookup: lookup.lookup,
     pepper,

@@ -2,6 +2,7 @@ import type { KeyDigest, KeyRecord } from "../domain/types.js";
 import { StoreUnavailableError } from "../domain/errors.js";
 import type { KeyChange, KeyStore } from "../store/key-store.js";
 import type { KeyCache } from "./key-cache.js";
+import type { LookupLane, LookupLimiter } from "./lookup-limiter.js";
 
 export interface LookupOptions {
   /**
@@ -10,11 +11,14 @@ export interface LookupOptions {
    */
   storeReachable?: () => boolean;
   onLookup?: (result: "hit" | "miss") => void;
+  /** Bounds store reads, known keys first (STORE_MAX_CONCURRENT_LOOKUPS); without it every miss goes to the store at once. */
+  limiter?: LookupLimiter;
 }
 
 /**
  * The store behind the cache, with single flight: concurrent misses for one
- * digest share one store call, so a burst for a cold key costs one round trip.
+ * digest share one store call, so a burst for a cold key costs one round trip
+ * (and one place in the limiter's queue while it waits).
  */
 export class CachedKeyLookup {
   /** A read invalidated while in flight may carry the old record: it answers its callers but is not cached. */
@@ -41,23 +45,23 @@ export class CachedKeyLookup {
       // Refresh ahead: a key in use is re-read in the background before its TTL
       // runs out, so its callers never wait on the database for it. A failed
       // refresh changes nothing: the entry still expires when it would have.
-      if (cached.refresh && !this.inflight.has(digest) && this.options.storeReachable?.() !== false) this.read(digest).catch(() => {});
+      if (cached.refresh && !this.inflight.has(digest) && this.options.storeReachable?.() !== false) this.read(digest, "known").catch(() => {});
       return Promise.resolve(cached.record);
     }
     const pending = this.inflight.get(digest);
     if (pending) return pending.promise;
     if (this.options.storeReachable?.() === false) return Promise.reject(new StoreUnavailableError());
-    return this.read(digest);
+    return this.read(digest, this.cache.knows(digest) ? "known" : "unknown");
   };
 
   /** One store read per digest at a time; what it finds is cached unless invalidated meanwhile. */
-  private read(digest: KeyDigest): Promise<KeyRecord | null> {
+  private read(digest: KeyDigest, lane: LookupLane): Promise<KeyRecord | null> {
     const done = () => {
       if (this.inflight.get(digest) === flight) this.inflight.delete(digest);
     };
     const flight = {
       stale: false,
-      promise: this.store.findKeyByDigest(digest).then(
+      promise: this.find(digest, lane).then(
         (record) => {
           done();
           if (!flight.stale) this.cache.set(digest, record);
@@ -71,6 +75,13 @@ export class CachedKeyLookup {
     };
     this.inflight.set(digest, flight);
     return flight.promise;
+  }
+
+  private find(digest: KeyDigest, lane: LookupLane): Promise<KeyRecord | null> {
+    const { limiter, storeReachable } = this.options;
+    if (!limiter) return this.store.findKeyByDigest(digest);
+    // A waiter that gets its slot after the database went down fails at once, as a new miss would.
+    return limiter.run(lane, () => (storeReachable?.() === false ? Promise.reject(new StoreUnavailableError()) : this.store.findKeyByDigest(digest)));
   }
 
   /**

@@ -22,7 +22,8 @@ const MISS: CacheResult = { hit: false };
 const UNKNOWN: CacheResult = { hit: true, record: null };
 
 /**
- * Known keys and unknown digests in two separate LRUs. The checksum is public,
+ * Known keys and unknown digests in two separate LRUs (an expired known key is
+ * kept, unserved, until evicted: `knows` tells a re-read from a stranger). The checksum is public,
  * so anyone can mint well-formed unknown keys by the million: they may only
  * push out each other, never a real key.
  */
@@ -33,7 +34,7 @@ export class KeyCache {
 
   constructor(options: KeyCacheOptions) {
     this.now = options.now;
-    this.known = new TtlLru({ maxEntries: options.maxEntries, ttlMs: options.positiveTtlMs, refreshAfterMs: options.positiveTtlMs * REFRESH_AFTER, now: options.now });
+    this.known = new TtlLru({ maxEntries: options.maxEntries, ttlMs: options.positiveTtlMs, refreshAfterMs: options.positiveTtlMs * REFRESH_AFTER, keepExpired: true, now: options.now });
     this.unknown = new TtlLru({ maxEntries: options.negativeMaxEntries, ttlMs: options.negativeTtlMs, now: options.now });
   }
 
@@ -50,6 +51,14 @@ export class KeyCache {
     const entry = this.known.getEntry(digest, nowMs);
     if (entry !== undefined) return { hit: true, record: entry.value, refresh: entry.refreshAt <= (nowMs ?? this.now()) };
     return this.unknown.get(digest, nowMs) ? UNKNOWN : MISS;
+  }
+
+  /**
+   * A real key was cached under this digest and is still remembered (expired or
+   * invalidated, not yet evicted): its re-read goes ahead of unknown digests.
+   */
+  knows(digest: KeyDigest): boolean {
+    return this.known.has(digest);
   }
 
   /** Like get, without marking the entry as used. */
@@ -69,8 +78,9 @@ export class KeyCache {
     }
   }
 
+  /** The next get misses; a known key stays known, so its re-read keeps its priority. */
   delete(digest: KeyDigest): void {
-    this.known.delete(digest);
+    this.known.expire(digest);
     this.unknown.delete(digest);
   }
 

@@ -13,6 +13,8 @@ export interface TtlLruOptions {
   ttlMs: number;
   /** How long after it is set an entry counts as due for a refresh; default ttlMs (never before it expires). */
   refreshAfterMs?: number;
+  /** An expired entry stays until evicted or set again, so `has` still tells a key seen before. */
+  keepExpired?: boolean;
   now: () => number;
 }
 
@@ -36,7 +38,7 @@ export class TtlLru<K, V> {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= (nowMs ?? this.options.now())) {
-      this.entries.delete(key);
+      if (!this.options.keepExpired) this.entries.delete(key);
       return undefined;
     }
     // Map keeps insertion order: re-inserting marks the entry most recently used.
@@ -65,6 +67,19 @@ export class TtlLru<K, V> {
     while (this.entries.size > this.options.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as K);
     }
+  }
+
+  /** Held, expired or not (only kept when `keepExpired`). */
+  has(key: K): boolean {
+    return this.entries.has(key);
+  }
+
+  /** Ends an entry now: with `keepExpired` it stays, expired. */
+  expire(key: K): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    if (this.options.keepExpired) entry.expiresAt = entry.refreshAt = -Infinity;
+    else this.entries.delete(key);
   }
 
   delete(key: K): void {

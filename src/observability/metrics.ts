@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { HotCounter, HotHistogram } from "./hot-metrics.js";
+import type { LookupLane } from "../authorize/lookup-limiter.js";
 
 /**
  * Everything keyward reports to Prometheus. What every Authorize bumps is a
@@ -47,6 +48,33 @@ export class Metrics {
     help: "Known keys held in the cache (unknown digests are in a cache of their own).",
     registers: [this.registry],
     collect: (): void => this.cacheEntries.set(this.cacheSize()),
+  });
+
+  /** Read at scrape time. */
+  lookupLimiter: { inFlight: number; queued(lane: LookupLane): number } | null = null;
+
+  readonly lookupsInFlight: Gauge = new Gauge({
+    name: "keyward_store_lookups_in_flight",
+    help: "Database lookups of uncached keys running now (at most STORE_MAX_CONCURRENT_LOOKUPS).",
+    registers: [this.registry],
+    collect: (): void => this.lookupsInFlight.set(this.lookupLimiter?.inFlight ?? 0),
+  });
+
+  readonly lookupsQueued: Gauge = new Gauge({
+    name: "keyward_store_lookups_queued",
+    help: "Lookups waiting for a free database slot, by lane: known (re-reads of cached keys, served first) or unknown.",
+    labelNames: ["lane"] as const,
+    registers: [this.registry],
+    collect: (): void => {
+      for (const lane of ["known", "unknown"] as const) this.lookupsQueued.set({ lane }, this.lookupLimiter?.queued(lane) ?? 0);
+    },
+  });
+
+  readonly lookupsRejected = new Counter({
+    name: "keyward_store_lookups_rejected_total",
+    help: "Lookups answered UNAVAILABLE without reaching the database: queue_full (refused at once) or waited_too_long (no slot within MONGODB_TIMEOUT_MS).",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
   });
 
   readonly storeSeconds = new Histogram({

@@ -48,6 +48,21 @@ describe("KeyCache", () => {
     expect(cache.get(h(1))).toEqual({ hit: true, record: r, refresh: false });
   });
 
+  it("still knows a known key once it expired or was dropped (unserved), so its re-read can go first; a key found gone is forgotten", () => {
+    const { cache, advance } = make();
+    cache.set(h(1), keyRecord());
+    cache.set(h(2), keyRecord());
+    cache.set(h(3), null);
+    advance(1000);
+    cache.delete(h(2));
+    expect(cache.get(h(1))).toEqual({ hit: false });
+    expect(cache.get(h(2))).toEqual({ hit: false });
+    expect(cache.peek(h(2))).toEqual({ hit: false });
+    expect([cache.knows(h(1)), cache.knows(h(2)), cache.knows(h(3)), cache.knows(h(4))]).toEqual([true, true, false, false]);
+    cache.set(h(1), null);
+    expect(cache.knows(h(1))).toBe(false);
+  });
+
   it("stays within its bound, evicting the least recently used", () => {
     const { cache } = make();
     for (const n of [1, 2, 3]) cache.set(h(n), null);
