@@ -18,6 +18,19 @@ export type CacheResult = { hit: true; record: KeyRecord | null; refresh?: boole
 /** A known key counts as due for a refresh once this share of its TTL has passed. */
 export const REFRESH_AFTER = 0.75;
 
+/**
+ * The memos of the hot path (compiled grants, answers) are keyed by a cached
+ * record's identity, so a cached record must never change: a change brings a
+ * new object. Frozen here, so a mutation throws instead of serving stale memos.
+ */
+function frozen(record: KeyRecord): KeyRecord {
+  if (Object.isFrozen(record)) return record;
+  Object.freeze(record.scopes);
+  Object.freeze(record.allowedDomains);
+  Object.freeze(record.metadata);
+  return Object.freeze(record);
+}
+
 const MISS: CacheResult = { hit: false };
 const UNKNOWN: CacheResult = { hit: true, record: null };
 
@@ -74,7 +87,7 @@ export class KeyCache {
       this.unknown.set(digest, true);
     } else {
       this.unknown.delete(digest);
-      this.known.set(digest, record);
+      this.known.set(digest, frozen(record));
     }
   }
 

@@ -20,6 +20,24 @@ describe("KeyCache", () => {
     expect(cache.get(h(2))).toEqual({ hit: false });
   });
 
+  it("a cached record cannot be changed in place: the memos keyed by its identity stay true", () => {
+    const { cache } = make();
+    cache.set(h(1), keyRecord({ scopes: ["campaigns:read"] }));
+    const hit = cache.get(h(1));
+    if (!hit.hit || hit.record === null) throw new Error("expected a cached record");
+    const record = hit.record;
+    expect(() => {
+      record.scopes.push("*");
+    }).toThrow(TypeError);
+    expect(() => {
+      record.revokedAt = new Date();
+    }).toThrow(TypeError);
+    expect(() => {
+      record.metadata.tier = "gold";
+    }).toThrow(TypeError);
+    expect(record.scopes).toEqual(["campaigns:read"]);
+  });
+
   it("holds negative entries for a shorter time than positive ones", () => {
     const { cache, advance } = make();
     cache.set(h(1), keyRecord());
