@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { digestOfHash, generateKey, hashKey, isKeyId, keyPreview, newKeyId } from "../domain/keys.js";
+import { digestOfHash, hashKey, isKeyId, keyPreview } from "../domain/keys.js";
+import { generateKey, newKeyId } from "./key-material.js";
 import type { ScopeCatalog } from "../domain/scopes.js";
 import { keyStatus, type AuditAction, type Environment, type FieldChange, type KeyId, type KeyRecord, type KeyStatus, type RawKey } from "../domain/types.js";
 import {

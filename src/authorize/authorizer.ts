@@ -1,5 +1,5 @@
 import { decide, type Decision } from "../domain/decision.js";
-import { KeyHasher } from "../domain/key-hasher.js";
+import { KeyHasher } from "./key-hasher.js";
 import { digestOfHash, isKeyHash, parseKey } from "../domain/keys.js";
 import { compileGrants, type Grants, type ScopeCatalog } from "../domain/scopes.js";
 import type { KeyDigest, KeyHash, KeyRecord } from "../domain/types.js";

@@ -1,4 +1,4 @@
-import { createHmac, hash, randomBytes } from "node:crypto";
+import { createHmac, hash } from "node:crypto";
 import type { Environment, KeyDigest, KeyHash, KeyId, RawKey } from "./types.js";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -51,7 +51,8 @@ function checksum(text: string): string {
   return out;
 }
 
-export function generateKey(prefix: string, environment: Environment, random: (n: number) => Buffer = randomBytes): RawKey {
+/** `random` is the source of secret bytes (crypto.randomBytes, from src/admin/key-material.ts): a parameter, so this stays a pure rule. */
+export function generateKey(prefix: string, environment: Environment, random: (n: number) => Buffer): RawKey {
   const body = toBase62(BigInt("0x" + random(BODY_BYTES).toString("hex")), BODY_WIDTH);
   const head = `${prefix}_${environment}_${body}`;
   return (head + checksum(head)) as RawKey;
@@ -97,7 +98,7 @@ export function keyPreview(key: RawKey): string {
   return `${key.slice(0, 8)}…${key.slice(-4)}`;
 }
 
-export function newKeyId(random: (n: number) => Buffer = randomBytes): KeyId {
+export function newKeyId(random: (n: number) => Buffer): KeyId {
   return `key_${random(12).toString("hex")}` as KeyId;
 }
 

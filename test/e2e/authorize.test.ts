@@ -76,7 +76,7 @@ describe("Authorize over gRPC against MongoDB", () => {
   });
 
   it("KEY_NOT_FOUND: well-formed but unknown key", async () => {
-    const { generateKey } = await import("../../src/domain/keys.js");
+    const { generateKey } = await import("../../src/admin/key-material.js");
     const before = calls.get("findKeyByDigest") ?? 0;
     expectDecision(await authz.authorize({ credential: { case: "apiKey", value: generateKey("kw", "live") } }), false, Reason.KEY_NOT_FOUND, 401, "Invalid API key");
     expect(calls.get("findKeyByDigest")).toBe(before + 1);

@@ -2,7 +2,7 @@ import { type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
-import { generateKey } from "../../src/domain/keys.js";
+import { generateKey } from "../../src/admin/key-material.js";
 import { countingStore } from "../support/counting-store.js";
 import { bearer, startTestServer, uniqueDbName, waitFor, type TestServer } from "../support/harness.js";
 

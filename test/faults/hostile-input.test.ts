@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
-import { generateKey } from "../../src/domain/keys.js";
+import { generateKey } from "../../src/admin/key-material.js";
 import { countingStore } from "../support/counting-store.js";
 import { grpcJsClient } from "../support/grpc-js-client.js";
 import { bearer, startTestServer, type TestServer } from "../support/harness.js";

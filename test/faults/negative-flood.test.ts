@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Authorizer } from "../../src/authorize/authorizer.js";
 import { CachedKeyLookup } from "../../src/authorize/cached-key-lookup.js";
 import { KeyCache } from "../../src/authorize/key-cache.js";
-import { generateKey } from "../../src/domain/keys.js";
+import { generateKey } from "../../src/admin/key-material.js";
 import { catalogFromJson } from "../../src/domain/scopes.js";
 import { BOOTSTRAP_PRINCIPAL, KeyManager } from "../../src/admin/key-manager.js";
 import { MemoryKeyStore } from "../../src/store/memory-key-store.js";

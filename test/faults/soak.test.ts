@@ -7,7 +7,7 @@ import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
 import { loadCatalog } from "../../src/config.js";
-import { generateKey } from "../../src/domain/keys.js";
+import { generateKey } from "../../src/admin/key-material.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { spawnKeyward } from "../support/keyward-process.js";
 import { TEST_PEPPER, bearer, uniqueDbName } from "../support/harness.js";

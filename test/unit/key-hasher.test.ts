@@ -1,8 +1,9 @@
 import { createHmac } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { KeyHasher } from "../../src/domain/key-hasher.js";
-import { crc32Ascii, generateKey, hashKey, MAX_KEY_LENGTH } from "../../src/domain/keys.js";
+import { KeyHasher } from "../../src/authorize/key-hasher.js";
+import { crc32Ascii, hashKey, MAX_KEY_LENGTH } from "../../src/domain/keys.js";
+import { generateKey } from "../../src/admin/key-material.js";
 import type { RawKey } from "../../src/domain/types.js";
 
 describe("KeyHasher (the hot path's HMAC)", () => {

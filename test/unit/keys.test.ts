@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { BODY_WIDTH, CHECKSUM_WIDTH, generateKey, hashKey, isKeyHash, isKeyId, keyPreview, newKeyId, parseKey, toBase62 } from "../../src/domain/keys.js";
 import type { RawKey } from "../../src/domain/types.js";
@@ -11,7 +12,7 @@ describe("keys", () => {
     ["cs", "live"],
     ["tsend", "test"],
   ] as const)("a generated %s_%s key parses back with its environment", (prefix, env) => {
-    const key = generateKey(prefix, env);
+    const key = generateKey(prefix, env, randomBytes);
     expect(key).toMatch(new RegExp(`^${prefix}_${env}_[0-9A-Za-z]{${BODY_WIDTH + CHECKSUM_WIDTH}}$`));
     expect(parseKey(key, prefix)).toEqual({ ok: true, key, environment: env });
   });
@@ -25,10 +26,10 @@ describe("keys", () => {
   });
 
   it("two generated keys differ", () => {
-    expect(generateKey("kw", "live")).not.toBe(generateKey("kw", "live"));
+    expect(generateKey("kw", "live", randomBytes)).not.toBe(generateKey("kw", "live", randomBytes));
   });
 
-  const key = generateKey("kw", "live");
+  const key = generateKey("kw", "live", randomBytes);
   const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   const substitute = (s: string, i: number) => {
     const c = s[i]!;
@@ -76,7 +77,7 @@ describe("keys", () => {
   });
 
   it("ids have a fixed recognisable form", () => {
-    expect(isKeyId(newKeyId())).toBe(true);
+    expect(isKeyId(newKeyId(randomBytes))).toBe(true);
     expect(isKeyId("key_123")).toBe(false);
     expect(isKeyId('{"$ne":null}')).toBe(false);
   });

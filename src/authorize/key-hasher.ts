@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
-import { MAX_KEY_LENGTH } from "./keys.js";
-import type { KeyHash, RawKey } from "./types.js";
+import { MAX_KEY_LENGTH } from "../domain/keys.js";
+import type { KeyHash, RawKey } from "../domain/types.js";
 
 const BLOCK = 64; // SHA-256's block size, in bytes
 
