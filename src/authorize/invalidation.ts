@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { KeyStore } from "../store/key-store.js";
-import type { MongoKeyStore } from "../store/mongo/mongo-key-store.js";
+import type { KeyChangeFeed } from "../store/change-feed.js";
 import type { CachedKeyLookup } from "./cached-key-lookup.js";
 import { startInvalidationPoller } from "./invalidation-poller.js";
 
@@ -18,7 +18,7 @@ export interface InvalidationOptions {
  * once at start; a change stream that later fails hands over to polling.
  */
 export async function startInvalidation(
-  mongo: MongoKeyStore,
+  feed: KeyChangeFeed,
   store: KeyStore,
   lookup: CachedKeyLookup,
   log: Logger,
@@ -28,7 +28,7 @@ export async function startInvalidation(
     startInvalidationPoller(store, lookup, log, { intervalMs: options.pollIntervalMs, overlapMs: 2000, onChange: options.onChange });
 
   let poller: { stop(): void } | null = null;
-  const stream = await mongo
+  const stream = await feed
     .watchKeyChanges(
       (digest, changedAt) => {
         lookup.invalidate(digest);

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { KeyChangeFeed, KeyChangeListener } from "../change-feed.js";
 import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
 import type { AuditEvent, KeyDigest, KeyId, KeyRecord } from "../../domain/types.js";
 import {
@@ -14,7 +15,6 @@ import { RevisionClaims } from "./revision-claims.js";
 
 const USAGE_BATCH = 50;
 
-export type KeyChangeListener = (digest: KeyDigest, changedAt: Date | null) => void;
 
 export interface MongoKeyStoreOptions {
   uri: string;
@@ -28,7 +28,7 @@ export interface MongoKeyStoreOptions {
   timeoutMs?: number;
 }
 
-export class MongoKeyStore implements KeyStore {
+export class MongoKeyStore implements KeyStore, KeyChangeFeed {
   private readonly keys: Collection<KeyDoc>;
   private readonly audit: Collection<AuditDoc>;
   /**
