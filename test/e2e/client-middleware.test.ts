@@ -1,11 +1,11 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import express from "express";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 import { createKeywardClient, keywardUrl, type KeywardClient } from "../../src/client/index.js";
-import { requireScopes as expressScopes } from "../../src/client/express.js";
+import { requireScopes as expressScopes, type Denial } from "../../src/client/express.js";
 import { requireScopes as fastifyScopes } from "../../src/client/fastify.js";
 import { freePort } from "../support/mongo-provider.js";
 import { bearer, startTestServer, type TestServer } from "../support/harness.js";
@@ -114,22 +114,6 @@ describe("keyward/express and keyward/fastify in front of a real keyward", () =>
     }),
   );
 
-  it("onDeny replaces the answer for teams whose body differs", async () => {
-    const app = express();
-    const client = createKeywardClient({ url: server.baseUrl });
-    app.get("/x", expressScopes(["campaigns:read"], { client, onDeny: (d, req) => void req.res!.status(d.status).json({ error: { code: d.body.reason } }) }), (_q, r) => void r.json({}));
-    const s: Server = await new Promise((resolve) => {
-      const srv = app.listen(0, "127.0.0.1", () => resolve(srv));
-    });
-    try {
-      const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/x`);
-      expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: { code: "KEY_MISSING" } });
-    } finally {
-      await new Promise((r) => s.close(() => r(null)));
-    }
-  });
-
   it("the client: authorize() answers decisions, the admin client carries the admin key, a bad URL is named", async () => {
     const client = createKeywardClient({ url: server.baseUrl, adminKey: server.rootKey });
     expect((await client.authorize(keys.reader!.key, ["campaigns:read"], { workspace: "acme" })).allowed).toBe(true);
@@ -139,3 +123,136 @@ describe("keyward/express and keyward/fastify in front of a real keyward", () =>
     expect(() => keywardUrl("http://")).toThrow(/not a URL/);
   });
 });
+
+/** The ways an app's onDeny can behave; each route's handler counts the requests that reached it. */
+const ON_DENY = ["nothing", "throws", "rejects", "answers", "answers-later", "partial-then-throws"] as const;
+type OnDenyKind = (typeof ON_DENY)[number];
+
+function expressOnDeny(kind: OnDenyKind): (d: Denial, req: express.Request, res: express.Response) => unknown {
+  switch (kind) {
+    case "nothing":
+      return () => {};
+    case "throws":
+      return () => {
+        throw new Error("onDeny bug");
+      };
+    case "rejects":
+      return async () => {
+        throw new Error("onDeny bug");
+      };
+    case "answers":
+      return (d, _req, res) => void res.status(d.status).json({ error: { code: d.body.reason } });
+    case "answers-later":
+      return async (d, _req, res) => {
+        await new Promise((r) => setImmediate(r));
+        res.status(d.status).json({ error: { code: d.body.reason } });
+      };
+    case "partial-then-throws":
+      return (_d, _req, res) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("partial");
+        throw new Error("onDeny bug after writing");
+      };
+  }
+}
+
+function fastifyOnDeny(kind: OnDenyKind): (d: Denial, req: FastifyRequest, reply: FastifyReply) => unknown {
+  switch (kind) {
+    case "answers":
+      return (d, _req, reply) => void reply.code(d.status).send({ error: { code: d.body.reason } });
+    case "answers-later":
+      return async (d, _req, reply) => {
+        await new Promise((r) => setImmediate(r));
+        return reply.code(d.status).send({ error: { code: d.body.reason } });
+      };
+    case "partial-then-throws":
+      return (_d, _req, reply) => {
+        reply.raw.writeHead(200, { "content-type": "text/plain" });
+        reply.raw.write("partial");
+        throw new Error("onDeny bug after writing");
+      };
+    default:
+      return expressOnDeny(kind) as never;
+  }
+}
+
+describe("onDeny on both frameworks: a denied request never reaches the route", () => {
+  let server: TestServer;
+  const apps: App[] = [];
+  const reached: Record<string, number> = { express: 0, fastify: 0 };
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => void rejections.push(reason);
+
+  beforeAll(async () => {
+    process.on("unhandledRejection", onRejection);
+    process.on("uncaughtException", onRejection);
+    server = await startTestServer({ store: "memory" });
+    const client = createKeywardClient({ url: server.baseUrl });
+    const down = createKeywardClient({ url: `http://127.0.0.1:${await freePort()}` });
+
+    const e = express();
+    // Fastify answers an async onSend hook's reply later than send() returns: the case where "sent" is not yet "ended".
+    const f: FastifyInstance = Fastify();
+    f.addHook("onSend", async (_req, _reply, payload) => {
+      await new Promise((r) => setImmediate(r));
+      return payload;
+    });
+    for (const kind of ON_DENY) {
+      e.get(`/${kind}`, expressScopes(["campaigns:read"], { client, onDeny: expressOnDeny(kind) }), (_q, r) => void (reached.express!++, r.json({ reached: true })));
+      f.get(`/${kind}`, { preHandler: fastifyScopes(["campaigns:read"], { client, onDeny: fastifyOnDeny(kind) }) }, async () => (reached.fastify!++, { reached: true }));
+    }
+    e.get("/down", expressScopes(["campaigns:read"], { client: down, onDeny: () => {} }), (_q, r) => void (reached.express!++, r.json({ reached: true })));
+    f.get("/down", { preHandler: fastifyScopes(["campaigns:read"], { client: down, onDeny: () => {} }) }, async () => (reached.fastify!++, { reached: true }));
+    const es: Server = await new Promise((resolve) => {
+      const s = e.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    apps.push({ name: "express", url: `http://127.0.0.1:${(es.address() as AddressInfo).port}`, close: () => new Promise((r) => es.close(() => r())) });
+    apps.push({ name: "fastify", url: await f.listen({ port: 0, host: "127.0.0.1" }), close: () => f.close() });
+  });
+  afterAll(async () => {
+    process.off("unhandledRejection", onRejection);
+    process.off("uncaughtException", onRejection);
+    for (const a of apps) await a.close();
+    await server?.stop();
+  });
+
+  it.each(["nothing", "throws", "rejects"] as const)("onDeny %s: the default denial is sent", async (kind) => {
+    for (const a of apps) {
+      const res = await fetch(`${a.url}/${kind}`);
+      expect(res.status, a.name).toBe(401);
+      expect(res.headers.get("x-keyward-reason"), a.name).toBe("KEY_MISSING");
+      expect(await res.json(), a.name).toMatchObject({ statusCode: 401, reason: "KEY_MISSING", required: ["campaigns:read"] });
+    }
+  });
+
+  it.each(["answers", "answers-later"] as const)("onDeny %s itself: its answer is kept", async (kind) => {
+    for (const a of apps) {
+      const res = await fetch(`${a.url}/${kind}`, { headers: { "x-api-key": "kw_live_nope" } });
+      expect(res.status, a.name).toBe(401);
+      expect(await res.json(), a.name).toEqual({ error: { code: "KEY_MALFORMED" } });
+    }
+  });
+
+  it("onDeny that throws after writing part of an answer: the response is cut, not completed", async () => {
+    for (const a of apps) {
+      const read = fetch(`${a.url}/partial-then-throws`).then((r) => r.text());
+      await expect(read, a.name).rejects.toThrow();
+    }
+  });
+
+  it("keyward unreachable and an onDeny that answers nothing: 503", async () => {
+    for (const a of apps) {
+      const res = await fetch(`${a.url}/down`, { headers: { "x-api-key": "kw_live_" + "C".repeat(49) } });
+      expect(res.status, a.name).toBe(503);
+      expect(await res.json(), a.name).toMatchObject({ statusCode: 503, reason: "UNAVAILABLE" });
+    }
+  });
+
+  it("no route handler ran and the process saw no unhandled rejection", async () => {
+    // Last in the file: every request above has been answered, so any rejection has had its turn.
+    await new Promise((r) => setImmediate(r));
+    expect(reached).toEqual({ express: 0, fastify: 0 });
+    expect(rejections).toEqual([]);
+  });
+});
+
