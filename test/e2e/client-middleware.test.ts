@@ -124,6 +124,9 @@ describe("keyward/express and keyward/fastify in front of a real keyward", () =>
   });
 });
 
+/** A request that gets no answer (the old fail-open and hang paths) fails the test instead of hanging it. */
+const get = (url: string, init: RequestInit = {}) => fetch(url, { ...init, signal: AbortSignal.timeout(3000) });
+
 /** The ways an app's onDeny can behave; each route's handler counts the requests that reached it. */
 const ON_DENY = ["nothing", "throws", "rejects", "answers", "answers-later", "partial-then-throws"] as const;
 type OnDenyKind = (typeof ON_DENY)[number];
@@ -182,10 +185,13 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
   const reached: Record<string, number> = { express: 0, fastify: 0 };
   const rejections: unknown[] = [];
   const onRejection = (reason: unknown) => void rejections.push(reason);
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }) => void (w.code === "KEYWARD_DENY_FAILED" && warnings.push(w.message));
 
   beforeAll(async () => {
     process.on("unhandledRejection", onRejection);
     process.on("uncaughtException", onRejection);
+    process.on("warning", onWarning);
     server = await startTestServer({ store: "memory" });
     const client = createKeywardClient({ url: server.baseUrl });
     const down = createKeywardClient({ url: `http://127.0.0.1:${await freePort()}` });
@@ -201,6 +207,13 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
       e.get(`/${kind}`, expressScopes(["campaigns:read"], { client, onDeny: expressOnDeny(kind) }), (_q, r) => void (reached.express!++, r.json({ reached: true })));
       f.get(`/${kind}`, { preHandler: fastifyScopes(["campaigns:read"], { client, onDeny: fastifyOnDeny(kind) }) }, async () => (reached.fastify!++, { reached: true }));
     }
+    // An app whose res.json throws (here its JSON replacer): the default denial itself fails.
+    const brokenJson = express();
+    brokenJson.set("json replacer", () => {
+      throw new Error("res.json bug");
+    });
+    brokenJson.get("/", expressScopes(["campaigns:read"], { client }), (_q, r) => void (reached.express!++, r.end()));
+    e.use("/broken-json", brokenJson);
     e.get("/down", expressScopes(["campaigns:read"], { client: down, onDeny: () => {} }), (_q, r) => void (reached.express!++, r.json({ reached: true })));
     f.get("/down", { preHandler: fastifyScopes(["campaigns:read"], { client: down, onDeny: () => {} }) }, async () => (reached.fastify!++, { reached: true }));
     const es: Server = await new Promise((resolve) => {
@@ -212,13 +225,14 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
   afterAll(async () => {
     process.off("unhandledRejection", onRejection);
     process.off("uncaughtException", onRejection);
+    process.off("warning", onWarning);
     for (const a of apps) await a.close();
     await server?.stop();
   });
 
   it.each(["nothing", "throws", "rejects"] as const)("onDeny %s: the default denial is sent", async (kind) => {
     for (const a of apps) {
-      const res = await fetch(`${a.url}/${kind}`);
+      const res = await get(`${a.url}/${kind}`);
       expect(res.status, a.name).toBe(401);
       expect(res.headers.get("x-keyward-reason"), a.name).toBe("KEY_MISSING");
       expect(await res.json(), a.name).toMatchObject({ statusCode: 401, reason: "KEY_MISSING", required: ["campaigns:read"] });
@@ -227,7 +241,7 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
 
   it.each(["answers", "answers-later"] as const)("onDeny %s itself: its answer is kept", async (kind) => {
     for (const a of apps) {
-      const res = await fetch(`${a.url}/${kind}`, { headers: { "x-api-key": "kw_live_nope" } });
+      const res = await get(`${a.url}/${kind}`, { headers: { "x-api-key": "kw_live_nope" } });
       expect(res.status, a.name).toBe(401);
       expect(await res.json(), a.name).toEqual({ error: { code: "KEY_MALFORMED" } });
     }
@@ -235,24 +249,31 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
 
   it("onDeny that throws after writing part of an answer: the response is cut, not completed", async () => {
     for (const a of apps) {
-      const read = fetch(`${a.url}/partial-then-throws`).then((r) => r.text());
+      const read = get(`${a.url}/partial-then-throws`).then((r) => r.text());
       await expect(read, a.name).rejects.toThrow();
     }
   });
 
+  it("Express whose res.json throws: the response is cut and the process carries on", async () => {
+    await expect(get(`${apps[0]!.url}/broken-json/`).then((r) => r.text())).rejects.toThrow();
+  });
+
   it("keyward unreachable and an onDeny that answers nothing: 503", async () => {
     for (const a of apps) {
-      const res = await fetch(`${a.url}/down`, { headers: { "x-api-key": "kw_live_" + "C".repeat(49) } });
+      const res = await get(`${a.url}/down`, { headers: { "x-api-key": "kw_live_" + "C".repeat(49) } });
       expect(res.status, a.name).toBe(503);
       expect(await res.json(), a.name).toMatchObject({ statusCode: 503, reason: "UNAVAILABLE" });
     }
   });
 
-  it("no route handler ran and the process saw no unhandled rejection", async () => {
+  it("no route handler ran, the process saw no unhandled rejection, and a failing Express onDeny was reported", async () => {
     // Last in the file: every request above has been answered, so any rejection has had its turn.
     await new Promise((r) => setImmediate(r));
     expect(reached).toEqual({ express: 0, fastify: 0 });
     expect(rejections).toEqual([]);
+    // Fastify reports through request.log; Express has no logger, so a process warning, once per route.
+    expect(warnings).toHaveLength(4);
+    expect(warnings.join("\n")).toContain("onDeny bug");
   });
 });
 
