@@ -64,20 +64,25 @@ export function keywardUrl(url: string | undefined, source = "url"): string {
   return value.replace(/\/+$/, "");
 }
 
-/** Node's TLS options from the client's; throws naming the option when the material cannot work. */
-export function tlsOptions(url: string, options: KeywardTlsOptions): { ca?: Pem | Pem[]; cert?: Pem; key?: Pem } {
+/**
+ * Node's TLS options from the client's; throws naming the option (as `labels` call it: the CLI
+ * names its flags) when the material cannot work.
+ */
+export function tlsOptions(url: string, options: KeywardTlsOptions, labels: Record<keyof KeywardTlsOptions, string> = { ca: "ca", cert: "cert", key: "key" }): KeywardTlsOptions {
   const given = (["ca", "cert", "key"] as const).filter((name) => options[name] !== undefined);
   if (given.length === 0) return {};
+  const named = given.map((name) => labels[name]).join(", ");
   if (new URL(url).protocol !== "https:") {
-    throw new Error(`keyward: ${given.join(", ")} given but url ${JSON.stringify(url)} is not https://: TLS material is only used over TLS; use https://`);
+    throw new Error(`keyward: ${named} given but the URL ${JSON.stringify(url)} is not https://: TLS material is only used over TLS; use https://`);
   }
   if ((options.cert === undefined) !== (options.key === undefined)) {
-    throw new Error(`keyward: ${options.cert === undefined ? "key" : "cert"} given without ${options.cert === undefined ? "cert" : "key"}: a client certificate needs both`);
+    const [has, lacks] = options.cert === undefined ? [labels.key, labels.cert] : [labels.cert, labels.key];
+    throw new Error(`keyward: ${has} given without ${lacks}: a client certificate needs both`);
   }
   for (const name of given) {
     const values = ([] as Pem[]).concat(options[name]!);
     if (values.length === 0 || values.some((v) => (typeof v === "string" ? v.trim() === "" : !Buffer.isBuffer(v) || v.length === 0))) {
-      throw new Error(`keyward: ${name} is empty: expected PEM text or a Buffer read from a .pem file`);
+      throw new Error(`keyward: ${labels[name]} is empty: expected PEM text or a Buffer read from a .pem file`);
     }
   }
   const material = { ca: options.ca, cert: options.cert, key: options.key };
@@ -85,7 +90,7 @@ export function tlsOptions(url: string, options: KeywardTlsOptions): { ca?: Pem 
     // Parsed now, so a wrong file fails at start naming the option, not on every call as UNAVAILABLE.
     createSecureContext(material);
   } catch (err) {
-    throw new Error(`keyward: ${given.join(", ")} cannot be used (${(err as Error).message}): expected PEM certificates (ca, cert) and the PEM private key of cert (key)`);
+    throw new Error(`keyward: ${named} cannot be used (${(err as Error).message}): expected PEM certificates in ${[labels.ca, labels.cert].join(" and ")} and the PEM private key of ${labels.cert} in ${labels.key}`);
   }
   return material;
 }

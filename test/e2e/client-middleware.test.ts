@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Server } from "node:http";
 import express from "express";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -7,6 +10,7 @@ import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 import { createKeywardClient, keywardUrl, type KeywardClient } from "../../src/client/index.js";
 import { requireScopes as expressScopes, type Denial } from "../../src/client/express.js";
 import { requireScopes as fastifyScopes } from "../../src/client/fastify.js";
+import { makeCertificates } from "../support/certificates.js";
 import { freePort } from "../support/mongo-provider.js";
 import { bearer, startTestServer, type TestServer } from "../support/harness.js";
 
@@ -274,6 +278,69 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
     // Fastify reports through request.log; Express has no logger, so a process warning, once per route.
     expect(warnings).toHaveLength(4);
     expect(warnings.join("\n")).toContain("onDeny bug");
+  });
+});
+
+describe("the client and the middleware's url option against a keyward that requires client certificates", () => {
+  const dir = mkdtempSync(join(tmpdir(), "keyward-client-tls-"));
+  const read = (name: string) => readFileSync(join(dir, name));
+  let server: TestServer;
+  let url: string;
+  let key: string;
+  const closers: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    makeCertificates(dir);
+    server = await startTestServer({
+      store: "memory",
+      env: { TLS_CERT_FILE: join(dir, "server.pem"), TLS_KEY_FILE: join(dir, "server.key"), TLS_CLIENT_CA_FILE: join(dir, "ca.pem") },
+    });
+    url = `https://127.0.0.1:${server.port}`;
+    const admin = createKeywardClient({ url, adminKey: server.rootKey, ca: read("ca.pem"), cert: read("client.pem"), key: read("client.key") });
+    key = (await admin.admin.createKey({ name: "reader", workspace: "acme", scopes: ["campaigns:read"] })).key;
+  }, 30_000);
+  afterAll(async () => {
+    for (const close of closers) await close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("createKeywardClient with ca, cert and key (PEM strings or Buffers) is answered; without a client certificate it is refused", async () => {
+    const pemStrings = createKeywardClient({ url, ca: read("ca.pem").toString(), cert: read("client.pem").toString(), key: read("client.key").toString() });
+    expect((await pemStrings.authorize(key, ["campaigns:read"])).allowed).toBe(true);
+    await expect(createKeywardClient({ url, ca: read("ca.pem") }).authorize(key, ["campaigns:read"])).rejects.toThrow(/certificate required/);
+  });
+
+  it("requireScopes({ url, tls }) on both frameworks: allowed with the client certificate; without it, 503 and the route never runs", async () => {
+    const tls = { ca: read("ca.pem"), cert: read("client.pem"), key: read("client.key") };
+    let reached = 0;
+    const e = express();
+    e.get("/with", expressScopes(["campaigns:read"], { url, tls }), (req, res) => void (reached++, res.json(req.keyward)));
+    e.get("/without", expressScopes(["campaigns:read"], { url, tls: { ca: tls.ca } }), (_req, res) => void (reached++, res.json({})));
+    const es: Server = await new Promise((resolve) => {
+      const s = e.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    closers.push(() => new Promise((r) => es.close(() => r())));
+    const f = Fastify();
+    f.get("/with", { preHandler: fastifyScopes(["campaigns:read"], { url, tls }) }, async (request) => (reached++, request.keyward));
+    f.get("/without", { preHandler: fastifyScopes(["campaigns:read"], { url, tls: { ca: tls.ca } }) }, async () => (reached++, {}));
+    closers.push(() => f.close());
+    for (const base of [`http://127.0.0.1:${(es.address() as AddressInfo).port}`, await f.listen({ port: 0, host: "127.0.0.1" })]) {
+      const ok = await get(`${base}/with`, { headers: { "x-api-key": key } });
+      expect(ok.status, base).toBe(200);
+      expect(await ok.json(), base).toMatchObject({ workspace: "acme", scopes: ["campaigns:read"] });
+      const refused = await get(`${base}/without`, { headers: { "x-api-key": key } });
+      expect(refused.status, base).toBe(503);
+    }
+    expect(reached).toBe(2);
+  });
+
+  it("TLS material that cannot work is refused when the client is made, naming the option", () => {
+    expect(() => createKeywardClient({ url: `http://127.0.0.1:${server.port}`, ca: read("ca.pem") })).toThrow(/ca given but the URL .* is not https:\/\//);
+    expect(() => createKeywardClient({ url, cert: read("client.pem") })).toThrow(/cert given without key/);
+    expect(() => createKeywardClient({ url, ca: "" })).toThrow(/ca is empty/);
+    expect(() => createKeywardClient({ url, cert: read("client.pem"), key: read("server.key") })).toThrow(/cert, key cannot be used/);
+    expect(() => expressScopes(["campaigns:read"], { url: `http://127.0.0.1:${server.port}`, tls: { ca: read("ca.pem") } })).toThrow(/not https:\/\//);
   });
 });
 
