@@ -131,6 +131,15 @@ describe("keyward/express and keyward/fastify in front of a real keyward", () =>
 /** A request that gets no answer (the old fail-open and hang paths) fails the test instead of hanging it. */
 const get = (url: string, init: RequestInit = {}) => fetch(url, { ...init, signal: AbortSignal.timeout(3000) });
 
+/** The response was cut short (the connection closed mid-answer): a failure to read it that is not our own timeout. */
+const cut = (url: string) =>
+  get(url)
+    .then((r) => r.text())
+    .then(
+      () => false,
+      (err: Error) => err.name !== "TimeoutError",
+    );
+
 /** The ways an app's onDeny can behave; each route's handler counts the requests that reached it. */
 const ON_DENY = ["nothing", "throws", "rejects", "answers", "answers-later", "partial-then-throws"] as const;
 type OnDenyKind = (typeof ON_DENY)[number];
@@ -253,13 +262,12 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
 
   it("onDeny that throws after writing part of an answer: the response is cut, not completed", async () => {
     for (const a of apps) {
-      const read = get(`${a.url}/partial-then-throws`).then((r) => r.text());
-      await expect(read, a.name).rejects.toThrow();
+      expect(await cut(`${a.url}/partial-then-throws`), a.name).toBe(true);
     }
   });
 
   it("Express whose res.json throws: the response is cut and the process carries on", async () => {
-    await expect(get(`${apps[0]!.url}/broken-json/`).then((r) => r.text())).rejects.toThrow();
+    expect(await cut(`${apps[0]!.url}/broken-json/`)).toBe(true);
   });
 
   it("keyward unreachable and an onDeny that answers nothing: 503", async () => {
