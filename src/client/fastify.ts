@@ -38,6 +38,7 @@ export function requireScopes(...args: unknown[]): KeywardPreHandler {
         // done. Whether onDeny sent is seen by watching reply.send, for the same reason.
         let sent = false;
         const send = reply.send;
+        const ownSend = Object.hasOwn(reply, "send");
         reply.send = function (this: FastifyReply, payload?: unknown) {
           const r = send.call(this, payload);
           // Only a send that returned owns the answer; one that threw (an unserializable body) did not answer.
@@ -57,7 +58,8 @@ export function requireScopes(...args: unknown[]): KeywardPreHandler {
           },
           reply,
         ).finally(() => {
-          reply.send = send;
+          if (ownSend) reply.send = send;
+          else delete (reply as { send?: unknown }).send;
         });
       },
       // The guard failed before any decision (the app's key/workspace function threw): Fastify's error handler, not the route.
