@@ -1,16 +1,28 @@
+import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createKeywardClient, type KeywardClient } from "../client/index.js";
+import { createKeywardClient, keywardUrl, tlsOptions, type KeywardClient } from "../client/index.js";
 
 /** Exit codes, the same for every admin command. */
 export const EXIT = { ok: 0, request: 1, usage: 2, auth: 3, server: 4 } as const;
 
 export const CONNECTION_HELP = `Connection (every command):
-  --url URL          keyward's gRPC port (default: KEYWARD_URL, else http://127.0.0.1:50051)
-  --admin-key KEY    an admin key (default: KEYWARD_ADMIN_KEY)
-  --json             machine-readable output
-  -h, --help         this text
+  --url URL               keyward's gRPC port (default: KEYWARD_URL, else http://127.0.0.1:50051);
+                          https:// for TLS
+  --admin-key-file PATH   read the admin key from PATH, or from standard input with "-"
+                          (e.g. \`pass show keyward | keyward keys list --admin-key-file -\`)
+  --admin-key KEY         the admin key itself: visible to other users in \`ps\` and kept in
+                          shell history; prefer --admin-key-file or KEYWARD_ADMIN_KEY
+  --ca-file PATH          PEM CA that signed keyward's certificate (default: KEYWARD_CA_FILE,
+                          else the system's CAs)
+  --cert-file PATH        PEM client certificate, for a keyward that requires one
+                          (TLS_CLIENT_CA_FILE) (default: KEYWARD_CERT_FILE)
+  --key-file PATH         PEM private key of --cert-file (default: KEYWARD_KEY_FILE)
+  --json                  machine-readable output
+  -h, --help              this text
+
+The admin key: --admin-key-file, else --admin-key, else KEYWARD_ADMIN_KEY.
 
 Exit codes: 0 ok, 1 request refused (invalid, not found, precondition),
 2 usage, 3 authentication or permission, 4 keyward unreachable or failing.`;
@@ -20,6 +32,10 @@ export class UsageError extends Error {}
 export const CONNECTION_OPTIONS = {
   url: { type: "string" },
   "admin-key": { type: "string" },
+  "admin-key-file": { type: "string" },
+  "ca-file": { type: "string" },
+  "cert-file": { type: "string" },
+  "key-file": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
@@ -39,14 +55,77 @@ export function parse<T extends OptionSpec>(args: string[], options: T): { value
   }
 }
 
-export function connect(values: { url?: string; "admin-key"?: string }): KeywardClient {
-  const adminKey = values["admin-key"] ?? process.env.KEYWARD_ADMIN_KEY;
-  if (!adminKey) throw new UsageError("no admin key: set KEYWARD_ADMIN_KEY or pass --admin-key (make one with `keyward bootstrap-admin`)");
+export interface ConnectionFlags {
+  url?: string;
+  "admin-key"?: string;
+  "admin-key-file"?: string;
+  "ca-file"?: string;
+  "cert-file"?: string;
+  "key-file"?: string;
+}
+
+/** A client from the connection flags and the environment; every problem is a UsageError saying how to fix it. */
+export async function connect(values: ConnectionFlags): Promise<KeywardClient> {
+  const adminKey = await readAdminKey(values);
+  const [ca, cert, key] = [pemSource(values, "ca"), pemSource(values, "cert"), pemSource(values, "key")];
+  const tls = { ca: ca?.text, cert: cert?.text, key: key?.text };
   try {
-    return createKeywardClient({ url: values.url, adminKey });
+    const url = keywardUrl(values.url);
+    tlsOptions(url, tls, { ca: ca?.label ?? "--ca-file", cert: cert?.label ?? "--cert-file", key: key?.label ?? "--key-file" });
+    return createKeywardClient({ url, adminKey, ...tls });
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^keyward: /, ""));
   }
+}
+
+async function readAdminKey(values: ConnectionFlags): Promise<string> {
+  const path = values["admin-key-file"];
+  if (path !== undefined && values["admin-key"] !== undefined) throw new UsageError("use --admin-key-file or --admin-key, not both");
+  if (path === undefined) {
+    const key = values["admin-key"] ?? process.env.KEYWARD_ADMIN_KEY;
+    if (!key) throw new UsageError("no admin key: pass --admin-key-file PATH (or - for standard input) or set KEYWARD_ADMIN_KEY (make one with `keyward bootstrap-admin`)");
+    return key;
+  }
+  let text: string;
+  if (path === "-") {
+    if (process.stdin.isTTY) throw new UsageError("--admin-key-file - reads the key from standard input, which is a terminal: pipe the key in, or give a file path");
+    text = await readStdin();
+  } else {
+    text = readText(path, "--admin-key-file");
+  }
+  const key = text.trim();
+  const from = path === "-" ? "standard input" : path;
+  if (key === "") throw new UsageError(`--admin-key-file: ${from} is empty; put the admin key in it (made by \`keyward bootstrap-admin\` or \`keyward keys create\`)`);
+  if (/\s/.test(key)) throw new UsageError(`--admin-key-file: ${from} holds more than one word; it must hold only the admin key`);
+  return key;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function readText(path: string, flag: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : (err as Error).message;
+    throw new UsageError(`${flag} ${path}: ${why}; give the path of a readable file`);
+  }
+}
+
+/** A PEM file from its flag (--ca-file), else its variable (KEYWARD_CA_FILE); the label names the one used. */
+function pemSource(values: ConnectionFlags, name: "ca" | "cert" | "key"): { text: string; label: string } | undefined {
+  const flag = `--${name}-file`;
+  const env = `KEYWARD_${name.toUpperCase()}_FILE`;
+  const path = values[`${name}-file`] ?? (process.env[env] || undefined);
+  if (path === undefined) return undefined;
+  const label = values[`${name}-file`] === undefined ? env : flag;
+  const text = readText(path, label);
+  if (!text.includes("-----BEGIN ")) throw new UsageError(`${label} ${path}: not a PEM file (no "-----BEGIN" line)`);
+  return { text, label };
 }
 
 /** "30d", "24h", "90m", "45s", "0" → milliseconds. */
@@ -91,9 +170,14 @@ export function fail(command: string, err: unknown, url: string | undefined): nu
   }
   const e = ConnectError.from(err);
   const where = url ?? process.env.KEYWARD_URL ?? "http://127.0.0.1:50051";
+  const tls = tlsFailure(e, where);
+  if (tls) {
+    process.stderr.write(`${command}: ${tls.message}\n`);
+    return tls.exit;
+  }
   switch (e.code) {
     case Code.Unauthenticated:
-      process.stderr.write(`${command}: the admin key was refused (${e.rawMessage}); check KEYWARD_ADMIN_KEY or --admin-key\n`);
+      process.stderr.write(`${command}: the admin key was refused (${e.rawMessage}); check --admin-key-file, --admin-key or KEYWARD_ADMIN_KEY\n`);
       return EXIT.auth;
     case Code.PermissionDenied:
       process.stderr.write(`${command}: permission denied: ${e.rawMessage}\n`);
@@ -114,3 +198,37 @@ export function fail(command: string, err: unknown, url: string | undefined): nu
       return EXIT.server;
   }
 }
+
+/**
+ * A TLS handshake failure, said as what to change: node reports them as bare OpenSSL codes
+ * ("tlsv13 alert certificate required", SELF_SIGNED_CERT_IN_CHAIN) that name no flag.
+ */
+function tlsFailure(e: ConnectError, where: string): { message: string; exit: number } | undefined {
+  const codes: string[] = [];
+  const messages: string[] = [e.rawMessage];
+  for (let c: unknown = e.cause, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) {
+    codes.push(String((c as NodeJS.ErrnoException).code ?? ""));
+    messages.push(c.message);
+  }
+  const said = (re: RegExp) => codes.some((c) => re.test(c)) || messages.some((m) => re.test(m));
+  if (said(/ALERT_CERTIFICATE_REQUIRED|alert certificate required/i)) {
+    return { exit: EXIT.auth, message: `keyward at ${where} requires a client certificate (TLS_CLIENT_CA_FILE): pass --cert-file and --key-file (or set KEYWARD_CERT_FILE and KEYWARD_KEY_FILE)` };
+  }
+  if (said(/ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN)|alert (bad certificate|unknown ca|certificate unknown)/i)) {
+    return { exit: EXIT.auth, message: `keyward at ${where} refused this client certificate: use one signed by the CA of keyward's TLS_CLIENT_CA_FILE (--cert-file, --key-file)` };
+  }
+  if (said(/^ERR_TLS_CERT_ALTNAME_INVALID$/)) {
+    return { exit: EXIT.server, message: `keyward's certificate does not name the host of ${where} (${messages.at(-1)}): use a host name the certificate was made for in --url or KEYWARD_URL` };
+  }
+  if (said(/^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED)$/)) {
+    return { exit: EXIT.server, message: `keyward's certificate at ${where} is not trusted (${messages.at(-1)}): pass --ca-file with the CA that signed it (or set KEYWARD_CA_FILE)` };
+  }
+  if (said(/^CERT_HAS_EXPIRED$|^CERT_NOT_YET_VALID$/)) {
+    return { exit: EXIT.server, message: `keyward's certificate at ${where} is not valid now (${messages.at(-1)}): renew keyward's TLS_CERT_FILE, or check this machine's clock` };
+  }
+  if (said(/WRONG_VERSION_NUMBER|wrong version number/i)) {
+    return { exit: EXIT.server, message: `keyward at ${where} does not speak TLS: use http:// in --url or KEYWARD_URL` };
+  }
+  return undefined;
+}
+

@@ -181,7 +181,7 @@ export async function keysCommand(args: string[]): Promise<number> {
             return [m.slice(0, i), m.slice(i + 1)];
           }),
         );
-        const client = connect(values);
+        const client = await connect(values);
         const res = await client.admin.createKey({
           name: values.name,
           workspace: values.workspace ?? "",
@@ -202,7 +202,7 @@ export async function keysCommand(args: string[]): Promise<number> {
         const limit = values.limit === undefined ? 100 : Number(values.limit);
         if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
         if (values.status && !STATUS[values.status]) throw new UsageError(`--status must be active, revoked or expired, got ${JSON.stringify(values.status)}`);
-        const client = connect(values);
+        const client = await connect(values);
         const keys: ApiKey[] = [];
         let pageToken = "";
         do {
@@ -219,7 +219,8 @@ export async function keysCommand(args: string[]): Promise<number> {
         if (values.help) return print(HELPS[sub]!), EXIT.ok;
         url = values.url;
         const id = oneId(positionals);
-        const res = await connect(values).admin.getKey({ id });
+        const client = await connect(values);
+        const res = await client.admin.getKey({ id });
         if (values.json) printJson(toJson(GetKeyResponseSchema, res));
         else print(keyDetails(res.apiKey!));
         return EXIT.ok;
@@ -240,7 +241,7 @@ export async function keysCommand(args: string[]): Promise<number> {
         const id = oneId(positionals);
         if (values.scope && (values["add-scope"] || values["remove-scope"])) throw new UsageError("use --scope to replace, or --add-scope/--remove-scope, not both");
         if (values.domain && values["any-domain"]) throw new UsageError("use --domain or --any-domain, not both");
-        const client = connect(values);
+        const client = await connect(values);
         const paths: string[] = [];
         const apiKey: MessageInitShape<typeof ApiKeySchema> = { id };
         if (values.name !== undefined) (paths.push("name"), (apiKey.name = values.name));
@@ -268,7 +269,7 @@ export async function keysCommand(args: string[]): Promise<number> {
         if (values.help) return print(HELPS[sub]!), EXIT.ok;
         url = values.url;
         const id = oneId(positionals);
-        const client = connect(values);
+        const client = await connect(values);
         if (!values.yes) {
           if (!process.stdin.isTTY) throw new UsageError("refusing to revoke without confirmation when not on a terminal: pass --yes");
           const k = (await client.admin.getKey({ id })).apiKey!;
@@ -288,7 +289,8 @@ export async function keysCommand(args: string[]): Promise<number> {
         url = values.url;
         const id = oneId(positionals);
         const grace = values.grace === undefined ? undefined : durationFromMs(parseDuration(values.grace, "--grace"));
-        const res = await connect(values).admin.rotateKey({ id, gracePeriod: grace });
+        const client = await connect(values);
+        const res = await client.admin.rotateKey({ id, gracePeriod: grace });
         if (values.json) printJson(toJson(RotateKeyResponseSchema, res));
         else print(`${secretNotice(res.key, res.apiKey!, "Rotated to")}The old key ${id} works until ${date(res.previousApiKey?.revokedAt)}.\n`);
         return EXIT.ok;

@@ -14,7 +14,9 @@ Commands:
   dev               run keyward in dev mode: in memory, on 127.0.0.1, a root key printed once (MONGODB_URI unset)
 
 keys, scopes and audit talk to keyward at KEYWARD_URL (default http://127.0.0.1:50051)
-with the admin key in KEYWARD_ADMIN_KEY (or --url, --admin-key).
+with the admin key in KEYWARD_ADMIN_KEY or --admin-key-file (--admin-key works too, but
+shows in ps and shell history); --url; for mTLS --ca-file, --cert-file, --key-file (or
+KEYWARD_CA_FILE, KEYWARD_CERT_FILE, KEYWARD_KEY_FILE).
 
 Run 'keyward <command> --help' for a command's options.
 `;

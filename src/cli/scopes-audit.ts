@@ -26,7 +26,8 @@ export async function scopesCommand(args: string[]): Promise<number> {
     if (values.help) return print(SCOPES_HELP), EXIT.ok;
     url = values.url;
     if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}`);
-    const res = await connect(values).admin.listScopes({});
+    const client = await connect(values);
+    const res = await client.admin.listScopes({});
     if (values.json) printJson(toJson(ListScopesResponseSchema, res));
     else print(table(["SCOPE", "DESCRIPTION"], res.scopes.map((s) => [s.name, s.description]), 100));
     return EXIT.ok;
@@ -48,7 +49,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}`);
     const limit = values.limit === undefined ? 50 : Number(values.limit);
     if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
-    const client = connect(values);
+    const client = await connect(values);
     const events: AuditEvent[] = [];
     let pageToken = "";
     do {

@@ -1,5 +1,9 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeCertificates } from "../support/certificates.js";
 import { freePort } from "../support/mongo-provider.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
 
@@ -11,12 +15,13 @@ interface Run {
   stderr: string;
 }
 
-/** The CLI as a user runs it, from source; async, since the server answers from this same process. */
-function keyward(args: string[], env: Record<string, string>): Promise<Run> {
+/** The CLI as a user runs it, from source; async, since the server answers from this same process. `stdin` is piped in, then closed. */
+function keyward(args: string[], env: Record<string, string>, stdin = ""): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, encoding: "utf8" }, (err, stdout, stderr) =>
+    const child = execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, encoding: "utf8" }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr.split("\n").filter((l) => l && !l.startsWith("npm warn")).join("\n") }),
     );
+    child.stdin!.end(stdin);
   });
 }
 
@@ -95,4 +100,92 @@ describe("the admin CLI against a running keyward", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: keyward /);
   });
+
+  describe("the admin key from a file or standard input, not the command line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyward-cli-"));
+    const file = (name: string, content: string) => (writeFileSync(join(dir, name), content, { mode: 0o600 }), join(dir, name));
+    const noEnvKey = () => ({ KEYWARD_URL: server.baseUrl });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("--admin-key-file PATH: the key read from the file, surrounding whitespace trimmed", async () => {
+      const r = await keyward(["scopes", "--admin-key-file", file("admin.key", `\n  ${server.rootKey}\n`)], noEnvKey());
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("campaigns:write");
+    });
+
+    it("--admin-key-file -: the key read from standard input", async () => {
+      const r = await keyward(["keys", "list", "--workspace", "acme", "--admin-key-file", "-"], noEnvKey(), `${server.rootKey}\n`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^ID\s+NAME/);
+    });
+
+    it("--admin-key-file wins over KEYWARD_ADMIN_KEY", async () => {
+      const r = await keyward(["scopes", "--admin-key-file", "-"], { ...noEnvKey(), KEYWARD_ADMIN_KEY: "kw_live_" + "D".repeat(49) }, server.rootKey);
+      expect(r.code, r.stderr).toBe(0);
+    });
+
+    it.each([
+      ["a missing file", () => ["--admin-key-file", join(dir, "nope.key")], "", /--admin-key-file .*nope\.key: no such file; give the path of a readable file/],
+      ["an empty file", () => ["--admin-key-file", file("empty.key", " \n")], "", /--admin-key-file: .*empty\.key is empty; put the admin key in it/],
+      ["empty standard input", () => ["--admin-key-file", "-"], "", /--admin-key-file: standard input is empty/],
+      ["a file holding more than the key", () => ["--admin-key-file", file("two.key", "kw_live_a kw_live_b\n")], "", /more than one word/],
+      ["both --admin-key and --admin-key-file", () => ["--admin-key", "x", "--admin-key-file", "-"], "x", /--admin-key-file or --admin-key, not both/],
+    ])("%s: exit 2 and one line saying how to fix it", async (_name, flags, stdin, message) => {
+      const r = await keyward(["scopes", ...flags()], noEnvKey(), stdin);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    });
+
+    it("--help says that --admin-key shows in ps and offers --admin-key-file", async () => {
+      const r = await keyward(["keys", "list", "--help"], {});
+      expect(r.stdout).toMatch(/--admin-key-file PATH/);
+      expect(r.stdout).toMatch(/--admin-key KEY[^]*visible to other users in `ps`/);
+    });
+  });
+
 });
+
+describe("the admin CLI against a keyward that requires client certificates (TLS_CLIENT_CA_FILE)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "keyward-cli-tls-"));
+  const pem = (name: string) => join(dir, name);
+  let server: TestServer;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    makeCertificates(dir);
+    server = await startTestServer({ store: "memory", env: { TLS_CERT_FILE: pem("server.pem"), TLS_KEY_FILE: pem("server.key"), TLS_CLIENT_CA_FILE: pem("ca.pem") } });
+    env = { KEYWARD_URL: `https://127.0.0.1:${server.port}`, KEYWARD_ADMIN_KEY: server.rootKey };
+  }, 30_000);
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("succeeds with the client certificate, from flags or from KEYWARD_CA_FILE, KEYWARD_CERT_FILE, KEYWARD_KEY_FILE", async () => {
+    const flags = await keyward(["scopes", "--ca-file", pem("ca.pem"), "--cert-file", pem("client.pem"), "--key-file", pem("client.key")], env);
+    expect(flags.code, flags.stderr).toBe(0);
+    expect(flags.stdout).toContain("campaigns:write");
+    const fromEnv = await keyward(["scopes"], { ...env, KEYWARD_CA_FILE: pem("ca.pem"), KEYWARD_CERT_FILE: pem("client.pem"), KEYWARD_KEY_FILE: pem("client.key") });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+  });
+
+  it.each([
+    ["no client certificate", () => ["--ca-file", pem("ca.pem")], 3, /client certificate.*--cert-file and --key-file/],
+    ["the server's CA not trusted", () => ["--cert-file", pem("client.pem"), "--key-file", pem("client.key")], 4, /certificate.*not trusted.*--ca-file/],
+    ["--cert-file without --key-file", () => ["--ca-file", pem("ca.pem"), "--cert-file", pem("client.pem")], 2, /--cert-file given without --key-file/],
+    ["a file that is not PEM", () => ["--ca-file", pem("server.ext")], 2, /--ca-file .*server\.ext: not a PEM file/],
+    ["a key that does not match the certificate", () => ["--ca-file", pem("ca.pem"), "--cert-file", pem("client.pem"), "--key-file", pem("server.key")], 2, /cannot be used/],
+  ])("%s: one line saying what to fix", async (_name, flags, code, message) => {
+    const r = await keyward(["scopes", ...flags()], env);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr.split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("TLS files with an http:// URL: refused, naming the fix", async () => {
+    const r = await keyward(["scopes", "--url", `http://127.0.0.1:${server.port}`, "--ca-file", pem("ca.pem")], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--ca-file given but the URL .* is not https:\/\//);
+  });
+});
+

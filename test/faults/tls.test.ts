@@ -1,24 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { makeCertificates } from "../support/certificates.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
-
-/** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, made with openssl. */
-function makeCertificates(dir: string): void {
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=keyward test CA", "-keyout", "ca.key", "-out", "ca.pem");
-  writeFileSync(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=keyward", "-keyout", "server.key", "-out", "server.csr");
-  ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.pem");
-  writeFileSync(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
-  ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=billing-service", "-keyout", "client.key", "-out", "client.csr");
-  ssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "client.ext", "-out", "client.pem");
-}
 
 async function check(port: number, options: { ca?: Buffer; cert?: Buffer; key?: Buffer; plaintext?: boolean }): Promise<string> {
   const transport = createGrpcTransport({
