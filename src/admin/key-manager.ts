@@ -69,6 +69,20 @@ function json(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : value ?? null);
 }
 
+/**
+ * Update and rotate act only on a key in service: not revoked, and not rotated
+ * out. Any retires_at, past or future, means the key is being or has been
+ * rotated out, whether or not its successor is on record (a key rotated by 0.1
+ * may have none): changing or rotating it again could set a new grace end and
+ * bring a retired, possibly leaked, secret back.
+ */
+function refuseUnlessInService(current: KeyRecord, verb: "changed" | "rotated"): void {
+  const id = current.id;
+  if (current.revokedAt !== null) throw new PreconditionError(`key ${id} is revoked and cannot be ${verb}; create a new key instead`);
+  if (current.successorId !== null) throw new PreconditionError(`key ${id} was rotated to ${current.successorId} and cannot be ${verb}; use its successor instead`);
+  if (current.retiresAt !== null) throw new PreconditionError(`key ${id} was rotated out (retires_at is set, no successor on record) and cannot be ${verb}; create a new key instead`);
+}
+
 /** The admin operations. Validation errors name the request field they concern. */
 export class KeyManager {
   constructor(private readonly deps: KeyManagerDeps) {}
@@ -149,9 +163,9 @@ export class KeyManager {
     const unknown = paths.filter((p) => !(UPDATABLE_FIELDS as readonly string[]).includes(p));
     if (unknown.length > 0) throw invalid("update_mask", `cannot update ${unknown.map(quote).join(", ")}; updatable: ${UPDATABLE_FIELDS.join(", ")}`);
     const { before, after } = await this.compareAndSet(principal, id, (current, now) => {
-      if (current.revokedAt !== null || current.successorId !== null) throw new PreconditionError(`key ${id} is revoked or rotated; it cannot be changed`);
       const patch = updatePatch(values, paths, now, this.deps.catalog);
       this.enforce(principal, "update", current, { workspace: current.workspace, scopes: patch.scopes ?? current.scopes }, id);
+      refuseUnlessInService(current, "changed");
       return patch;
     });
     const changes = (UPDATABLE_FIELD_KEYS.filter((f) => paths.includes(f[0])) as [UpdatableField, keyof KeyRecord][]).map(([, f]) => ({
@@ -166,9 +180,10 @@ export class KeyManager {
   async revoke(principal: Principal, id: string, reason: string): Promise<KeyRecord> {
     throwIfViolations([revokeReasonViolation(reason, "reason")]);
     const result = await this.compareAndSet(principal, id, (current, now) => {
+      // Authority first: an admin without it must not learn, from an answer, that the key is revoked.
+      this.enforce(principal, "revoke", current, current, id);
       // Revoking twice is answered the same and recorded once.
       if (current.revokedAt !== null) return null;
-      this.enforce(principal, "revoke", current, current, id);
       return { revokedAt: now, revokeReason: reason || "revoked", updatedAt: now };
     });
     if (result.changed) {
@@ -181,57 +196,63 @@ export class KeyManager {
   }
 
   /**
-   * The old key is claimed first (compare-and-set: not revoked, not rotated, at
-   * the revision the policy judged), then the successor is inserted. A revoke
-   * that lands first makes the claim fail, so no successor is ever made for a
-   * key revoked before its rotation.
+   * The successor is inserted first, then the old key is marked (compare-and-set:
+   * at the revision the policy judged). Every way this can stop leaves the old
+   * key unchanged or pointing at a successor that exists, never at a missing one
+   * (which would refuse every later rotation): a failed insert changes nothing;
+   * a mark that lost to another writer (a revoke, say) discards the successor and
+   * decides again; a mark whose outcome is unknown (the store deadline) leaves the
+   * successor, whose secret nobody has seen, so it is inert until the old key
+   * names it.
    */
   async rotate(principal: Principal, id: string, graceMs: number | null): Promise<{ key: RawKey; record: KeyRecord; previous: KeyRecord }> {
     const grace = graceMs ?? DEFAULT_GRACE_MS;
     if (grace < 0 || grace > MAX_GRACE_MS) throw invalid("grace_period", `must be from 0s to ${MAX_GRACE_MS / 1000}s (30 days)`);
-    const successorId = newKeyId();
-    const claim = await this.compareAndSet(principal, id, (current, now) => {
-      if (current.revokedAt !== null || current.successorId !== null) throw new PreconditionError(`key ${id} is already revoked or rotated; rotate its successor instead`);
-      if (keyStatus(current, now) === "expired") throw new PreconditionError(`key ${id} has expired; create a new key instead`);
-      this.enforce(principal, "rotate", current, current, id);
-      // A grace of 0 revokes at once, which (unlike a grace end) no replica's clock can delay.
-      return grace === 0
-        ? { revokedAt: now, revokeReason: `rotated to ${successorId}`, successorId, updatedAt: now }
-        : { retiresAt: new Date(now.getTime() + grace), revokeReason: `rotated to ${successorId}`, successorId, updatedAt: now };
-    });
+    // What the decision of the last round made: the successor is judged and built from that round's read.
+    const made: { key?: RawKey; record?: KeyRecord } = {};
+    const claim = await this.compareAndSet(
+      principal,
+      id,
+      (current, now) => {
+        this.enforce(principal, "rotate", current, current, id);
+        refuseUnlessInService(current, "rotated");
+        if (keyStatus(current, now) === "expired") throw new PreconditionError(`key ${id} has expired; create a new key instead`);
+        const key = generateKey(this.deps.prefix, current.environment);
+        const record: KeyRecord = {
+          ...current,
+          id: newKeyId(),
+          keyDigest: digestOfHash(hashKey(key, this.deps.pepper)),
+          keyPreview: keyPreview(key),
+          createdAt: now,
+          updatedAt: now,
+          lastUsedAt: null,
+          revokedAt: null,
+          revokeReason: "",
+          retiresAt: null,
+          successorId: null,
+          revision: 0,
+        };
+        Object.assign(made, { key, record });
+        const successorId = record.id;
+        // A grace of 0 revokes at once, which (unlike a grace end) no replica's clock can delay.
+        return grace === 0
+          ? { revokedAt: now, revokeReason: `rotated to ${successorId}`, successorId, updatedAt: now }
+          : { retiresAt: new Date(now.getTime() + grace), revokeReason: `rotated to ${successorId}`, successorId, updatedAt: now };
+      },
+      {
+        beforeWrite: async () => this.deps.store.insertKey(made.record!),
+        // The old key moved on without naming this successor: nobody will ever hold its secret.
+        afterLost: async () => void (await this.deps.store.discardKey(made.record!.id).catch(() => false)),
+      },
+    );
     const previous = claim.after;
-    const key = generateKey(this.deps.prefix, previous.environment);
-    const now = this.deps.now();
-    const record: KeyRecord = {
-      ...claim.before,
-      id: successorId,
-      keyDigest: digestOfHash(hashKey(key, this.deps.pepper)),
-      keyPreview: keyPreview(key),
-      createdAt: now,
-      updatedAt: now,
-      lastUsedAt: null,
-      revision: 0,
-    };
-    try {
-      await this.deps.store.insertKey(record);
-    } catch (err) {
-      await this.releaseClaim(previous, claim.before);
-      throw err;
-    }
-    this.deps.onKeyChanged(record);
+    const successor = made.record!;
+    this.deps.onKeyChanged(successor);
     await this.audit(principal, "rotate", previous, [
-      { field: "successorId", before: "null", after: json(record.id) },
+      { field: "successorId", before: "null", after: json(successor.id) },
       { field: previous.revokedAt ? "revokedAt" : "retiresAt", before: "null", after: json(previous.revokedAt ?? previous.retiresAt) },
     ]);
-    return { key, record, previous };
-  }
-
-  /** The successor could not be written: give the old key back its settings rather than let it retire alone. */
-  private async releaseClaim(claimed: KeyRecord, before: KeyRecord): Promise<void> {
-    const restored = await this.deps.store
-      .updateKey(claimed.id, claimed.revision, { revokedAt: before.revokedAt, retiresAt: before.retiresAt, successorId: null, revokeReason: before.revokeReason, updatedAt: this.deps.now() })
-      .catch(() => null);
-    if (restored) this.deps.onKeyChanged(restored);
+    return { key: made.key!, record: successor, previous };
   }
 
   async listAudit(principal: Principal, q: { workspace: string; pageSize: number; pageToken: string }) {
@@ -276,12 +297,15 @@ export class KeyManager {
   /**
    * Read, decide, write only if nothing changed in between (the revision), and
    * decide again if something did: checks never act on a record that is no
-   * longer there. `change` returns the patch, or null for "nothing to do".
+   * longer there. `change` returns the patch, or null for "nothing to do";
+   * `beforeWrite` runs once a round's patch is decided, `afterLost` when that
+   * round's write found the key changed (so it did not land).
    */
   private async compareAndSet(
     principal: Principal,
     id: string,
     change: (current: KeyRecord, now: Date) => KeyPatch | null,
+    hooks: { beforeWrite?: () => Promise<void>; afterLost?: () => Promise<void> } = {},
   ): Promise<{ before: KeyRecord; after: KeyRecord; changed: boolean }> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       // Another writer won the last round; a read right after its write can still return the
@@ -290,11 +314,13 @@ export class KeyManager {
       const current = await this.find(principal, id);
       const patch = change(current, this.deps.now());
       if (patch === null) return { before: current, after: current, changed: false };
+      await hooks.beforeWrite?.();
       const written = await this.deps.store.updateKey(current.id, current.revision, patch);
       if (written !== null) {
         this.deps.onKeyChanged(written);
         return { before: current, after: written, changed: true };
       }
+      await hooks.afterLost?.();
     }
     throw new ConflictError(`key ${id} kept changing while this call tried to change it; retry`);
   }

@@ -11,6 +11,7 @@ export const STORE_OPERATIONS: readonly (keyof KeyStore)[] = [
   "findKeyById",
   "listKeys",
   "updateKey",
+  "discardKey",
   "recordUsage",
   "changesSince",
   "latestChange",

@@ -67,6 +67,12 @@ export interface KeyStore {
    */
   updateKey(id: KeyId, revision: number, patch: KeyPatch): Promise<KeyRecord | null>;
   /**
+   * Removes a key that was never changed (still at revision 0): a rotation's
+   * successor whose old key moved on without naming it, so its secret was never
+   * handed out. True when it was removed; false when it is missing or was changed.
+   */
+  discardKey(id: KeyId): Promise<boolean>;
+  /**
    * Sets last_used_at per key, never moving it backwards; not a change (no revision,
    * no change mark), and never undoes a change written at the same time.
    */

@@ -68,6 +68,15 @@ export class MemoryKeyStore implements KeyStore {
     return structuredClone(record);
   }
 
+  async discardKey(id: KeyId): Promise<boolean> {
+    const record = this.byId.get(id);
+    if (!record || record.revision !== 0) return false;
+    this.byId.delete(id);
+    this.idByDigest.delete(record.keyDigest);
+    this.changedAt.delete(id);
+    return true;
+  }
+
   async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
     for (const [id, at] of usage) {
       const record = this.byId.get(id);

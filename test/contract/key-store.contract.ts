@@ -84,6 +84,21 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       expect((await store.findKeyById(r.id))?.name).toBe(landed[0]?.name);
     });
 
+    it("discards only a key never changed, and frees its digest", async () => {
+      const unused = keyRecord();
+      const changed = keyRecord();
+      await store.insertKeys([unused, changed]);
+      await store.updateKey(changed.id, 0, { name: "changed", updatedAt: at(1) });
+      expect(await store.discardKey(unused.id)).toBe(true);
+      expect(await store.findKeyById(unused.id)).toBeNull();
+      expect(await store.findKeyByDigest(unused.keyDigest)).toBeNull();
+      expect(await store.discardKey(unused.id)).toBe(false);
+      // A key that has been changed was handed out and may be in use: never removed.
+      expect(await store.discardKey(changed.id)).toBe(false);
+      expect((await store.findKeyById(changed.id))?.name).toBe("changed");
+      await store.insertKey(keyRecord({ keyDigest: unused.keyDigest }));
+    });
+
     it("records usage without moving last_used_at backwards", async () => {
       const a = keyRecord();
       const b = keyRecord();

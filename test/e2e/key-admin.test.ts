@@ -2,15 +2,17 @@ import { spawn } from "node:child_process";
 import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import {
   AuditAction,
   KeyAdminService,
   KeyStatus,
 } from "../../gen/keyward/v1/key_admin_pb.js";
-import { hashKey } from "../../src/domain/keys.js";
-import { bearer, startTestServer, TEST_PEPPER, waitFor, type TestServer } from "../support/harness.js";
+import { digestOfHash, hashKey } from "../../src/domain/keys.js";
+import type { KeyHash } from "../../src/domain/types.js";
+import { bearer, startTestServer, TEST_PEPPER, uniqueDbName, waitFor, type TestServer } from "../support/harness.js";
+import { legacyKey, seedKeyDocuments } from "../support/legacy-keys.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -228,6 +230,28 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
     });
   });
 
+  describe("RevokeKey on a key already revoked checks authority first", () => {
+    it("out of reach: NOT_FOUND; without keyward:write or amplifying: PERMISSION_DENIED; no record in any answer", async () => {
+      const writer = await admin.createKey({ name: "R writer", workspace: "ws-r", scopes: ["keyward:read", "keyward:write"] }, root());
+      const reader = await admin.createKey({ name: "R reader", workspace: "ws-r", scopes: ["keyward:read"] }, root());
+      const strongerAdmin = await admin.createKey({ name: "R all", workspace: "ws-r", scopes: ["keyward:all"] }, root());
+      const product = await admin.createKey({ name: "R product", workspace: "ws-r", scopes: ["leads:read"] }, root());
+      const elsewhere = await admin.createKey({ name: "S product", workspace: "ws-s", scopes: ["leads:read"] }, root());
+      for (const k of [strongerAdmin, product, elsewhere]) await admin.revokeKey({ id: k.apiKey!.id, reason: "gone" }, root());
+
+      const revokeAs = (who: { key: string }, target: { apiKey?: { id: string } }) => admin.revokeKey({ id: target.apiKey!.id }, bearer(who.key));
+      const otherWs = await rpcError(revokeAs(writer, elsewhere));
+      expect(otherWs.code).toBe(Code.NotFound);
+      expect(otherWs.rawMessage).not.toContain("gone");
+      expect((await rpcError(revokeAs(reader, product))).code).toBe(Code.PermissionDenied);
+      const amplified = await rpcError(revokeAs(writer, strongerAdmin));
+      expect(amplified.code).toBe(Code.PermissionDenied);
+      expect(amplified.rawMessage).toContain("keyward:all");
+      // Within its authority, the repeat is answered with the record, as before.
+      expect((await revokeAs(writer, product)).apiKey).toMatchObject({ status: KeyStatus.REVOKED, revokeReason: "gone" });
+    });
+  });
+
   describe("validation: INVALID_ARGUMENT naming the field", () => {
     const past = timestampFromDate(new Date(Date.now() - 60_000));
     it.each([
@@ -299,5 +323,59 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
     expect(list.keys.map((k) => k.name)).toEqual(["ops"]);
     const { events } = await admin.listAuditEvents({}, bearer(key));
     expect(events[0]).toMatchObject({ actorKeyId: "bootstrap", action: AuditAction.CREATE });
+  });
+});
+
+describe("keys rotated by keyward 0.1 stay retired after the upgrade", () => {
+  const hour = 3600_000;
+  const db = uniqueDbName();
+  const successor = legacyKey(TEST_PEPPER);
+  const inGraceSuccessor = legacyKey(TEST_PEPPER);
+  // 0.1's RotateKey: the grace end in revoked_at, the successor named only in the reason.
+  const retired = legacyKey(TEST_PEPPER, { revoked_at: new Date(Date.now() - 24 * hour), revoke_reason: `rotated to ${successor.id}` });
+  const inGrace = legacyKey(TEST_PEPPER, { revoked_at: new Date(Date.now() + hour), revoke_reason: `rotated to ${inGraceSuccessor.id}` });
+  // A key the pre-fix migration left with retires_at and no successor it could name.
+  const orphan = legacyKey(TEST_PEPPER);
+  const { key_hash: orphanHash, ...orphanFields } = orphan.doc;
+  const orphanDoc = { ...orphanFields, key_digest: digestOfHash(orphanHash as KeyHash), revoke_reason: "rotated to a vault", retires_at: new Date(Date.now() - hour), revision: 0 };
+  let server: TestServer;
+
+  beforeAll(async () => {
+    await seedKeyDocuments(inject("mongoUri"), db, [successor.doc, inGraceSuccessor.doc, retired.doc, inGrace.doc, orphanDoc]);
+    // The server migrates at start, as an upgraded deployment does.
+    server = await startTestServer({ env: { MONGODB_DB: db } });
+  });
+  afterAll(async () => server?.stop());
+
+  it("refuses RotateKey and UpdateKey on a retiring or retired key, and the retired secret stays refused", async () => {
+    const admin = server.client(KeyAdminService);
+    const authz = server.client(AuthorizeService);
+    const root = bearer(server.rootKey);
+    const reason = async (key: string) => Reason[(await authz.authorize({ credential: { case: "apiKey", value: key } })).reason];
+
+    for (const { id, expected } of [
+      { id: retired.id, expected: `rotated to ${successor.id}` },
+      { id: inGrace.id, expected: `rotated to ${inGraceSuccessor.id}` },
+      { id: orphan.id, expected: "rotated out" },
+    ]) {
+      const before = (await admin.getKey({ id }, root)).apiKey!;
+      for (const call of [
+        () => admin.rotateKey({ id, gracePeriod: durationFromMs(30 * 24 * hour) }, root),
+        () => admin.updateKey({ apiKey: { id, expiresAt: timestampFromDate(new Date(Date.now() + 24 * hour)) }, updateMask: { paths: ["expires_at"] } }, root),
+      ]) {
+        const err = await rpcError(call());
+        expect(Code[err.code], `${id}: ${err.rawMessage}`).toBe("FailedPrecondition");
+        expect(err.rawMessage).toContain(expected);
+      }
+      expect((await admin.getKey({ id }, root)).apiKey).toEqual(before);
+    }
+    expect(await reason(retired.key)).toBe("KEY_REVOKED");
+    expect(await reason(orphan.key)).toBe("KEY_REVOKED");
+    expect(await reason(inGrace.key)).toBe("OK");
+    expect(await reason(successor.key)).toBe("OK");
+    // The successor carries on as any key does.
+    const next = await admin.rotateKey({ id: successor.id, gracePeriod: durationFromMs(0) }, root);
+    expect(await reason(next.key)).toBe("OK");
+    expect(await reason(successor.key)).toBe("KEY_REVOKED");
   });
 });

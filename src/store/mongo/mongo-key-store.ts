@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { KeyChangeFeed, KeyChangeListener } from "../change-feed.js";
-import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
+import { MongoBulkWriteError, MongoClient, MongoServerError, ReadPreference, type AnyBulkWriteOperation, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
 import type { AuditEvent, KeyDigest, KeyId, KeyRecord } from "../../domain/types.js";
 import {
   DuplicateKeyError,
@@ -15,6 +15,12 @@ import { RevisionClaims } from "./revision-claims.js";
 
 const USAGE_BATCH = 50;
 
+/** The reason 0.1's RotateKey wrote, exactly: the only place 0.1 recorded a successor. */
+const ROTATED_TO = /^rotated to (key_[0-9a-f]{24})$/;
+
+function successorNamedIn(reason: string | undefined): string | null {
+  return ROTATED_TO.exec(reason ?? "")?.[1] ?? null;
+}
 
 export interface MongoKeyStoreOptions {
   uri: string;
@@ -83,9 +89,27 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     for await (const doc of cursor) {
       const hash = (doc as unknown as { key_hash: string }).key_hash;
       const set: Record<string, unknown> = { key_digest: createHash("sha256").update(hash, "utf8").digest("hex") };
-      // 0.1 kept a rotation's grace end in revoked_at; it is retires_at now.
-      if (doc.revoked_at && doc.revoke_reason?.startsWith("rotated to ")) Object.assign(set, { revoked_at: null, retires_at: doc.revoked_at });
+      // 0.1 kept a rotation's grace end in revoked_at (retires_at now) and named the successor
+      // only in the reason. Without successor_id the key would look unrotated, and rotating it
+      // again would set a new grace end: a retired secret working again. Any other reason,
+      // even one starting "rotated to", was an operator's revoke, and stays one.
+      const successor = successorNamedIn(doc.revoke_reason);
+      if (doc.revoked_at && successor !== null) Object.assign(set, { revoked_at: null, retires_at: doc.revoked_at, successor_id: successor });
       await this.keys.updateOne({ _id: doc._id }, { $set: set, $unset: { key_hash: "" } } as never);
+    }
+    await this.carryMissingSuccessors();
+  }
+
+  /**
+   * An earlier keyward moved 0.1 rotations to retires_at without their successor;
+   * give them the one their reason names. One it cannot name stays as it is:
+   * retires_at alone already bars rotating or changing the key (KeyManager).
+   */
+  private async carryMissingSuccessors(): Promise<void> {
+    const cursor = this.keys.find({ retires_at: { $ne: null }, successor_id: null } as Filter<KeyDoc>, { projection: { _id: 1, revoke_reason: 1 } });
+    for await (const doc of cursor) {
+      const successor = successorNamedIn(doc.revoke_reason);
+      if (successor !== null) await this.keys.updateOne({ _id: doc._id, successor_id: null } as Filter<KeyDoc>, { $set: { successor_id: successor } });
     }
   }
 
@@ -111,9 +135,15 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     }
   }
 
-  /** Authorize's read: one round trip, so last_used_at may lag (see KeyStore). */
+  /**
+   * Authorize's read: one round trip, so last_used_at may lag (see KeyStore).
+   * Always from the primary, whatever the URI's readPreference says: it is also
+   * the re-read after a change-stream invalidation, and a secondary that has not
+   * yet applied a revoke would hand back the key as it was, to be cached as
+   * valid until the next change or TTL.
+   */
   async findKeyByDigest(digest: KeyDigest): Promise<KeyRecord | null> {
-    const doc = await this.keys.findOne({ key_digest: digest });
+    const doc = await this.keys.findOne({ key_digest: digest }, { readPreference: ReadPreference.PRIMARY });
     return doc ? fromDoc(doc) : null;
   }
 
@@ -169,6 +199,11 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     // The write has landed: a failed usage read must not report it as failed.
     const written = fromDoc(doc);
     return (await this.withUsage([written]).catch(() => [written]))[0]!;
+  }
+
+  async discardKey(id: KeyId): Promise<boolean> {
+    const result = await this.keys.deleteOne({ _id: id, revision: { $in: [0, null] } } as Filter<KeyDoc>);
+    return result.deletedCount === 1;
   }
 
   async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
