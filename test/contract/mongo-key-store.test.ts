@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { Collection, ReadPreference } from "mongodb";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
-import { digestOfHash, newKeyId } from "../../src/domain/keys.js";
+import { digestOfHash } from "../../src/domain/keys.js";
+import { newKeyId } from "../../src/admin/key-material.js";
 import type { KeyDigest, KeyHash } from "../../src/domain/types.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { uniqueDbName } from "../support/harness.js";

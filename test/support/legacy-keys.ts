@@ -1,5 +1,6 @@
 import { MongoClient } from "mongodb";
-import { generateKey, hashKey, keyPreview, newKeyId } from "../../src/domain/keys.js";
+import { hashKey, keyPreview } from "../../src/domain/keys.js";
+import { generateKey, newKeyId } from "../../src/admin/key-material.js";
 import type { KeyId, RawKey } from "../../src/domain/types.js";
 
 /**
