@@ -2,6 +2,7 @@ import type { KeyDigest, KeyRecord } from "../domain/types.js";
 import { StoreUnavailableError } from "../domain/errors.js";
 import type { KeyChange, KeyStore } from "../store/key-store.js";
 import type { KeyCache } from "./key-cache.js";
+import { TtlLru } from "./ttl-lru.js";
 import type { LookupLane, LookupLimiter } from "./lookup-limiter.js";
 
 export interface LookupOptions {
@@ -23,6 +24,12 @@ export interface LookupOptions {
 export class CachedKeyLookup {
   /** A read invalidated while in flight may carry the old record: it answers its callers but is not cached. */
   private readonly inflight = new Map<KeyDigest, { promise: Promise<KeyRecord | null>; stale: boolean }>();
+  /**
+   * The newest revision polling has reported per digest, for a while: a write
+   * made here may return after another replica's newer change was seen, and
+   * must not put the older version back in the cache.
+   */
+  private readonly seenRevisions = new TtlLru<KeyDigest, number>({ maxEntries: 10_000, ttlMs: 60_000, now: Date.now });
 
   constructor(
     private readonly store: KeyStore,
@@ -90,6 +97,7 @@ export class CachedKeyLookup {
    * key is not re-read on every poll.
    */
   invalidateIfStale(changed: KeyChange): void {
+    if ((this.seenRevisions.get(changed.digest) ?? -1) < changed.revision) this.seenRevisions.set(changed.digest, changed.revision);
     const cached = this.cache.peek(changed.digest);
     // Revisions come from the database's compare-and-set, so no replica's clock decides "newer".
     const current = cached.hit && cached.record !== null && cached.record.revision >= changed.revision;
@@ -102,6 +110,7 @@ export class CachedKeyLookup {
    */
   replace(record: KeyRecord): void {
     this.invalidate(record.keyDigest);
+    if ((this.seenRevisions.get(record.keyDigest) ?? -1) > record.revision) return;
     this.cache.set(record.keyDigest, record);
   }
 

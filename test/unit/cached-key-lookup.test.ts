@@ -60,3 +60,22 @@ describe("CachedKeyLookup refreshes ahead", () => {
     await expect(flaky.lookup.lookup(flaky.record.keyDigest, 1000)).rejects.toThrow("db gone"); // expired as before: a read, which fails
   });
 });
+
+describe("CachedKeyLookup.replace", () => {
+  it("does not put back a version older than one polling has already reported", async () => {
+    const memory = new MemoryKeyStore();
+    const v1 = keyRecord({ revision: 1 });
+    await memory.insertKey(v1);
+    const cache = new KeyCache({ maxEntries: 10, positiveTtlMs: 60_000, negativeMaxEntries: 10, negativeTtlMs: 100, now: () => 0 });
+    const lookup = new CachedKeyLookup(memory, cache);
+    // Another replica revoked the key (revision 3) and this one's poller saw it...
+    lookup.invalidateIfStale({ digest: v1.keyDigest, revision: 3 });
+    // ...before this replica's own, older write (revision 2) returned.
+    lookup.replace({ ...v1, revision: 2 });
+    expect(cache.peek(v1.keyDigest)).toEqual({ hit: false });
+    // A write at least as new as what was seen is cached.
+    lookup.replace({ ...v1, revision: 4 });
+    const hit = cache.peek(v1.keyDigest);
+    expect(hit.hit && hit.record?.revision).toBe(4);
+  });
+});
