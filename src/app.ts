@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { randomBytes } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import type { Logger } from "pino";
@@ -24,6 +26,9 @@ import { listenConnect } from "./transport/connect-server.js";
 import { grpcService, listenGrpc } from "./transport/grpc/grpc-server.js";
 import { extAuthzService } from "./transport/gateways/ext-authz.js";
 import { forwardAuth } from "./transport/gateways/forward-auth.js";
+import { loadLeakReportKeys } from "./transport/gateways/leak-report-keys.js";
+import { leakReports } from "./transport/gateways/leak-reports.js";
+import { reportLeaks } from "./admin/report-leaks.js";
 import { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { adminAuthInterceptor } from "./transport/middleware/admin-auth-interceptor.js";
 import { authorizeService } from "./transport/services/authorize-service.js";
@@ -68,6 +73,8 @@ export interface RunningApp {
 /** The composition root: config → store → hot path and admin → server → background work. */
 export async function startApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<RunningApp> {
   const now = overrides.now ?? (() => new Date());
+  // Read before anything listens: a bad key file stops the start (ConfigError, exit 2).
+  const leakKeys = config.leakReportKeysFile === null ? null : loadLeakReportKeys(config.leakReportKeysFile);
   const pepper = config.keyPepper ?? randomBytes(32).toString("base64url");
   const metrics = new Metrics({ defaultMetrics: config.metricsPort !== null });
   const { mongo, store } = openStore(config, metrics, overrides);
@@ -75,8 +82,13 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const shutdown = new AbortController();
   const hot = wireHotPath(config, store, metrics, pepper, now, log);
   const manager = new KeyManager({ store, catalog: config.catalog, pepper, prefix: config.keyPrefix, now, onKeyChanged: (record) => hot.lookup.replace(record) });
+  const leaks = leakKeys && leakReports({
+    keys: leakKeys,
+    judge: (tokens) => reportLeaks(tokens, { store, revoke: (principal, id, reason) => manager.revoke(principal, id, reason), pepper, prefix: config.keyPrefix, now }),
+    log,
+  });
   const devRootKey = mongo ? null : await createDevRootKey(manager);
-  const server = await serve(config, log, { authorizer: hot.authorizer, manager, metrics, health, shutdown: shutdown.signal, now });
+  const server = await serve(config, log, { authorizer: hot.authorizer, manager, metrics, health, shutdown: shutdown.signal, now, leaks });
   const background = await startBackground(config, log, { mongo, store, lookup: hot.lookup, health, metrics, onReachable: hot.setStoreReachable });
   hot.usage.start();
 
@@ -162,6 +174,8 @@ async function createDevRootKey(manager: KeyManager): Promise<RawKey> {
 
 interface ServeDeps {
   authorizer: Authorizer;
+  /** POST /v1/leak-reports, when LEAK_REPORT_KEYS_FILE is set. */
+  leaks: HttpGateway | null;
   manager: KeyManager;
   metrics: Metrics;
   health: HealthState;
@@ -211,7 +225,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
     limits: config.connections,
-    gateway: forwardAuth({
+    gateway: firstOf(deps.leaks, forwardAuth({
       authorize: observedAuthorize(deps.authorizer, (outcome, seconds) => {
         forwardAuthObserved(outcome, seconds);
         // gRPC calls are logged by the logging interceptor; /v1/check is plain HTTP, so here. Never the key.
@@ -219,7 +233,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
       }),
       health: deps.health,
       trustHeaders: config.forwardAuthTrustHeaders,
-    }),
+    })),
     routes: (router) => {
       router.service(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, observer("connect"))), { interceptors: common });
       router.service(KeyAdminService, keyAdmin, { interceptors: adminInterceptors });
@@ -279,4 +293,12 @@ async function startBackground(config: Config, log: Logger, deps: BackgroundDeps
 function codeName(err: unknown): string {
   const mapped = toConnectError(err);
   return mapped ? Code[mapped.code] : "Internal";
+}
+
+type HttpGateway = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => boolean;
+
+/** HTTP endpoints outside Connect, asked in order; the first that takes a request answers it. */
+function firstOf(...gateways: Array<HttpGateway | null>): HttpGateway {
+  const present = gateways.filter((g): g is HttpGateway => g !== null);
+  return (req, res) => present.some((g) => g(req, res));
 }

@@ -42,6 +42,8 @@ export interface Config {
   storeMaxConcurrentLookups: number;
   /** Forward auth reads X-Keyward-Scopes/-Workspace/-Domain from the request only when this is true. */
   forwardAuthTrustHeaders: boolean;
+  /** Public keys trusted to sign leak reports (GitHub's key-list shape); null turns /v1/leak-reports off. */
+  leakReportKeysFile: string | null;
 }
 
 /** How the process was started: dev mode is asked for, never fallen into. */
@@ -89,6 +91,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "MAX_CONNECTIONS", default: "10000", meaning: "connections per port; past it new connections are refused at once" },
   { name: "STORE_MAX_CONCURRENT_LOOKUPS", default: "64", meaning: "database lookups of uncached keys in flight at once; refreshes of known keys go first" },
   { name: "FORWARD_AUTH_TRUST_HEADERS", default: "false", meaning: "true lets /v1/check read X-Keyward-Scopes/-Workspace/-Domain from the request (only behind a gateway that sets or clears them); default: the query only" },
+  { name: "LEAK_REPORT_KEYS_FILE", default: "(unset: off)", meaning: "public keys (GitHub's secret-scanning key list shape) whose signed reports to POST /v1/leak-reports revoke leaked keys" },
   { name: "INVALIDATION_POLL_MS", default: "250", meaning: "how often changes made by other replicas are polled (bounds revocation propagation)" },
 ];
 
@@ -224,6 +227,7 @@ export function loadConfig(env: Env = process.env, options: StartOptions = {}): 
     },
     storeMaxConcurrentLookups: integer(env, "STORE_MAX_CONCURRENT_LOOKUPS", 64, 1, 10_000),
     forwardAuthTrustHeaders: boolean(env, "FORWARD_AUTH_TRUST_HEADERS", false),
+    leakReportKeysFile: readableFile(env, "LEAK_REPORT_KEYS_FILE"),
   };
 }
 

@@ -18,7 +18,16 @@ export async function runServer(devRequested: boolean): Promise<void> {
   }
 
   const log = createLogger(config.logLevel);
-  const app = await startApp(config, log);
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp(config, log);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`keyward: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   log.info({ config: redactedConfig(config), port: app.port, httpPort: app.httpPort }, "keyward started");
 
   if (app.devRootKey !== null) {
