@@ -115,3 +115,39 @@ describe("leak reports: POST /v1/leak-reports in GitHub's partner format", () =>
     }
   });
 });
+
+describe("an internal scanner, with keys from `keyward leak-reports keygen` and signatures from `sign`", () => {
+  it("is trusted by keyward and gets its key revoked", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const work = mkdtempSync(join(tmpdir(), "keyward-scanner-"));
+    const cli = (...args: string[]) => execFileSync(process.execPath, ["bin/keyward.js", "leak-reports", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const privateKey = join(work, "scanner.pem");
+    writeFileSync(join(work, "keys.json"), cli("keygen", "--out", privateKey, "--id", "ci-scanner"));
+    const server = await startTestServer({ store: "memory", env: { LEAK_REPORT_KEYS_FILE: join(work, "keys.json") } });
+    try {
+      const { key } = await server.client(KeyAdminService).createKey({ name: "pushed", workspace: "acme", scopes: ["leads:read"] }, bearer(server.rootKey));
+      const reportFile = join(work, "report.json");
+      writeFileSync(reportFile, JSON.stringify([{ token: key, type: "keyward_api_key", url: "https://ci.internal/job/42", source: "ci" }]));
+      const signature = cli("sign", "--key", privateKey, reportFile).trim();
+      const { readFileSync } = await import("node:fs");
+      const res = await fetch(`${server.httpUrl}/v1/leak-reports`, {
+        method: "POST",
+        body: readFileSync(reportFile),
+        headers: { "Github-Public-Key-Identifier": "ci-scanner", "Github-Public-Key-Signature": signature },
+      });
+      expect(res.status).toBe(200);
+      const reason = await server.client(AuthorizeService).authorize({ credential: { case: "apiKey", value: key }, requiredScopes: [] }).then((r) => r.reason);
+      expect(reason).toBe(Reason.KEY_REVOKED);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("a key file that is not P-256 stops the start with one line naming LEAK_REPORT_KEYS_FILE", async () => {
+    const { generateKeyPairSync: gen } = await import("node:crypto");
+    const rsa = gen("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    const file = join(mkdtempSync(join(tmpdir(), "keyward-badkeys-")), "keys.json");
+    writeFileSync(file, JSON.stringify({ public_keys: [{ key_identifier: "x", key: rsa }] }));
+    await expect(startTestServer({ store: "memory", env: { LEAK_REPORT_KEYS_FILE: file } })).rejects.toThrow(/LEAK_REPORT_KEYS_FILE.*P-256/);
+  });
+});
