@@ -32,6 +32,8 @@ export interface SpawnOptions {
   waitServing?: boolean;
   /** Show keyward's stdout here instead of capturing it. */
   inheritStdout?: boolean;
+  /** Another checkout to run (the bench's A/B builds an older commit in a worktree); default this one. */
+  root?: string;
   /** Options for node itself, e.g. ["--cpu-prof"] (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
 }
@@ -44,7 +46,7 @@ export async function spawnKeyward(options: SpawnOptions = {}): Promise<KeywardP
   const entry = options.compiled ? [...PRODUCTION_NODE_ARGS, "dist/src/main.js"] : ["--import", "tsx", "src/main.ts", ...(options.env?.MONGODB_URI ? [] : ["--dev"])];
   const args = [...(options.nodeArgs ?? []), ...entry];
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd: options.root ?? ROOT,
     env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: String(port), HTTP_PORT: String(httpPort), LOG_LEVEL: "warn", ...options.env },
     stdio: ["ignore", options.inheritStdout ? "inherit" : "pipe", "pipe"],
   });
