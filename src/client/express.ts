@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { answerDenial, createGuard, scopesAndOptions, type Denial, type KeywardIdentity, type RequireScopesOptions } from "./middleware.js";
 
-export type { Denial, KeywardIdentity, RequireScopesOptions } from "./middleware.js";
+export type { Denial, DenialBody, KeywardIdentity, RequireScopesOptions } from "./middleware.js";
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { answerDenial, createGuard, scopesAndOptions, type Denial, type KeywardIdentity, type RequireScopesOptions } from "./middleware.js";
 
-export type { Denial, KeywardIdentity, RequireScopesOptions } from "./middleware.js";
+export type { Denial, DenialBody, KeywardIdentity, RequireScopesOptions } from "./middleware.js";
 
 declare module "fastify" {
   interface FastifyRequest {

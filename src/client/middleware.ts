@@ -1,6 +1,8 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { credentialFromHeaders, denialBody, type HeaderReader } from "../domain/gateway.js";
+import { apiKeyFromHeaders, denialBody, denialHeaders, type DenialBody, type HeaderReader } from "../protocol/http.js";
 import { createKeywardClient, Reason, type AuthorizeResponse, type KeywardClient, type KeywardTlsOptions } from "./index.js";
+
+export type { DenialBody } from "../protocol/http.js";
 
 /** What an allowed request carries: `req.keyward` (Express) or `request.keyward` (Fastify). */
 export interface KeywardIdentity {
@@ -38,7 +40,8 @@ export interface RequireScopesOptions<Req, Res = unknown> {
 export interface Denial {
   status: 401 | 403 | 503;
   headers: Record<string, string>;
-  body: { statusCode: number; error: string; message: string; detail: string; reason: string; required: string[]; granted: string[] };
+  /** The same JSON body as forward auth's. */
+  body: DenialBody;
   /** The decision, or null when keyward could not be reached in time. */
   decision: AuthorizeResponse | null;
 }
@@ -55,9 +58,7 @@ export function scopesAndOptions<Req, Res>(args: unknown[]): { scopes: string[];
 }
 
 function denial(status: 401 | 403 | 503, reason: string, message: string, required: string[], granted: string[], decision: AuthorizeResponse | null): Denial {
-  const headers: Record<string, string> = { "X-Keyward-Reason": reason };
-  if (status === 401) headers["WWW-Authenticate"] = "Bearer";
-  return { status, headers, body: JSON.parse(denialBody(status, reason, message, required, granted)), decision };
+  return { status, headers: denialHeaders(status, reason), body: denialBody(status, reason, message, required, granted), decision };
 }
 
 /** What the Express and Fastify adapters know how to do with their framework's response. */
@@ -108,7 +109,7 @@ export function createGuard<Req>(scopes: readonly string[], options: RequireScop
   const client = options.client ?? createKeywardClient({ url: options.url, ...options.tls });
   const valueOf = (from: FromRequest<Req> | undefined, req: Req) => (typeof from === "function" ? from(req) : from) ?? "";
   return async (req: Req): Promise<Outcome> => {
-    const credential = options.key ? options.key(req) : (c => (c.kind === "api_key" ? c.value : undefined))(credentialFromHeaders(header(req)));
+    const credential = options.key ? options.key(req) : apiKeyFromHeaders(header(req));
     let d: AuthorizeResponse;
     try {
       d = await client.authorize(credential ?? "", scopes, { workspace: valueOf(options.workspace, req), domain: valueOf(options.domain, req) });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import { decide, disclosedKey } from "../../src/domain/decision.js";
-import { answerForDecision, authorizeFieldsOf, checkUrlInputs } from "../../src/domain/gateway.js";
+import { answerForDecision, authorizeFieldsOf, checkUrlInputs } from "../../src/transport/gateways/gateway-mapping.js";
 import { catalogFromJson } from "../../src/domain/scopes.js";
 import { answerMemo } from "../../src/transport/services/authorize-service.js";
 import { keyRecord, T0 } from "../support/records.js";

@@ -3,7 +3,7 @@ import { Code, type ServiceImpl } from "@connectrpc/connect";
 import { HeaderValueOption_HeaderAppendAction as AppendAction, HeaderValueOptionSchema } from "../../../gen/envoy/config/core/v3/base_pb.js";
 import { Authorization, CheckResponseSchema, type CheckResponse } from "../../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import type { ObservedAuthorize } from "../../authorize/observed-authorize.js";
-import { answerForDecision, authorizeFieldsOf, type GatewayAnswer } from "../../domain/gateway.js";
+import { answerForDecision, authorizeFieldsOf, type GatewayAnswer } from "./gateway-mapping.js";
 import { gatewayFailure } from "./gateway-failure.js";
 
 /** The gRPC status Envoy reads first; the HTTP status is what the client then sees. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { ObservedAuthorize } from "../../authorize/observed-authorize.js";
-import { answerForDecision, authorizeFieldsOf, checkUrlInputs, type GatewayAnswer } from "../../domain/gateway.js";
+import { answerForDecision, authorizeFieldsOf, checkUrlInputs, type GatewayAnswer } from "./gateway-mapping.js";
 import type { HealthState } from "../../observability/health-state.js";
 import { gatewayFailure } from "./gateway-failure.js";
 

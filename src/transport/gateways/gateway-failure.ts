@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { answerForFailure, type GatewayAnswer } from "../../domain/gateway.js";
+import { answerForFailure, type GatewayAnswer } from "./gateway-mapping.js";
 import { toConnectError } from "../middleware/error-interceptor.js";
 
 /**

@@ -1,28 +1,20 @@
-import { disclosedKey, type Decision } from "./decision.js";
-import type { AuthorizeRequestFields, Credential } from "./validation.js";
+import { disclosedKey, type Decision } from "../../domain/decision.js";
+import type { AuthorizeRequestFields } from "../../domain/validation.js";
+import { apiKeyFromHeaders, denialBody, denialHeaders, type DenialStatus, type HeaderReader } from "../../protocol/http.js";
 
 /**
  * What a gateway (nginx auth_request, Caddy forward_auth, Traefik ForwardAuth,
- * Envoy ext_authz) sends and receives, as pure functions: the transports only
- * read their wire format into these inputs and write these outputs back.
+ * Envoy ext_authz) sends and receives, as pure functions: forward-auth.ts and
+ * ext-authz.ts only read their wire format into these inputs and write these
+ * outputs back. The key's headers and the deny body are the shared HTTP
+ * contract (src/protocol/http.ts), which the client's middleware answers with too.
  */
-
-/** Reads one request header, case-insensitively; undefined when absent. */
-export type HeaderReader = (lowerCaseName: string) => string | undefined;
 
 /** What the gateway's own configuration says: the auth URL's query, or Envoy's `context_extensions`. */
 export interface GatewayInputs {
   scopes?: string;
   workspace?: string;
   domain?: string;
-}
-
-/** The seeds send keys both ways: `X-API-Key: …` and `Authorization: Bearer …`. */
-export function credentialFromHeaders(header: HeaderReader): Credential {
-  const apiKey = header("x-api-key")?.trim();
-  if (apiKey) return { kind: "api_key", value: apiKey };
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header("authorization") ?? "");
-  return bearer ? { kind: "api_key", value: bearer[1]! } : { kind: "missing" };
 }
 
 function scopeList(raw: string | undefined): string[] {
@@ -43,8 +35,9 @@ function scopeList(raw: string | undefined): string[] {
  */
 export function authorizeFieldsOf(header: HeaderReader, settings: GatewayInputs, trustHeaders: boolean): AuthorizeRequestFields {
   const pick = (setting: string | undefined, name: string) => setting ?? (trustHeaders ? header(name) : undefined);
+  const key = apiKeyFromHeaders(header);
   return {
-    credential: credentialFromHeaders(header),
+    credential: key === undefined ? { kind: "missing" } : { kind: "api_key", value: key },
     requiredScopes: scopeList(pick(settings.scopes, "x-keyward-scopes")),
     workspace: (pick(settings.workspace, "x-keyward-workspace") ?? "").trim(),
     domain: (pick(settings.domain, "x-keyward-domain") ?? "").trim(),
@@ -79,14 +72,9 @@ export interface GatewayAnswer {
   body: string;
 }
 
-const STATUS_TEXT = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 503: "Service Unavailable" } as const;
-
-/**
- * The deny body: a superset of the seeds' two shapes, SendPilot's
- * {statusCode, message, error} and ColdSend's {detail, required, granted}.
- */
-export function denialBody(status: 400 | 401 | 403 | 503, reason: string, message: string, required: readonly string[], granted: readonly string[]): string {
-  return JSON.stringify({ statusCode: status, error: STATUS_TEXT[status], message, detail: message, reason, required, granted });
+/** A gateway's refusal carries the message too (ext-authz.ts makes it Envoy's gRPC status message), and the body's type. */
+function refusalHeaders(status: DenialStatus, reason: string, message: string): Record<string, string> {
+  return { ...denialHeaders(status, reason), "X-Keyward-Message": headerSafe(message), "Content-Type": "application/json" };
 }
 
 /** Header values travel through nginx variables and HTTP/1: one line, printable ASCII. */
@@ -103,16 +91,15 @@ export function answerForDecision(d: Decision, required: readonly string[]): Gat
     };
   }
   const status = d.httpStatus === 401 ? 401 : 403;
-  const headers: Record<string, string> = { "X-Keyward-Reason": d.reason, "X-Keyward-Message": headerSafe(d.message), "Content-Type": "application/json" };
-  if (status === 401) headers["WWW-Authenticate"] = "Bearer";
-  return { status, headers, body: denialBody(status, d.reason, d.message, required, disclosedKey(d)?.scopes ?? []) };
+  const body = denialBody(status, d.reason, d.message, required, disclosedKey(d)?.scopes ?? []);
+  return { status, headers: refusalHeaders(status, d.reason, d.message), body: JSON.stringify(body) };
 }
 
 /** keyward could not decide (database down and key not cached, a deadline passed): never an allow. */
 export function answerForFailure(status: 400 | 503, reason: string, message: string, required: readonly string[]): GatewayAnswer {
   return {
     status,
-    headers: { "X-Keyward-Reason": reason, "X-Keyward-Message": headerSafe(message), "Content-Type": "application/json" },
-    body: denialBody(status, reason, message, required, []),
+    headers: refusalHeaders(status, reason, message),
+    body: JSON.stringify(denialBody(status, reason, message, required, [])),
   };
 }
