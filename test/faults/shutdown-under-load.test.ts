@@ -8,7 +8,7 @@ import { goTool } from "../support/go-tools.js";
 import { spawnKeyward } from "../support/keyward-process.js";
 import { TEST_PEPPER, uniqueDbName } from "../support/harness.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { ROOT } from "../support/paths.js";
 
 interface GhzDetail {
   timestamp: string;

@@ -12,7 +12,7 @@ import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { spawnKeyward } from "../support/keyward-process.js";
 import { TEST_PEPPER, bearer, uniqueDbName } from "../support/harness.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { ROOT } from "../support/paths.js";
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const RATE = 200; // Authorize calls per second
 
