@@ -193,6 +193,8 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       expect(all.changes.map((c) => c.digest).sort()).toEqual([a.keyDigest, b.keyDigest].sort());
       expect(all.latest).toEqual(start);
       // b's updated_at claims the distant past; its change is still seen after a's.
+      // A sleep must stay: MongoDB stamps changes with its own clock ($currentDate, in ms), which a test can
+      // neither inject nor read, so real time passes for the change below to fall in a later millisecond.
       await new Promise((r) => setTimeout(r, 5));
       const changed = await store.updateKey(b.id, 0, { name: "changed", updatedAt: at(0) });
       const after = await store.changesSince(new Date(start!.getTime() + 1));
@@ -205,6 +207,7 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       const r = keyRecord();
       await store.insertKey(r);
       const mark = await store.latestChange();
+      // Real time passes on the database's clock (see above), so a usage write taken for a change would move the mark.
       await new Promise((r) => setTimeout(r, 5));
       await store.recordUsage(new Map([[r.id, at(7)]]));
       expect(await store.latestChange()).toEqual(mark);

@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
@@ -14,11 +14,10 @@ import { GRPC_LIMITS } from "../../src/transport/grpc/grpc-server.js";
 import http2 from "node:http2";
 import { getEventListeners } from "node:events";
 import net from "node:net";
-import { freePort } from "../support/mongo-provider.js";
+import { spawnKeyward } from "../support/keyward-process.js";
 import { goTool } from "../support/go-tools.js";
 
 const execFileAsync = promisify(execFile);
-const ROOT = new URL("../../", import.meta.url).pathname;
 
 describe("server on a real socket", () => {
   let server: TestServer;
@@ -153,20 +152,15 @@ describe("shutdown with connections that never sent a request", () => {
 });
 
 describe("the keyward process", () => {
-  /** The production entry's source; `args: ["--dev"]` runs it as `npm start` does. */
-  const run = (env: Record<string, string>, timeoutMs = 20_000, args: string[] = ["--dev"]) =>
-    new Promise<{ code: number | null; stderr: string; stdout: string; child: ReturnType<typeof spawn> }>((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
-      let stderr = "";
-      let stdout = "";
-      child.stderr.on("data", (d) => (stderr += d));
-      child.stdout.on("data", (d) => (stdout += d));
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stderr, stdout, child });
-      });
-    });
+  /**
+   * The production entry's source with `env` as an operator's shell would hold it: HOST and LOG_LEVEL
+   * unset, so keyward's own defaults are what is asserted. `args: ["--dev"]` runs it as `npm start` does.
+   */
+  const run = async (env: Record<string, string>, timeoutMs = 20_000, args: string[] = ["--dev"]) => {
+    const proc = await spawnKeyward({ env: { HOST: undefined, LOG_LEVEL: undefined, ...env }, args, waitServing: false });
+    const code = await proc.exitWithin(timeoutMs);
+    return { code, stderr: proc.stderr(), stdout: proc.stdout() };
+  };
 
   it.each([
     [{ MONGODB_URI: "mongodb://127.0.0.1:1", KEY_PEPPER: "too-short" }, "KEY_PEPPER"],
@@ -206,23 +200,19 @@ describe("the keyward process", () => {
   });
 
   it("starts in dev mode on 127.0.0.1, prints a root key once outside the logs, and exits 0 on SIGTERM", async () => {
-    const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--dev"], { cwd: ROOT, env: { PATH: process.env.PATH, PORT: String(port), HTTP_PORT: "0", KEY_PEPPER: TEST_PEPPER } });
-    let stderr = "";
-    let stdout = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    child.stdout.on("data", (d) => (stdout += d));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    const deadline = Date.now() + 15_000;
-    while (!/kw_test_\w+/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // HOST and LOG_LEVEL unset: the default host and the info-level start line are what is checked.
+    const proc = await spawnKeyward({ env: { HOST: undefined, LOG_LEVEL: undefined, KEY_PEPPER: TEST_PEPPER }, args: ["--dev"] });
+    await waitFor(() => /kw_test_\w+/.test(proc.stderr()), 5000, "the dev root key on stderr");
+    const stderr = proc.stderr();
     const key = /kw_test_\w+/.exec(stderr)?.[0];
     expect(key).toBeDefined();
     expect(stderr).toContain("DEV MODE");
     expect(stderr.split(key!).length - 1).toBe(1);
-    const health = createClient(Health, (await import("@connectrpc/connect-node")).createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+    const health = createClient(Health, (await import("@connectrpc/connect-node")).createGrpcTransport({ baseUrl: `http://127.0.0.1:${proc.port}` }));
     expect((await health.check({})).status).toBe(Status.SERVING);
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await proc.stop()).toBe(0);
+    expect(proc.stderr().split(key!).length - 1, "the key is printed once, over the whole run").toBe(1);
+    const stdout = proc.stdout();
     expect(stdout).toContain('"msg":"keyward started"');
     expect(stdout).toContain('"keyPepper":"[redacted]"');
     expect(stdout).toContain('"host":"127.0.0.1"');

@@ -1,13 +1,13 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthCheckResponse_ServingStatus, Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
+import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 import { digestOfHash, hashKey } from "../../src/domain/keys.js";
 import { generateKey } from "../../src/admin/key-material.js";
 import type { RawKey } from "../../src/domain/types.js";
 import { FerretDb, ferretdbBinary } from "../support/mongo-provider.js";
 import { TEST_PEPPER, bearer, startTestServer, waitFor, type TestServer } from "../support/harness.js";
+import { outcomeOf } from "../support/outcomes.js";
 
 const STALE_BOUND_MS = 10_000;
 /**
@@ -16,16 +16,6 @@ const STALE_BOUND_MS = 10_000;
  * processed a little after the database process exited.
  */
 const SLACK_MS = 1500;
-
-/** The code of a failed call, or "OK" with the reason of a decision. */
-async function outcome(call: Promise<{ allowed: boolean; reason: Reason }>): Promise<string> {
-  try {
-    const r = await call;
-    return r.allowed ? "ALLOW" : `DENY:${Reason[r.reason]}`;
-  } catch (err) {
-    return Code[ConnectError.from(err).code];
-  }
-}
 
 describe("database outage: the test database process is stopped under load and started again", () => {
   let ferret: FerretDb;
@@ -51,7 +41,7 @@ describe("database outage: the test database process is stopped under load and s
   it("serves cached keys up to the staleness bound, refuses to guess about the rest, and recovers without a restart", async () => {
     const authz = server.client(AuthorizeService);
     const health = server.client(Health);
-    const ask = (key: string) => outcome(authz.authorize({ credential: { case: "apiKey", value: key }, requiredScopes: ["leads:read"] }, { timeoutMs: 5000 }));
+    const ask = (key: string) => outcomeOf(authz.authorize({ credential: { case: "apiKey", value: key }, requiredScopes: ["leads:read"] }, { timeoutMs: 5000 }));
 
     expect(await ask(cachedKey)).toBe("ALLOW");
 
@@ -68,6 +58,7 @@ describe("database outage: the test database process is stopped under load and s
           ask(random).then((result) => ({ key: "random" as const, at: Date.now(), result })),
         ]);
         answers.push(...batch);
+        // Pacing, not waiting for something: about 50 rounds a second, steady through the outage.
         await new Promise((r) => setTimeout(r, 20));
       }
     })();

@@ -6,15 +6,23 @@ import { loadCatalog } from "../../src/config.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { goTool } from "../support/go-tools.js";
 import { spawnKeyward } from "../support/keyward-process.js";
-import { TEST_PEPPER, uniqueDbName } from "../support/harness.js";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { TEST_PEPPER, uniqueDbName, waitFor } from "../support/harness.js";
+import { freePort } from "../support/mongo-provider.js";
+import { ROOT } from "../support/paths.js";
 
 interface GhzDetail {
   timestamp: string;
   latency: number;
   status: string;
   error: string;
+}
+
+/** Allowed Authorize calls so far, from the server's own /metrics. */
+async function okDecisions(metricsPort: number): Promise<number> {
+  // Refused until the metrics listener is up: no calls counted yet.
+  const body = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => "");
+  const line = body.split("\n").find((l) => l.startsWith('keyward_authorize_decisions_total{reason="OK",source="grpc"} '));
+  return line ? Number(line.split(" ")[1]) : 0;
 }
 
 describe("SIGTERM during a ghz run", () => {
@@ -28,8 +36,10 @@ describe("SIGTERM during a ghz run", () => {
       { catalog: loadCatalog(join(ROOT, "config/scopes.json")), pepper: TEST_PEPPER, prefix: "kw" },
       { workspace: "acme", name: "load", scopes: ["*"], environment: "live" },
     );
+    const metricsPort = await freePort();
     const server = await spawnKeyward({
       env: {
+        METRICS_PORT: String(metricsPort),
         MONGODB_URI: inject("mongoUri"),
         MONGODB_DB: db,
         KEY_PEPPER: TEST_PEPPER,
@@ -51,7 +61,8 @@ describe("SIGTERM during a ghz run", () => {
     ghz.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const ghzDone = new Promise<void>((resolve) => ghz.on("close", () => resolve()));
 
-    await new Promise((r) => setTimeout(r, 2000));
+    // SIGTERM once the load is steady: well past the calls the assertions below need before it.
+    await waitFor(async () => (await okDecisions(metricsPort)) >= 1000, 4000, "1,000 allowed calls under ghz");
     const sigtermAt = Date.now();
     const code = await server.stop();
     await ghzDone;

@@ -12,7 +12,7 @@ import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { spawnKeyward } from "../support/keyward-process.js";
 import { TEST_PEPPER, bearer, uniqueDbName } from "../support/harness.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { ROOT } from "../support/paths.js";
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const RATE = 200; // Authorize calls per second
 
@@ -111,6 +111,7 @@ describe(`soak: ${SECONDS} s of mixed traffic with concurrent admin changes`, ()
       let adminOps = 0;
       const adminLoop = (async () => {
         while (Date.now() - started < SECONDS * 1000) {
+          // Pacing, not waiting for something: about four admin changes a second, for the whole soak.
           await new Promise((r) => setTimeout(r, 250));
           const active = [...keys.entries()].filter(([, k]) => k.state === "active" && k.version % 2 === 0);
           if (active.length > 10 && Math.random() < 0.5) await revoke(active[Math.floor(Math.random() * active.length)]![0]);
@@ -123,6 +124,7 @@ describe(`soak: ${SECONDS} s of mixed traffic with concurrent admin changes`, ()
           const p = one().finally(() => inflight.delete(p));
           inflight.add(p);
         }
+        // Pacing: a batch every 50 ms of wall-clock time holds the offered rate at RATE.
         const next = started + ((tick + 1) * 1000) / 20;
         await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
       }

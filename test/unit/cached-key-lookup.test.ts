@@ -14,16 +14,16 @@ describe("CachedKeyLookup refreshes ahead", () => {
     const memory = new MemoryKeyStore();
     const record = keyRecord();
     await memory.insertKey(record);
-    const { store, calls } = countingStore(wrap(memory));
+    const { store, calls, settled } = countingStore(wrap(memory));
     const cache = new KeyCache({ maxEntries: 10, positiveTtlMs: 1000, negativeMaxEntries: 10, negativeTtlMs: 100, now: () => t });
-    const lookup = new CachedKeyLookup(store, cache, { storeReachable: () => reachable });
+    const answers: string[] = [];
+    const lookup = new CachedKeyLookup(store, cache, { storeReachable: () => reachable, onLookup: (r) => answers.push(r) });
     const reads = () => calls.get("findKeyByDigest") ?? 0;
-    return { lookup, record, reads, at: (ms: number) => (t = ms), setReachable: (up: boolean) => (reachable = up) };
+    return { lookup, record, reads, settled, lastAnswer: () => answers.at(-1), at: (ms: number) => (t = ms), setReachable: (up: boolean) => (reachable = up) };
   };
-  const settle = () => new Promise((r) => setTimeout(r, 10));
 
   it("answers from the cache at once and re-reads once, in the background, in the last quarter of the TTL", async () => {
-    const { lookup, record, reads, at } = await setup();
+    const { lookup, record, reads, settled, lastAnswer, at } = await setup();
     expect((await lookup.lookup(record.keyDigest, 0))?.id).toBe(record.id);
     expect(reads()).toBe(1);
     at(700);
@@ -33,11 +33,12 @@ describe("CachedKeyLookup refreshes ahead", () => {
     const [a, b] = await Promise.all([lookup.lookup(record.keyDigest, 800), lookup.lookup(record.keyDigest, 800)]);
     expect(a?.id).toBe(record.id);
     expect(b?.id).toBe(record.id);
-    await settle();
+    await settled(); // the background refresh's read, and what the lookup did with its answer
     expect(reads()).toBe(2); // one refresh for both callers
     at(1500); // past the first read's TTL, inside the refresh's
     await lookup.lookup(record.keyDigest, 1500);
     expect(reads()).toBe(2);
+    expect(lastAnswer()).toBe("hit");
   });
 
   it("does not refresh while the database is known to be down, and a failed refresh leaves the TTL as it was", async () => {
@@ -46,7 +47,7 @@ describe("CachedKeyLookup refreshes ahead", () => {
     down.setReachable(false);
     down.at(900);
     expect((await down.lookup.lookup(down.record.keyDigest, 900))?.id).toBe(down.record.id);
-    await settle();
+    await down.settled();
     expect(down.reads()).toBe(1);
 
     let fail = false;
@@ -55,9 +56,10 @@ describe("CachedKeyLookup refreshes ahead", () => {
     fail = true;
     flaky.at(900);
     expect((await flaky.lookup.lookup(flaky.record.keyDigest, 900))?.id).toBe(flaky.record.id);
-    await settle();
+    await flaky.settled();
     flaky.at(1000);
     await expect(flaky.lookup.lookup(flaky.record.keyDigest, 1000)).rejects.toThrow("db gone"); // expired as before: a read, which fails
+    expect(flaky.reads()).toBe(3); // a read of its own: the failed refresh was over
   });
 });
 

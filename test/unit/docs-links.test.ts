@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
-const ROOT = resolve(new URL("../..", import.meta.url).pathname);
+import { ROOT } from "../support/paths.js";
 const pages = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 
 /** Markdown links `[text](target)`, outside fenced code blocks. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ROOT } from "../support/paths.js";
 
 /**
  * docs/gateways.md shows the gateway configurations the tests run (or replay):
@@ -8,7 +9,6 @@ import { describe, expect, it } from "vitest";
  * at most shifted left by a constant indentation, so the documented config
  * cannot drift from the tested one.
  */
-const ROOT = resolve(new URL("../../", import.meta.url).pathname);
 const DOC = join(ROOT, "docs/gateways.md");
 const doc = readFileSync(DOC, "utf8");
 
