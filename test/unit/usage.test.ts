@@ -81,7 +81,10 @@ describe("counting one decision", () => {
   it("an allowed call counts each distinct required scope once, with its time and grantor", () => {
     const asked: string[] = [];
     const counts = emptyCounts();
-    const grantor = (s: string) => (asked.push(s), "campaigns:all");
+    const grantor = (s: string) => {
+      asked.push(s);
+      return "campaigns:all";
+    };
     countCall(
       counts,
       call({ requiredScopes: ["campaigns:read", "campaigns:pause", "campaigns:read"] }),
@@ -165,7 +168,7 @@ describe("counting one decision", () => {
     expect(own(counts.domains, "__proto__")).toEqual({ calls: 1, lastSeenAt: T });
     expect(own(counts.scopes, "constructor")?.allowed).toBe(1);
     expect(Object.getPrototypeOf(counts.domains)).toBeNull();
-    expect(roundTrip(counts).domains.constructor).toEqual({ calls: 2, lastSeenAt: T });
+    expect(own(roundTrip(counts).domains, "constructor")).toEqual({ calls: 2, lastSeenAt: T });
   });
 });
 
@@ -194,12 +197,9 @@ describe("merging counts", () => {
   it("works on what a store hands back (plain objects), in both directions", () => {
     const whole = roundTrip(counted([...a, ...b]));
     expect(roundTrip(mergeCounts(roundTrip(counted(a)), roundTrip(counted(b))))).toEqual(whole);
-    expect(
-      roundTrip(
-        mergeCounts(roundTrip(counted(a)), counted([call({ domain: "constructor" })])).domains
-          .constructor,
-      ),
-    ).toEqual({ calls: 1, lastSeenAt: T });
+    const fromStore = roundTrip(counted(a));
+    mergeCounts(fromStore, counted([call({ domain: "constructor" })]));
+    expect(own(fromStore.domains, "constructor")).toEqual({ calls: 1, lastSeenAt: T });
   });
 
   it("keeps the later timestamps, and granted_by from the latest allowed use", () => {
