@@ -59,12 +59,13 @@ export interface KeyUsageSummary {
   deniedByReasonLast24h: Dict<number>;
 }
 
-export const NO_USAGE: KeyUsageSummary = {
+/** For a key with no usage recorded; shared, so frozen. */
+export const NO_USAGE: KeyUsageSummary = Object.freeze({
   lastCallAt: null,
   lastAllowedAt: null,
-  scopesUsed: [],
-  deniedByReasonLast24h: {},
-};
+  scopesUsed: Object.freeze([]),
+  deniedByReasonLast24h: Object.freeze({}),
+});
 
 export interface Finding {
   keyId: string;
