@@ -1,4 +1,11 @@
+import { MemoryPeriodCollection } from "../../src/store/memory-usage.js";
 import { MemoryKeyStore } from "../../src/store/memory-key-store.js";
 import { keyStoreContract } from "./key-store.contract.js";
+import { usageStoreContract } from "./usage-store.contract.js";
 
 keyStoreContract("memory", async () => new MemoryKeyStore());
+
+usageStoreContract("memory", async () => {
+  const periods = new MemoryPeriodCollection();
+  return { store: new MemoryKeyStore(periods), periods, close: async () => {} };
+});

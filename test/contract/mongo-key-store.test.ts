@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Collection, ReadPreference } from "mongodb";
+import { Collection, MongoClient, ReadPreference } from "mongodb";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { digestOfHash } from "../../src/domain/keys.js";
 import { newKeyId } from "../../src/admin/key-material.js";
@@ -9,11 +9,22 @@ import { uniqueDbName } from "../support/harness.js";
 import { legacyKey, seedKeyDocuments } from "../support/legacy-keys.js";
 import { keyRecord } from "../support/records.js";
 import { keyStoreContract } from "./key-store.contract.js";
+import { MongoPeriodCollection } from "../../src/store/mongo/usage-periods.js";
+import { usageStoreContract } from "./usage-store.contract.js";
 
 keyStoreContract("mongodb", async () => {
   const store = MongoKeyStore.create({ uri: inject("mongoUri"), dbName: uniqueDbName() });
   await store.ensureIndexes();
   return store;
+});
+
+usageStoreContract("mongodb", async () => {
+  const dbName = uniqueDbName();
+  const store = MongoKeyStore.create({ uri: inject("mongoUri"), dbName });
+  await store.ensureIndexes();
+  // A second client on the same database: what a crashed replica left behind is written beside the store.
+  const client = new MongoClient(inject("mongoUri"));
+  return { store, periods: new MongoPeriodCollection(client.db(dbName)), close: async () => void (await Promise.all([store.close(), client.close()])) };
 });
 
 describe("MongoKeyStore: the 0.1 migration", () => {
