@@ -1,4 +1,6 @@
+import type { KeyUsageSummary } from "../domain/findings.js";
 import type { AuditEvent, KeyDigest, KeyId, KeyRecord, KeyStatus } from "../domain/types.js";
+import type { UsagePeriod } from "../domain/usage.js";
 
 /** Position after which a newest-first page continues. */
 export interface Cursor {
@@ -77,6 +79,14 @@ export interface KeyStore {
    * no change mark), and never undoes a change written at the same time.
    */
   recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void>;
+  /** One replica's flush: each key's counts for each hour touched since its last flush. Inserted, never updated in place (exact on FerretDB, which rewrites whole documents on update). */
+  appendUsage(flush: readonly UsagePeriod[]): Promise<void>;
+  /** One key's usage in [start, end): one UsagePeriod per hour or day that has data, non-overlapping (a day where hours were rolled up), each already summed. */
+  readUsage(keyId: KeyId, start: Date, end: Date): Promise<UsagePeriod[]>;
+  /** For findings: per key id, the KeyUsageSummary of src/domain/findings.ts as of `now` (lastCallAt, lastAllowedAt, scopesUsed in the last `unusedDays`, deniedByReasonLast24h). Keys without usage are absent. */
+  usageSummaries(keyIds: readonly KeyId[], now: Date, unusedDays: number): Promise<Map<KeyId, KeyUsageSummary>>;
+  /** Background maintenance, safe to run on every replica at once and idempotent: folds closed hours, rolls hours older than hourlyDays into days, removes days older than dailyDays. */
+  compactUsage(now: Date, retention: { hourlyDays: number; dailyDays: number }): Promise<{ folded: number; removed: number }>;
   /** Keys inserted or changed at or after `since` (a mark from this store), for cache invalidation by polling. */
   changesSince(since: Date): Promise<ChangeBatch>;
   /** The newest change mark, or null when nothing was ever changed: where polling starts. */

@@ -1,3 +1,5 @@
+import { type KeyUsageSummary } from "../domain/findings.js";
+import { DAY_MS, dict, HOUR_MS, HOURLY_DOMAIN_CAP, hourStart, own, sumCounts, type UsagePeriod } from "../domain/usage.js";
 import { keyStatus, type AuditEvent, type KeyDigest, type KeyId, type KeyRecord } from "../domain/types.js";
 import {
   DuplicateKeyError,
@@ -111,6 +113,56 @@ export class MemoryKeyStore implements KeyStore {
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}
+
+
+  // ---- BEGIN usage (engineer B's stand-in, replaced by engineer A's implementation in the merge) ----
+  private readonly usageFlushes: UsagePeriod[] = [];
+
+  async appendUsage(flush: readonly UsagePeriod[]): Promise<void> {
+    for (const period of flush) this.usageFlushes.push(structuredClone(period));
+  }
+
+  async readUsage(keyId: KeyId, start: Date, end: Date): Promise<UsagePeriod[]> {
+    const hours = new Map<number, UsagePeriod[]>();
+    for (const p of this.usageFlushes) {
+      const t = p.start.getTime();
+      if (p.keyId !== keyId || t < start.getTime() || t >= end.getTime()) continue;
+      hours.set(t, [...(hours.get(t) ?? []), p]);
+    }
+    return [...hours].sort(([a], [b]) => a - b).map(([t, parts]) => ({
+      keyId,
+      workspace: parts[0]!.workspace,
+      start: new Date(t),
+      granularity: "hour" as const,
+      counts: sumCounts(parts.map((p) => p.counts), HOURLY_DOMAIN_CAP),
+    }));
+  }
+
+  async usageSummaries(keyIds: readonly KeyId[], now: Date, unusedDays: number): Promise<Map<KeyId, KeyUsageSummary>> {
+    const out = new Map<KeyId, KeyUsageSummary>();
+    const dayAgo = hourStart(now.getTime() - DAY_MS);
+    for (const id of keyIds) {
+      const periods = await this.readUsage(id, new Date(0), new Date(now.getTime() + HOUR_MS));
+      if (periods.length === 0) continue;
+      const total = sumCounts(periods.map((p) => p.counts));
+      const recent = sumCounts(periods.filter((p) => p.start.getTime() >= now.getTime() - unusedDays * DAY_MS).map((p) => p.counts));
+      const last24h = sumCounts(periods.filter((p) => p.start.getTime() >= dayAgo).map((p) => p.counts));
+      const denied = dict<number>();
+      for (const reason of Object.keys(last24h.deniedByReason)) denied[reason] = own(last24h.deniedByReason, reason) ?? 0;
+      out.set(id, {
+        lastCallAt: total.lastCallAt === null ? null : new Date(total.lastCallAt),
+        lastAllowedAt: total.lastAllowedAt === null ? null : new Date(total.lastAllowedAt),
+        scopesUsed: Object.entries(recent.scopes).filter(([, s]) => s.allowed > 0).map(([scope]) => scope),
+        deniedByReasonLast24h: denied,
+      });
+    }
+    return out;
+  }
+
+  async compactUsage(_now: Date, _retention: { hourlyDays: number; dailyDays: number }): Promise<{ folded: number; removed: number }> {
+    return { folded: 0, removed: 0 };
+  }
+  // ---- END usage stand-in ----
 
   private mark(id: KeyId): void {
     this.lastMark = Math.max(Date.now(), this.lastMark + 1);
