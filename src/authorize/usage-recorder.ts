@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Decision } from "../domain/decision.js";
 import { grantedBy } from "../domain/scope-suggestion.js";
@@ -14,7 +15,7 @@ export interface UsageRecorderOptions {
   /** Key-hours held in memory (pending and awaiting a retry); calls past it are dropped and counted. */
   maxPending: number;
   log: Logger;
-  /** Decisions not counted because the cap was reached or a failed batch was given up. */
+  /** Decisions not counted because the cap on pending key-hours was reached. */
   onDropped?: (calls: number) => void;
 }
 
@@ -39,9 +40,15 @@ export const DEFAULT_MAX_PENDING = 100_000;
  */
 export class UsageRecorder {
   private current = new Map<KeyId, Entry>();
-  /** Hours a key left since the last flush, and batches whose write failed. */
+  /** Hours a key left since the last flush. */
   private closed: UsagePeriod[] = [];
-  private retry: UsagePeriod[] = [];
+  /**
+   * Batches not yet known to be written, oldest first, each retried under its
+   * own flush id: a write that failed after landing (a deadline) adds nothing
+   * the second time.
+   */
+  private unwritten: { id: string; periods: UsagePeriod[] }[] = [];
+  private unwrittenPeriods = 0;
   /** last_used_at of a batch whose counts were written but whose last_used_at write failed. */
   private lastUsedRetry = new Map<KeyId, Date>();
   private readonly call: { -readonly [K in keyof UsageCall]: UsageCall[K] } = {
@@ -60,10 +67,10 @@ export class UsageRecorder {
 
   /** Key-hours held now; at most maxPending. */
   get pending(): number {
-    return this.current.size + this.closed.length + this.retry.length;
+    return this.current.size + this.closed.length + this.unwrittenPeriods;
   }
 
-  /** Decisions dropped so far (the cap, or batches given up). */
+  /** Decisions dropped so far at the cap. */
   get droppedCalls(): number {
     return this.dropped;
   }
@@ -116,36 +123,38 @@ export class UsageRecorder {
     this.timer.unref();
   }
 
-  /** Writes everything pending; on failure keeps the batch for the next try, within the cap. */
+  /**
+   * Writes everything pending. A failed batch stays for the next try; it still
+   * counts against the cap, so while the database is down new key-hours are
+   * dropped (and counted) rather than held without bound.
+   */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.flushOnce());
     return this.flushing;
   }
 
   private async flushOnce(): Promise<void> {
-    const batch = [...this.retry, ...this.closed];
+    const batch = [...this.closed];
     for (const entry of this.current.values()) batch.push(entry.period);
-    this.retry = [];
     this.closed = [];
     this.current = new Map();
     if (batch.length > 0) {
-      try {
-        await this.options.store.appendUsage(batch);
-      } catch (err) {
-        this.keepForRetry(batch);
-        this.options.log.warn({ err, keyHours: batch.length }, "usage flush failed; will retry");
-        return;
-      }
+      this.unwritten.push({ id: randomUUID(), periods: batch });
+      this.unwrittenPeriods += batch.length;
     }
-    await this.writeLastUsed(batch);
-  }
-
-  /** A failed batch is tried again next time, oldest dropped first if the cap is exceeded meanwhile. */
-  private keepForRetry(batch: UsagePeriod[]): void {
-    const room = Math.max(0, this.options.maxPending - this.pending);
-    const given = batch.length > room ? batch.slice(0, batch.length - room) : [];
-    for (const p of given) this.drop(p.counts.allowed + p.counts.denied);
-    this.retry = batch.slice(given.length);
+    const written: UsagePeriod[] = [];
+    for (let next = this.unwritten[0]; next !== undefined; next = this.unwritten[0]) {
+      try {
+        await this.options.store.appendUsage(next.periods, next.id);
+      } catch (err) {
+        this.options.log.warn({ err, batches: this.unwritten.length, keyHours: this.unwrittenPeriods }, "usage flush failed; will retry");
+        break;
+      }
+      this.unwritten.shift();
+      this.unwrittenPeriods -= next.periods.length;
+      written.push(...next.periods);
+    }
+    await this.writeLastUsed(written);
   }
 
   private async writeLastUsed(batch: readonly UsagePeriod[]): Promise<void> {

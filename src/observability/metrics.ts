@@ -107,7 +107,7 @@ export class Metrics {
 
   readonly usageDropped = new Counter({
     name: "keyward_usage_dropped_total",
-    help: "Decisions left out of usage: the pending cap (key-hours held between flushes) was reached, or a batch that kept failing to write was given up.",
+    help: "Decisions left out of usage because the cap on key-hours held in memory (pending, or awaiting a retried write) was reached.",
     registers: [this.registry],
   });
 

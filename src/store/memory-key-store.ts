@@ -118,7 +118,11 @@ export class MemoryKeyStore implements KeyStore {
   // ---- BEGIN usage (engineer B's stand-in, replaced by engineer A's implementation in the merge) ----
   private readonly usageFlushes: UsagePeriod[] = [];
 
-  async appendUsage(flush: readonly UsagePeriod[]): Promise<void> {
+  private readonly usageFlushIds = new Set<string>();
+
+  async appendUsage(flush: readonly UsagePeriod[], flushId: string): Promise<void> {
+    if (this.usageFlushIds.has(flushId)) return;
+    this.usageFlushIds.add(flushId);
     for (const period of flush) this.usageFlushes.push(structuredClone(period));
   }
 
