@@ -42,7 +42,8 @@ import { instrumentStore, withDeadline } from "./store/instrumented-key-store.js
 import type { KeyStore } from "./store/key-store.js";
 import { MemoryKeyStore } from "./store/memory-key-store.js";
 import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
-import { UsageRecorder } from "./authorize/usage-recorder.js";
+import { DEFAULT_MAX_PENDING, UsageRecorder } from "./authorize/usage-recorder.js";
+import { startUsageCompaction } from "./authorize/usage-compaction.js";
 
 export interface AppOverrides {
   /** Wraps or replaces the store (tests count calls through it). */
@@ -88,9 +89,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     log,
   });
   const devRootKey = mongo ? null : await createDevRootKey(manager);
-  const server = await serve(config, log, { authorizer: hot.authorizer, manager, metrics, health, shutdown: shutdown.signal, now, leaks });
+  const server = await serve(config, log, { authorizer: hot.authorizer, manager, store, metrics, health, shutdown: shutdown.signal, now, leaks });
   const background = await startBackground(config, log, { mongo, store, lookup: hot.lookup, health, metrics, onReachable: hot.setStoreReachable });
   hot.usage.start();
+  const compaction = startUsageCompaction(config, store, now, log);
 
   return {
     port: server.grpc.port,
@@ -109,6 +111,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       shutdown.abort();
       await Promise.all([server.grpc.close(config.shutdownTimeoutMs), server.http.close(config.shutdownTimeoutMs)]);
       await background.stop();
+      await compaction.stop();
       await hot.usage.stop();
       // A hung database must not hold shutdown: give close the operation deadline, then force it.
       const closed = await Promise.race([store.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref())]);
@@ -131,7 +134,8 @@ const LOOKUP_QUEUE_ROUNDS = 4;
 
 /** Authorize's pipeline: caches in front of the store (misses bounded by the limiter), usage recorded off the hot path. */
 function wireHotPath(config: Config, store: KeyStore, metrics: Metrics, pepper: string, now: () => Date, log: Logger) {
-  const usage = new UsageRecorder(store, config.lastUsedFlushMs, log);
+  const usage = new UsageRecorder({ store, catalog: config.catalog, intervalMs: config.usage.flushMs, maxPending: DEFAULT_MAX_PENDING, log, onDropped: (calls) => metrics.usageDropped.inc(calls) });
+  metrics.usagePending = () => usage.pending;
   const cache = new KeyCache({ ...config.cache, positiveTtlMs: config.cache.ttlMs, now: () => now().getTime() });
   let storeReachable = true;
   const lookups = { hit: metrics.cacheLookups.labels({ result: "hit" }), miss: metrics.cacheLookups.labels({ result: "miss" }) };
@@ -158,7 +162,7 @@ function wireHotPath(config: Config, store: KeyStore, metrics: Metrics, pepper: 
     prefix: config.keyPrefix,
     catalog: config.catalog,
     now,
-    onAllowed: (key, at) => usage.record(key.id, at),
+    onDecision: (decision, at, requiredScopes, domain, source) => usage.record(decision, at, requiredScopes, domain, source),
   });
   return { usage, lookup, authorizer, setStoreReachable: (up: boolean) => (storeReachable = up) };
 }
@@ -177,6 +181,7 @@ interface ServeDeps {
   /** POST /v1/leak-reports, when LEAK_REPORT_KEYS_FILE is set. */
   leaks: HttpGateway | null;
   manager: KeyManager;
+  store: KeyStore;
   metrics: Metrics;
   health: HealthState;
   shutdown: AbortSignal;
@@ -202,8 +207,9 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     };
   };
   const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
-  const adminInterceptors = [...common, adminAuthInterceptor(deps.authorizer)];
-  const keyAdmin = keyAdminService(deps.manager, config.catalog, deps.now);
+  // Admin credentials count in usage under the port they came in on.
+  const adminInterceptors = (source: "grpc" | "connect") => [...common, adminAuthInterceptor(deps.authorizer, source)];
+  const keyAdmin = keyAdminService(deps.manager, config.catalog, deps.now, { store: deps.store, thresholds: config.findings });
   const forwardAuthObserved = observer("forward_auth");
   const grpc = await listenGrpc({
     host: config.host,
@@ -212,9 +218,9 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     maxMessageBytes: config.maxMessageBytes,
     limits: config.connections,
     services: [
-      grpcService(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, observer("grpc"))), common),
-      grpcService(KeyAdminService, keyAdmin, adminInterceptors),
-      grpcService(Authorization, extAuthzService(observedAuthorize(deps.authorizer, observer("ext_authz"))), common),
+      grpcService(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, "grpc", observer("grpc"))), common),
+      grpcService(KeyAdminService, keyAdmin, adminInterceptors("grpc")),
+      grpcService(Authorization, extAuthzService(observedAuthorize(deps.authorizer, "ext_authz", observer("ext_authz"))), common),
     ],
     health: deps.health,
     alsoReflect: [Health, ReflectionV1, ReflectionV1alpha],
@@ -226,7 +232,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     maxMessageBytes: config.maxMessageBytes,
     limits: config.connections,
     gateway: firstOf(deps.leaks, forwardAuth({
-      authorize: observedAuthorize(deps.authorizer, (outcome, seconds) => {
+      authorize: observedAuthorize(deps.authorizer, "forward_auth", (outcome, seconds) => {
         forwardAuthObserved(outcome, seconds);
         // gRPC calls are logged by the logging interceptor; /v1/check is plain HTTP, so here. Never the key.
         if (log.isLevelEnabled("debug")) log.debug({ rpc: "/v1/check", outcome: "reason" in outcome ? outcome.reason : codeName(outcome.error), ms: seconds * 1000 }, "forward auth");
@@ -235,8 +241,8 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
       trustHeaders: config.forwardAuthTrustHeaders,
     })),
     routes: (router) => {
-      router.service(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, observer("connect"))), { interceptors: common });
-      router.service(KeyAdminService, keyAdmin, { interceptors: adminInterceptors });
+      router.service(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, "connect", observer("connect"))), { interceptors: common });
+      router.service(KeyAdminService, keyAdmin, { interceptors: adminInterceptors("connect") });
       router.service(Health, healthService(deps.health, deps.shutdown));
     },
   });

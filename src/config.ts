@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PREFIX_PATTERN } from "./domain/keys.js";
 import { catalogFromJson, type ScopeCatalog } from "./domain/scopes.js";
+import type { FindingThresholds } from "./domain/findings.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,7 +32,10 @@ export interface Config {
   logLevel: LogLevel;
   metricsPort: number | null;
   tls: TlsConfig | null;
-  lastUsedFlushMs: number;
+  /** DESIGN "Usage": recording, retention and the background sweep. */
+  usage: UsageConfig;
+  /** ListFindings' thresholds. */
+  findings: FindingThresholds;
   shutdownTimeoutMs: number;
   maxMessageBytes: number;
   cache: { maxEntries: number; ttlMs: number; negativeMaxEntries: number; negativeTtlMs: number };
@@ -80,7 +84,14 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "TLS_CERT_FILE", default: "(unset: cleartext)", meaning: "PEM certificate chain; with TLS_KEY_FILE serves TLS" },
   { name: "TLS_KEY_FILE", default: "(unset)", meaning: "PEM private key" },
   { name: "TLS_CLIENT_CA_FILE", default: "(unset)", meaning: "PEM CA; when set, clients must present a certificate it signed (mTLS)" },
-  { name: "LAST_USED_FLUSH_MS", default: "5000", meaning: "how often coalesced last_used_at updates are written" },
+  { name: "USAGE_FLUSH_MS", default: "10000", meaning: "how often each replica writes the usage it counted (and last_used_at); a crash loses at most this long of one replica's counts" },
+  { name: "LAST_USED_FLUSH_MS", default: "(unset)", meaning: "deprecated alias of USAGE_FLUSH_MS, read only when USAGE_FLUSH_MS is unset" },
+  { name: "USAGE_HOURLY_DAYS", default: "35", meaning: "days usage is kept per hour; older hours are rolled into days" },
+  { name: "USAGE_DAILY_DAYS", default: "400", meaning: "days usage is kept per day; older days are removed" },
+  { name: "USAGE_COMPACT_MS", default: "300000", meaning: "how often the background sweep folds, rolls up and removes usage (safe on every replica at once)" },
+  { name: "FINDINGS_UNUSED_DAYS", default: "30", meaning: "ListFindings: a key or scope with no call in this many days is unused" },
+  { name: "FINDINGS_EXPIRING_DAYS", default: "7", meaning: "ListFindings: a key expiring within this many days is expiring soon" },
+  { name: "FINDINGS_DENIALS_PER_DAY", default: "100", meaning: "ListFindings: this many workspace, domain or scope denials of one key in 24 h are unexpected" },
   { name: "SHUTDOWN_TIMEOUT_MS", default: "10000", meaning: "how long in-flight calls may take to finish on SIGTERM" },
   { name: "MAX_MESSAGE_BYTES", default: "65536", meaning: "largest request message accepted" },
   { name: "CACHE_MAX_ENTRIES", default: "100000", meaning: "keys held in the in-process cache (0 turns it off)" },
@@ -160,6 +171,29 @@ function operatingMode(env: Env, mongodbUri: string | null, options: StartOption
   return "dev";
 }
 
+export interface UsageConfig {
+  flushMs: number;
+  hourlyDays: number;
+  dailyDays: number;
+  compactMs: number;
+}
+
+/** USAGE_* and FINDINGS_*; LAST_USED_FLUSH_MS stays accepted for USAGE_FLUSH_MS. */
+function usageAndFindings(env: Env): Pick<Config, "usage" | "findings"> {
+  const flushVar = env.USAGE_FLUSH_MS ? "USAGE_FLUSH_MS" : env.LAST_USED_FLUSH_MS ? "LAST_USED_FLUSH_MS" : "USAGE_FLUSH_MS";
+  const hourlyDays = integer(env, "USAGE_HOURLY_DAYS", 35, 1, 400);
+  const dailyDays = integer(env, "USAGE_DAILY_DAYS", 400, 1, 3650);
+  if (dailyDays < hourlyDays) throw new ConfigError("USAGE_DAILY_DAYS", `must be at least USAGE_HOURLY_DAYS (${hourlyDays}), got ${dailyDays}`);
+  return {
+    usage: { flushMs: integer(env, flushVar, 10_000, 10, 3_600_000), hourlyDays, dailyDays, compactMs: integer(env, "USAGE_COMPACT_MS", 300_000, 1000, 86_400_000) },
+    findings: {
+      unusedDays: integer(env, "FINDINGS_UNUSED_DAYS", 30, 1, 400),
+      expiringDays: integer(env, "FINDINGS_EXPIRING_DAYS", 7, 1, 400),
+      denialsPerDay: integer(env, "FINDINGS_DENIALS_PER_DAY", 100, 1, 1_000_000_000),
+    },
+  };
+}
+
 /** Reads and validates the environment; throws ConfigError on the first problem. */
 export function loadConfig(env: Env = process.env, options: StartOptions = {}): Config {
   const mongodbUri = env.MONGODB_URI === undefined || env.MONGODB_URI === "" ? null : env.MONGODB_URI;
@@ -208,7 +242,7 @@ export function loadConfig(env: Env = process.env, options: StartOptions = {}): 
     logLevel,
     metricsPort,
     tls: certFile !== null && keyFile !== null ? { certFile, keyFile, clientCaFile } : null,
-    lastUsedFlushMs: integer(env, "LAST_USED_FLUSH_MS", 5000, 10, 3_600_000),
+    ...usageAndFindings(env),
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 65_536, 1024, 16 * 1024 * 1024),
     cache: {

@@ -5,6 +5,7 @@ import { compileGrants, type Grants, type ScopeCatalog } from "../domain/scopes.
 import type { KeyDigest, KeyHash, KeyRecord } from "../domain/types.js";
 import { parseAuthorizeRequest, type AuthorizeRequestFields } from "../domain/validation.js";
 import { InvalidRequestError } from "../domain/errors.js";
+import type { UsageSource } from "../domain/usage.js";
 
 /** Finds a key by digest; the store, or the cache in front of it (judging freshness at `nowMs`). */
 export type KeyLookup = (digest: KeyDigest, nowMs: number) => Promise<KeyRecord | null>;
@@ -15,7 +16,11 @@ export interface AuthorizerDeps {
   prefix: string;
   catalog: ScopeCatalog;
   now: () => Date;
-  onAllowed: (key: KeyRecord, at: Date) => void;
+  /**
+   * Every decision made on a key (decision.key set), with what was asked and
+   * where from: usage and last_used_at. Called synchronously; must not wait.
+   */
+  onDecision: (decision: Decision, at: Date, requiredScopes: readonly string[], domain: string | null, source: UsageSource) => void;
 }
 
 /** The pipeline: validate → identify credential → look up → decide. */
@@ -28,7 +33,8 @@ export class Authorizer {
     this.hasher = new KeyHasher(deps.pepper);
   }
 
-  async authorize(req: AuthorizeRequestFields): Promise<Decision> {
+  /** `source`: the entry point, for usage (admin credentials count under the port they came in on). */
+  async authorize(req: AuthorizeRequestFields, source: UsageSource): Promise<Decision> {
     const parsed = parseAuthorizeRequest(req);
     if (!parsed.ok) throw new InvalidRequestError(parsed.violations);
     const { requiredScopes, domain, workspace } = parsed.value;
@@ -43,7 +49,7 @@ export class Authorizer {
     const input = { credential: "present" as const, requiredScopes, domain, workspace };
     const record = await this.deps.lookup(digestOfHash(hash), at.getTime());
     const decision = decide(input, record, at, catalog, record ? this.grantsOf(record) : undefined);
-    if (decision.allowed && decision.key) this.deps.onAllowed(decision.key, at);
+    if (decision.key !== null) this.deps.onDecision(decision, at, requiredScopes, domain, source);
     return decision;
   }
 

@@ -105,6 +105,22 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly usageDropped = new Counter({
+    name: "keyward_usage_dropped_total",
+    help: "Decisions left out of usage because the cap on key-hours held in memory (pending, or awaiting a retried write) was reached.",
+    registers: [this.registry],
+  });
+
+  /** Read at scrape time. */
+  usagePending: () => number = () => 0;
+
+  readonly usagePendingKeyHours: Gauge = new Gauge({
+    name: "keyward_usage_pending_key_hours",
+    help: "Key-hours of usage counted in memory and not yet written (bounded by a cap; see keyward_usage_dropped_total).",
+    registers: [this.registry],
+    collect: (): void => this.usagePendingKeyHours.set(this.usagePending()),
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "keyward_" });
   }

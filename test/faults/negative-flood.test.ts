@@ -24,9 +24,9 @@ function pipeline() {
   const cache = new KeyCache({ maxEntries: 1000, positiveTtlMs: 600_000, negativeMaxEntries: NEGATIVE_MAX, negativeTtlMs: 600_000, now: Date.now });
   const lookup = new CachedKeyLookup(store, cache);
   const now = () => new Date();
-  const authorizer = new Authorizer({ lookup: lookup.lookup, pepper: PEPPER, prefix: "kw", catalog, now, onAllowed: () => {} });
+  const authorizer = new Authorizer({ lookup: lookup.lookup, pepper: PEPPER, prefix: "kw", catalog, now, onDecision: () => {} });
   const manager = new KeyManager({ store, catalog, pepper: PEPPER, prefix: "kw", now, onKeyChanged: (r) => lookup.replace(r) });
-  const ask = (key: string) => authorizer.authorize({ credential: { kind: "api_key", value: key }, requiredScopes: ["leads:read"], domain: "", workspace: "" });
+  const ask = (key: string) => authorizer.authorize({ credential: { kind: "api_key", value: key }, requiredScopes: ["leads:read"], domain: "", workspace: "" }, "grpc");
   return { calls, lookup, manager, ask, lookups: () => calls.get("findKeyByDigest") ?? 0 };
 }
 

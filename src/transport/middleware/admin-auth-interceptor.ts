@@ -3,6 +3,7 @@ import type { Authorizer } from "../../authorize/authorizer.js";
 import { requiredAdminScope, type AdminAction } from "../../domain/admin-policy.js";
 import { UnauthenticatedError, PermissionError } from "../../domain/errors.js";
 import type { Principal } from "../../admin/key-manager.js";
+import type { UsageSource } from "../../domain/usage.js";
 
 export const principalKey = createContextKey<Principal | null>(null);
 
@@ -11,6 +12,8 @@ const ACTION_OF_METHOD: Record<string, AdminAction> = {
   ListKeys: "list",
   ListScopes: "list",
   ListAuditEvents: "list",
+  GetKeyUsage: "read",
+  ListFindings: "list",
   CreateKey: "create",
   UpdateKey: "update",
   RevokeKey: "revoke",
@@ -23,7 +26,7 @@ const ACTION_OF_METHOD: Record<string, AdminAction> = {
  * to which key is decided later, by the admin policy, on the records involved.
  * Attached to KeyAdminService only.
  */
-export function adminAuthInterceptor(authorizer: Authorizer): Interceptor {
+export function adminAuthInterceptor(authorizer: Authorizer, source: UsageSource): Interceptor {
   return (next) => async (req) => {
     const header = req.header.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -34,7 +37,7 @@ export function adminAuthInterceptor(authorizer: Authorizer): Interceptor {
       requiredScopes: [scope],
       domain: "",
       workspace: "",
-    });
+    }, source);
     if (decision.httpStatus === 401) throw new UnauthenticatedError(`admin credential refused: ${decision.message}`);
     if (!decision.allowed || decision.key === null) {
       throw new PermissionError(`this key is not allowed to call ${req.method.name}: it needs ${scope} (or keyward:all); product scopes, * included, grant no admin authority`);

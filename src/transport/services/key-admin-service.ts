@@ -6,7 +6,22 @@ import { catalogEntries, type ScopeCatalog } from "../../domain/scopes.js";
 import { invalid } from "../../domain/errors.js";
 import type { KeyManager, Principal } from "../../admin/key-manager.js";
 import { principalKey } from "../middleware/admin-auth-interceptor.js";
-import { apiKeyMessage, auditEventMessage, dateOrNull, environmentFromMessage, statusFromMessage } from "./messages.js";
+import { getKeyUsage, type GetKeyUsageDeps } from "../../admin/get-key-usage.js";
+import { listFindings, type ListFindingsDeps } from "../../admin/list-findings.js";
+import {
+  apiKeyMessage,
+  auditEventMessage,
+  dateOrNull,
+  environmentFromMessage,
+  findingKindsFromMessage,
+  findingMessage,
+  granularityFromMessage,
+  keyUsageMessage,
+  statusFromMessage,
+} from "./messages.js";
+
+/** What the usage RPCs read: the store, and the findings' thresholds. */
+export type UsageDeps = Omit<GetKeyUsageDeps & ListFindingsDeps, "catalog" | "now">;
 
 function principal(ctx: HandlerContext): Principal {
   const p = ctx.values.get(principalKey);
@@ -15,8 +30,9 @@ function principal(ctx: HandlerContext): Principal {
   return p;
 }
 
-export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now: () => Date): ServiceImpl<typeof KeyAdminService> {
+export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now: () => Date, usage: UsageDeps): ServiceImpl<typeof KeyAdminService> {
   const scopes = catalogEntries(catalog).map((e) => create(ScopeSchema, e));
+  const usageDeps = { ...usage, catalog, now };
   return {
     async createKey(req, ctx) {
       const { key, record } = await manager.create(principal(ctx), {
@@ -80,6 +96,26 @@ export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now:
         pageToken: req.pageToken,
       });
       return { events: events.map(auditEventMessage), nextPageToken };
+    },
+
+    async getKeyUsage(req, ctx) {
+      const { keyId, report } = await getKeyUsage(usageDeps, principal(ctx), {
+        id: req.id,
+        start: dateOrNull(req.startTime, "start_time"),
+        end: dateOrNull(req.endTime, "end_time"),
+        granularity: granularityFromMessage(req.granularity),
+      });
+      return keyUsageMessage(keyId, report);
+    },
+
+    async listFindings(req, ctx) {
+      const { findings, nextPageToken } = await listFindings(usageDeps, principal(ctx), {
+        workspace: req.workspace,
+        kinds: findingKindsFromMessage(req.kinds),
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+      });
+      return { findings: findings.map(findingMessage), nextPageToken };
     },
   };
 }

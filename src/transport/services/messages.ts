@@ -9,7 +9,17 @@ import {
   type ApiKey,
   type AuditEvent as AuditEventMessage,
 } from "../../../gen/keyward/v1/key_admin_pb.js";
+import {
+  FindingKind,
+  FindingSchema,
+  GetKeyUsageResponseSchema,
+  UsageGranularity,
+  type Finding as FindingMessage,
+  type GetKeyUsageResponse,
+} from "../../../gen/keyward/v1/usage_pb.js";
 import { invalid } from "../../domain/errors.js";
+import type { Finding as DomainFinding, FindingKind as DomainFindingKind } from "../../domain/findings.js";
+import type { UsageGranularity as ReportGranularity, UsageReport } from "../../domain/usage-report.js";
 import { keyStatus, type AuditEvent, type Environment as Env, type KeyRecord, type KeyStatus as Status } from "../../domain/types.js";
 
 const STATUS: Record<Status, KeyStatus> = {
@@ -86,5 +96,51 @@ export function auditEventMessage(e: AuditEvent): AuditEventMessage {
     targetKeyId: e.targetKeyId,
     occurredAt: timestampFromDate(e.occurredAt),
     changes: e.changes,
+  });
+}
+
+const counts = (d: Record<string, number>): Record<string, bigint> => Object.fromEntries(Object.entries(d).map(([name, n]) => [name, BigInt(n)]));
+
+export function granularityFromMessage(g: UsageGranularity): ReportGranularity | "unspecified" {
+  if (g === UsageGranularity.UNSPECIFIED) return "unspecified";
+  if (g === UsageGranularity.HOUR) return "hour";
+  if (g === UsageGranularity.DAY) return "day";
+  throw invalid("granularity", `${g} is not a UsageGranularity (USAGE_GRANULARITY_HOUR or USAGE_GRANULARITY_DAY)`);
+}
+
+/** Counts are int64 on the wire; reason and source names are map keys as in X-Keyward-Reason. */
+export function keyUsageMessage(keyId: string, r: UsageReport): GetKeyUsageResponse {
+  return create(GetKeyUsageResponseSchema, {
+    keyId,
+    buckets: r.buckets.map((b) => ({ startTime: timestampFromDate(b.start), allowed: BigInt(b.allowed), denied: BigInt(b.denied), deniedByReason: counts(b.deniedByReason) })),
+    allowed: BigInt(r.allowed),
+    denied: BigInt(r.denied),
+    deniedByReason: counts(r.deniedByReason),
+    bySource: counts(r.bySource),
+    scopes: r.scopes.map((s) => ({ scope: s.scope, allowed: BigInt(s.allowed), denied: BigInt(s.denied), lastUsedAt: optionalTimestamp(s.lastUsedAt), grantedBy: s.grantedBy })),
+    domains: r.domains.map((d) => ({ domain: d.domain, calls: BigInt(d.calls), lastSeenAt: timestampFromDate(d.lastSeenAt) })),
+    unusedScopes: r.unusedScopes,
+    suggestedScopes: r.suggestedScopes,
+  });
+}
+
+/** FindingKind numbers to the domain's names; UNSPECIFIED or an unknown number names the field. */
+export function findingKindsFromMessage(kinds: readonly FindingKind[]): DomainFindingKind[] {
+  return kinds.map((k, i) => {
+    const name = FindingKind[k] as DomainFindingKind | "UNSPECIFIED" | undefined;
+    if (name === undefined || name === "UNSPECIFIED") throw invalid(`kinds[${i}]`, `${k} is not a FindingKind (FINDING_KIND_NEVER_USED … FINDING_KIND_UNEXPECTED_DENIALS)`);
+    return name;
+  });
+}
+
+export function findingMessage(f: DomainFinding): FindingMessage {
+  return create(FindingSchema, {
+    keyId: f.keyId,
+    keyName: f.keyName,
+    workspace: f.workspace,
+    kind: FindingKind[f.kind],
+    detail: f.detail,
+    suggestedScopes: f.suggestedScopes,
+    since: timestampFromDate(f.since),
   });
 }
