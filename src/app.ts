@@ -37,6 +37,7 @@ import { instrumentStore, withDeadline } from "./store/instrumented-key-store.js
 import type { KeyStore } from "./store/key-store.js";
 import { MemoryKeyStore } from "./store/memory-key-store.js";
 import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
+import { withStoreErrors } from "./store/mongo/store-errors.js";
 import { UsageRecorder } from "./authorize/usage-recorder.js";
 
 export interface AppOverrides {
@@ -108,7 +109,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
 /** MongoDB when configured (else the dev-mode memory store), bounded by the operation deadline and timed. */
 function openStore(config: Config, metrics: Metrics, overrides: AppOverrides): { mongo: MongoKeyStore | null; store: KeyStore } {
   const mongo = config.mode === "dev" || config.mongodbUri === null ? null : MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: config.mongodbTimeoutMs });
-  const timed = instrumentStore(withDeadline(mongo ?? new MemoryKeyStore(), config.mongodbTimeoutMs), (operation, outcome, seconds) =>
+  const timed = instrumentStore(withDeadline(mongo ? withStoreErrors(mongo) : new MemoryKeyStore(), config.mongodbTimeoutMs), (operation, outcome, seconds) =>
     metrics.storeSeconds.observe({ operation, outcome }, seconds),
   );
   return { mongo, store: overrides.store ? overrides.store(timed) : timed };
