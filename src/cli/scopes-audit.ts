@@ -1,5 +1,6 @@
 import { AuditAction, ListAuditEventsResponseSchema, ListScopesResponseSchema, type AuditEvent } from "../../gen/keyward/v1/key_admin_pb.js";
-import { collectPages, command, CONNECTION_HELP, connect, date, limitFlag, respond, table, UsageError } from "./admin-cli.js";
+import { CONNECTION_HELP, connect, date, table, UsageError } from "./admin-cli.js";
+import { collectPages, command, limitFlag, respond } from "./command.js";
 
 const SCOPES_HELP = `Usage: keyward scopes
 

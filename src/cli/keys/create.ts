@@ -1,5 +1,6 @@
 import { CreateKeyResponseSchema, Environment } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { command, CONNECTION_HELP, connect, respond, UsageError, type CommandFlags } from "../admin-cli.js";
+import { CONNECTION_HELP, connect, UsageError } from "../admin-cli.js";
+import { command, respond, type CommandFlags } from "../command.js";
 import { EXPIRY_OPTIONS, expiry } from "./args.js";
 import { secretNotice } from "./output.js";
 

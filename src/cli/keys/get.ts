@@ -1,5 +1,6 @@
 import { GetKeyResponseSchema } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { command, CONNECTION_HELP, connect, respond } from "../admin-cli.js";
+import { CONNECTION_HELP, connect } from "../admin-cli.js";
+import { command, respond } from "../command.js";
 import { oneId } from "./args.js";
 import { keyDetails } from "./output.js";
 

@@ -1,5 +1,6 @@
 import { KeyStatus, ListKeysResponseSchema } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { collectPages, command, CONNECTION_HELP, connect, limitFlag, respond, UsageError } from "../admin-cli.js";
+import { CONNECTION_HELP, connect, UsageError } from "../admin-cli.js";
+import { collectPages, command, limitFlag, respond } from "../command.js";
 import { keyRows } from "./output.js";
 
 const HELP = `Usage: keyward keys list [--workspace W] [--status active|revoked|expired] [--limit N]

@@ -1,6 +1,7 @@
 import { RevokeKeyResponseSchema } from "../../../gen/keyward/v1/key_admin_pb.js";
 import type { KeywardClient } from "../../client/index.js";
-import { command, CONNECTION_HELP, connect, EXIT, respond, UsageError } from "../admin-cli.js";
+import { CONNECTION_HELP, connect, EXIT, UsageError } from "../admin-cli.js";
+import { command, respond } from "../command.js";
 import { confirm, oneId } from "./args.js";
 
 const HELP = `Usage: keyward keys revoke ID [--reason R] [--yes]

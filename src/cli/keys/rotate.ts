@@ -1,6 +1,7 @@
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { RotateKeyResponseSchema } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { command, CONNECTION_HELP, connect, date, parseDuration, respond } from "../admin-cli.js";
+import { CONNECTION_HELP, connect, date, parseDuration } from "../admin-cli.js";
+import { command, respond } from "../command.js";
 import { oneId } from "./args.js";
 import { secretNotice } from "./output.js";
 

@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { UpdateKeyResponseSchema, type ApiKeySchema } from "../../../gen/keyward/v1/key_admin_pb.js";
 import type { KeywardClient } from "../../client/index.js";
-import { command, CONNECTION_HELP, connect, respond, UsageError, type CommandFlags } from "../admin-cli.js";
+import { CONNECTION_HELP, connect, UsageError } from "../admin-cli.js";
+import { command, respond, type CommandFlags } from "../command.js";
 import { EXPIRY_OPTIONS, expiry, oneId } from "./args.js";
 import { keyDetails } from "./output.js";
 
