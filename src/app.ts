@@ -44,6 +44,7 @@ import { MemoryKeyStore } from "./store/memory-key-store.js";
 import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
 import { DEFAULT_MAX_PENDING, UsageRecorder } from "./authorize/usage-recorder.js";
 import { startUsageCompaction } from "./authorize/usage-compaction.js";
+import { withStoreErrors } from "./store/mongo/store-errors.js";
 
 export interface AppOverrides {
   /** Wraps or replaces the store (tests count calls through it). */
@@ -123,7 +124,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
 /** MongoDB when configured (else the dev-mode memory store), bounded by the operation deadline and timed. */
 function openStore(config: Config, metrics: Metrics, overrides: AppOverrides): { mongo: MongoKeyStore | null; store: KeyStore } {
   const mongo = config.mode === "dev" || config.mongodbUri === null ? null : MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: config.mongodbTimeoutMs });
-  const timed = instrumentStore(withDeadline(mongo ?? new MemoryKeyStore(), config.mongodbTimeoutMs), (operation, outcome, seconds) =>
+  const timed = instrumentStore(withDeadline(mongo ? withStoreErrors(mongo) : new MemoryKeyStore(), config.mongodbTimeoutMs), (operation, outcome, seconds) =>
     metrics.storeSeconds.observe({ operation, outcome }, seconds),
   );
   return { mongo, store: overrides.store ? overrides.store(timed) : timed };

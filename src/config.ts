@@ -194,29 +194,51 @@ function usageAndFindings(env: Env): Pick<Config, "usage" | "findings"> {
   };
 }
 
-/** Reads and validates the environment; throws ConfigError on the first problem. */
-export function loadConfig(env: Env = process.env, options: StartOptions = {}): Config {
-  const mongodbUri = env.MONGODB_URI === undefined || env.MONGODB_URI === "" ? null : env.MONGODB_URI;
-  if (mongodbUri !== null && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
-    throw new ConfigError("MONGODB_URI", "must start with mongodb:// or mongodb+srv://");
-  }
-  const mode = operatingMode(env, mongodbUri, options);
-  const pepper = env.KEY_PEPPER === undefined || env.KEY_PEPPER === "" ? null : env.KEY_PEPPER;
+function optional(env: Env, name: string): string | null {
+  const value = env[name];
+  return value === undefined || value === "" ? null : value;
+}
+
+function mongodbUriOf(env: Env): string | null {
+  const uri = optional(env, "MONGODB_URI");
+  if (uri !== null && !/^mongodb(\+srv)?:\/\//.test(uri)) throw new ConfigError("MONGODB_URI", "must start with mongodb:// or mongodb+srv://");
+  return uri;
+}
+
+/** Required with a database; at least 32 bytes, as an HMAC key should be. */
+function pepperOf(env: Env, mongodbUri: string | null): string | null {
+  const pepper = optional(env, "KEY_PEPPER");
   if (mongodbUri !== null && pepper === null) {
     throw new ConfigError("KEY_PEPPER", "is required when MONGODB_URI is set: a secret of at least 32 bytes, e.g. `openssl rand -base64 48`");
   }
   if (pepper !== null && Buffer.byteLength(pepper, "utf8") < 32) {
     throw new ConfigError("KEY_PEPPER", `must be at least 32 bytes, got ${Buffer.byteLength(pepper, "utf8")}; generate one with \`openssl rand -base64 48\``);
   }
+  return pepper;
+}
+
+function keyPrefixOf(env: Env): string {
   const keyPrefix = env.KEY_PREFIX || "kw";
   if (!PREFIX_PATTERN.test(keyPrefix)) {
     throw new ConfigError("KEY_PREFIX", `must match [a-z][a-z0-9]{0,15} (e.g. "cs"), got ${JSON.stringify(keyPrefix)}`);
   }
+  return keyPrefix;
+}
+
+function logLevelOf(env: Env): LogLevel {
   const logLevel = (env.LOG_LEVEL || "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevel)}`);
+  return logLevel;
+}
+
+function mongodbDbOf(env: Env): string {
   const mongodbDb = env.MONGODB_DB || "keyward";
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDb)) throw new ConfigError("MONGODB_DB", "must be 1-63 characters of [A-Za-z0-9_-]");
+  return mongodbDb;
+}
 
+/** TLS needs a certificate and its key together; mutual TLS also needs TLS. */
+function tlsOf(env: Env): TlsConfig | null {
   const certFile = readableFile(env, "TLS_CERT_FILE");
   const keyFile = readableFile(env, "TLS_KEY_FILE");
   const clientCaFile = readableFile(env, "TLS_CLIENT_CA_FILE");
@@ -224,7 +246,37 @@ export function loadConfig(env: Env = process.env, options: StartOptions = {}): 
     throw new ConfigError(certFile === null ? "TLS_CERT_FILE" : "TLS_KEY_FILE", "must be set together with " + (certFile === null ? "TLS_KEY_FILE" : "TLS_CERT_FILE"));
   }
   if (clientCaFile !== null && certFile === null) throw new ConfigError("TLS_CLIENT_CA_FILE", "needs TLS_CERT_FILE and TLS_KEY_FILE (mutual TLS runs over TLS)");
+  return certFile !== null && keyFile !== null ? { certFile, keyFile, clientCaFile } : null;
+}
 
+function cacheOf(env: Env): Config["cache"] {
+  return {
+    maxEntries: integer(env, "CACHE_MAX_ENTRIES", 100_000, 0, 100_000_000),
+    ttlMs: integer(env, "CACHE_TTL_MS", 60_000, 0, 86_400_000),
+    negativeMaxEntries: integer(env, "CACHE_NEGATIVE_MAX_ENTRIES", 10_000, 0, 100_000_000),
+    negativeTtlMs: integer(env, "CACHE_NEGATIVE_TTL_MS", 5_000, 0, 3_600_000),
+  };
+}
+
+function connectionsOf(env: Env): Config["connections"] {
+  return {
+    idleTimeoutMs: integer(env, "IDLE_TIMEOUT_MS", 300_000, 1000, 86_400_000),
+    maxConnections: integer(env, "MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    silentSocketTimeoutMs: 10_000,
+  };
+}
+
+/** Reads and validates the environment; throws ConfigError on the first problem (in the order below). */
+export function loadConfig(env: Env = process.env, options: StartOptions = {}): Config {
+  const mongodbUri = mongodbUriOf(env);
+  const mode = operatingMode(env, mongodbUri, options);
+  const keyPepper = pepperOf(env, mongodbUri);
+  const keyPrefix = keyPrefixOf(env);
+  const logLevel = logLevelOf(env);
+  const mongodbDb = mongodbDbOf(env);
+  const tls = tlsOf(env);
   const scopesFile = env.SCOPES_FILE || defaultScopesFile();
   const metricsPort = env.METRICS_PORT ? integer(env, "METRICS_PORT", 0, 0, 65535) : null;
   return {
@@ -235,30 +287,19 @@ export function loadConfig(env: Env = process.env, options: StartOptions = {}): 
     mongodbUri,
     mongodbDb,
     mongodbTimeoutMs: integer(env, "MONGODB_TIMEOUT_MS", 2000, 50, 600_000),
-    keyPepper: pepper,
+    keyPepper,
     keyPrefix,
     scopesFile,
     catalog: loadCatalog(scopesFile),
     logLevel,
     metricsPort,
-    tls: certFile !== null && keyFile !== null ? { certFile, keyFile, clientCaFile } : null,
+    tls,
     ...usageAndFindings(env),
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 65_536, 1024, 16 * 1024 * 1024),
-    cache: {
-      maxEntries: integer(env, "CACHE_MAX_ENTRIES", 100_000, 0, 100_000_000),
-      ttlMs: integer(env, "CACHE_TTL_MS", 60_000, 0, 86_400_000),
-      negativeMaxEntries: integer(env, "CACHE_NEGATIVE_MAX_ENTRIES", 10_000, 0, 100_000_000),
-      negativeTtlMs: integer(env, "CACHE_NEGATIVE_TTL_MS", 5_000, 0, 3_600_000),
-    },
+    cache: cacheOf(env),
     invalidationPollMs: integer(env, "INVALIDATION_POLL_MS", 250, 10, 60_000),
-    connections: {
-      idleTimeoutMs: integer(env, "IDLE_TIMEOUT_MS", 300_000, 1000, 86_400_000),
-      maxConnections: integer(env, "MAX_CONNECTIONS", 10_000, 1, 1_000_000),
-      headersTimeoutMs: 10_000,
-      requestTimeoutMs: 30_000,
-      silentSocketTimeoutMs: 10_000,
-    },
+    connections: connectionsOf(env),
     storeMaxConcurrentLookups: integer(env, "STORE_MAX_CONCURRENT_LOOKUPS", 64, 1, 10_000),
     forwardAuthTrustHeaders: boolean(env, "FORWARD_AUTH_TRUST_HEADERS", false),
     leakReportKeysFile: readableFile(env, "LEAK_REPORT_KEYS_FILE"),

@@ -1,6 +1,7 @@
 import type { ScopeCatalog } from "../domain/scopes.js";
 import type { KeyRecord, RawKey } from "../domain/types.js";
-import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./key-manager.js";
+import { createKey } from "./create-key.js";
+import { BOOTSTRAP_PRINCIPAL } from "./principal.js";
 import type { KeyStore } from "../store/key-store.js";
 
 export interface BootstrapOptions {
@@ -17,8 +18,9 @@ export async function bootstrapAdmin(
   deps: { catalog: ScopeCatalog; pepper: string; prefix: string; now?: () => Date },
   options: BootstrapOptions,
 ): Promise<{ key: RawKey; record: KeyRecord }> {
-  const manager = new KeyManager({ store, ...deps, now: deps.now ?? (() => new Date()), onKeyChanged: () => {} });
-  return manager.create(
+  const ctx = { store, ...deps, now: deps.now ?? (() => new Date()), onKeyChanged: () => {} };
+  return createKey(
+    ctx,
     BOOTSTRAP_PRINCIPAL,
     { name: options.name, workspace: options.workspace, scopes: options.scopes, allowedDomains: [], expiresAt: null, environment: options.environment, metadata: {} },
   );

@@ -2,7 +2,7 @@ import type { ScopeCatalog } from "../domain/scopes.js";
 import { keyScopeViolations, metadataViolations, nameViolation, parseAllowedDomains, type FieldViolation } from "../domain/validation.js";
 import { throwIfViolations } from "../domain/errors.js";
 import type { KeyPatch } from "../store/key-store.js";
-import type { KeySettings, UpdatableField } from "./key-manager.js";
+import type { KeySettings, UpdatableField } from "./key-settings.js";
 
 /** UpdateKey's masked fields as a validated patch; violations name the request field (api_key.…). */
 export function updatePatch(values: Partial<KeySettings>, paths: readonly string[], now: Date, catalog: ScopeCatalog): KeyPatch {

@@ -40,7 +40,7 @@ export const CONNECTION_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
 
-type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
 /** The parsed flags, typed from their spec (spelled out so the declarations need no unexported node type). */
 export type Flags<T extends OptionSpec> = {

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { bootstrapAdmin } from "../admin/bootstrap.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { bootstrapAdmin, type BootstrapOptions } from "../admin/bootstrap.js";
+import { ConfigError, loadConfig, type Config } from "../config.js";
 import { InvalidRequestError } from "../domain/errors.js";
 import { MongoKeyStore } from "../store/mongo/mongo-key-store.js";
 
@@ -26,68 +26,86 @@ Options:
 Environment: MONGODB_URI, MONGODB_DB, KEY_PEPPER, KEY_PREFIX, SCOPES_FILE (as for the server).
 `;
 
-export async function bootstrapCommand(args: string[]): Promise<number> {
-  let values;
+const NAME = "keyward bootstrap-admin";
+
+const OPTIONS = {
+  workspace: { type: "string", default: "*" },
+  name: { type: "string", default: "bootstrap admin" },
+  scopes: { type: "string", default: "keyward:all" },
+  environment: { type: "string", default: "live" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** A usage problem: one line on stderr (and the help, for unknown flags), exit 2. */
+class Refused extends Error {}
+
+function usage(message: string, withHelp = false): never {
+  throw new Refused(`${NAME}: ${message}\n${withHelp ? `\n${HELP}` : ""}`);
+}
+
+function parseFlags(args: string[]) {
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        workspace: { type: "string", default: "*" },
-        name: { type: "string", default: "bootstrap admin" },
-        scopes: { type: "string", default: "keyward:all" },
-        environment: { type: "string", default: "live" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
+    return parseArgs({ args, options: OPTIONS, strict: true }).values;
   } catch (err) {
-    process.stderr.write(`keyward bootstrap-admin: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
+    usage((err as Error).message, true);
   }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (values.environment !== "live" && values.environment !== "test") {
-    process.stderr.write(`keyward bootstrap-admin: --environment must be live or test, got ${JSON.stringify(values.environment)}\n`);
-    return 2;
-  }
-  let config;
+}
+
+function bootstrapOptions(values: ReturnType<typeof parseFlags>): BootstrapOptions {
+  const { environment } = values;
+  if (environment !== "live" && environment !== "test") usage(`--environment must be live or test, got ${JSON.stringify(environment)}`);
+  const scopes = values.scopes.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return { workspace: values.workspace, name: values.name, scopes, environment };
+}
+
+/** The server's configuration, which must name a MongoDB: dev mode keeps nothing to bootstrap. */
+function mongoConfig(): Config & { mongodbUri: string; keyPepper: string } {
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`keyward bootstrap-admin: ${err.message}\n`);
-      return 2;
-    }
+    if (err instanceof ConfigError) usage(err.message);
     throw err;
   }
-  if (config.mongodbUri === null || config.keyPepper === null) {
-    process.stderr.write("keyward bootstrap-admin: MONGODB_URI and KEY_PEPPER must be set (dev mode prints its own root key at start)\n");
-    return 2;
-  }
-  const store = MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: Math.max(config.mongodbTimeoutMs, 10_000) });
+  if (config.mongodbUri === null || config.keyPepper === null) usage("MONGODB_URI and KEY_PEPPER must be set (dev mode prints its own root key at start)");
+  return { ...config, mongodbUri: config.mongodbUri, keyPepper: config.keyPepper };
+}
+
+async function createAdminKey(config: Config & { keyPepper: string }, store: MongoKeyStore, options: BootstrapOptions): Promise<void> {
+  process.stderr.write(`connecting to database ${config.mongodbDb}…\n`);
+  await store.ensureIndexes();
   try {
-    process.stderr.write(`connecting to database ${config.mongodbDb}…\n`);
-    await store.ensureIndexes();
-    const scopes = values.scopes.split(",").map((s) => s.trim()).filter((s) => s !== "");
-    const { key, record } = await bootstrapAdmin(
-      store,
-      { catalog: config.catalog, pepper: config.keyPepper, prefix: config.keyPrefix },
-      { workspace: values.workspace!, name: values.name!, scopes, environment: values.environment },
-    );
+    const { key, record } = await bootstrapAdmin(store, { catalog: config.catalog, pepper: config.keyPepper, prefix: config.keyPrefix }, options);
     const kind = record.workspace === "*" ? "root admin key (acts in every workspace)" : `admin key for workspace ${record.workspace}`;
     process.stderr.write(`created ${kind} ${record.id} with scopes ${record.scopes.join(",")}\n`);
     process.stderr.write("the key is printed once on standard output; store it now, it cannot be shown again\n");
     process.stdout.write(`${key}\n`);
-    return 0;
   } catch (err) {
-    if (err instanceof InvalidRequestError) {
-      process.stderr.write(`keyward bootstrap-admin: ${err.message.replace(/^workspace/, "--workspace").replace(/^scopes/, "--scopes")}\n`);
-      return 2;
-    }
+    // Name the flag the operator typed, not the request field.
+    if (err instanceof InvalidRequestError) usage(err.message.replace(/^workspace/, "--workspace").replace(/^scopes/, "--scopes"));
     throw err;
-  } finally {
-    await store.close();
+  }
+}
+
+export async function bootstrapCommand(args: string[]): Promise<number> {
+  try {
+    const values = parseFlags(args);
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const options = bootstrapOptions(values);
+    const config = mongoConfig();
+    const store = MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: Math.max(config.mongodbTimeoutMs, 10_000) });
+    try {
+      await createAdminKey(config, store, options);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    if (!(err instanceof Refused)) throw err;
+    process.stderr.write(err.message);
+    return 2;
   }
 }

@@ -1,6 +1,6 @@
-import { toJson } from "@bufbuild/protobuf";
 import { AuditAction, ListAuditEventsResponseSchema, ListScopesResponseSchema, type AuditEvent } from "../../gen/keyward/v1/key_admin_pb.js";
-import { CONNECTION_HELP, connect, date, EXIT, fail, parse, print, printJson, table, UsageError } from "./admin-cli.js";
+import { CONNECTION_HELP, connect, date, table, UsageError } from "./admin-cli.js";
+import { collectPages, command, limitFlag, respond } from "./command.js";
 
 const SCOPES_HELP = `Usage: keyward scopes
 
@@ -19,48 +19,37 @@ Admin actions (create, update, revoke, rotate), newest first.
 ${CONNECTION_HELP}
 `;
 
-export async function scopesCommand(args: string[]): Promise<number> {
-  let url: string | undefined;
-  try {
-    const { values, positionals } = parse(args, {});
-    if (values.help) return print(SCOPES_HELP), EXIT.ok;
-    url = values.url;
-    if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}`);
-    const client = await connect(values);
-    const res = await client.admin.listScopes({});
-    if (values.json) printJson(toJson(ListScopesResponseSchema, res));
-    else print(table(["SCOPE", "DESCRIPTION"], res.scopes.map((s) => [s.name, s.description]), 100));
-    return EXIT.ok;
-  } catch (err) {
-    return fail("keyward scopes", err, url);
-  }
+export const scopesCommand = command("keyward scopes", SCOPES_HELP, {}, async (values, positionals) => {
+  noPositionals(positionals);
+  const client = await connect(values);
+  const res = await client.admin.listScopes({});
+  return respond(values.json, ListScopesResponseSchema, res, () => table(["SCOPE", "DESCRIPTION"], res.scopes.map((s) => [s.name, s.description]), 100));
+});
+
+function noPositionals(positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}`);
 }
 
 function changes(e: AuditEvent): string {
   return e.changes.map((c) => `${c.field}: ${c.before} → ${c.after}`).join("; ");
 }
 
-export async function auditCommand(args: string[]): Promise<number> {
-  let url: string | undefined;
-  try {
-    const { values, positionals } = parse(args, { workspace: { type: "string" }, limit: { type: "string" } });
-    if (values.help) return print(AUDIT_HELP), EXIT.ok;
-    url = values.url;
-    if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}`);
-    const limit = values.limit === undefined ? 50 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
-    const client = await connect(values);
-    const events: AuditEvent[] = [];
-    let pageToken = "";
-    do {
-      const page = await client.admin.listAuditEvents({ workspace: values.workspace ?? "", pageSize: Math.min(1000, limit - events.length), pageToken });
-      events.push(...page.events);
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "" && events.length < limit);
-    if (values.json) printJson(toJson(ListAuditEventsResponseSchema, { $typeName: "keyward.v1.ListAuditEventsResponse", events, nextPageToken: pageToken }));
-    else print(events.length === 0 ? "no events\n" : table(["TIME", "ACTION", "ACTOR", "TARGET", "CHANGES"], events.map((e) => [date(e.occurredAt), AuditAction[e.action]?.toLowerCase() ?? "", e.actorKeyId, e.targetKeyId, changes(e)]), 80));
-    return EXIT.ok;
-  } catch (err) {
-    return fail("keyward audit", err, url);
-  }
+function auditRows(events: AuditEvent[]): string {
+  if (events.length === 0) return "no events\n";
+  const rows = events.map((e) => [date(e.occurredAt), AuditAction[e.action]?.toLowerCase() ?? "", e.actorKeyId, e.targetKeyId, changes(e)]);
+  return table(["TIME", "ACTION", "ACTOR", "TARGET", "CHANGES"], rows, 80);
 }
+
+const AUDIT_OPTIONS = { workspace: { type: "string" }, limit: { type: "string" } } as const;
+
+export const auditCommand = command("keyward audit", AUDIT_HELP, AUDIT_OPTIONS, async (values, positionals) => {
+  noPositionals(positionals);
+  const limit = limitFlag(values.limit, 50);
+  const client = await connect(values);
+  const { items: events, next } = await collectPages(limit, async (pageSize, pageToken) => {
+    const page = await client.admin.listAuditEvents({ workspace: values.workspace ?? "", pageSize, pageToken });
+    return { items: page.events, next: page.nextPageToken };
+  });
+  const res = { $typeName: "keyward.v1.ListAuditEventsResponse", events, nextPageToken: next } as const;
+  return respond(values.json, ListAuditEventsResponseSchema, res, () => auditRows(events));
+});

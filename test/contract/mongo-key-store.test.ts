@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
-import { Collection, MongoClient, ReadPreference } from "mongodb";
+import { Collection, MongoClient, MongoError, ReadPreference } from "mongodb";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { digestOfHash } from "../../src/domain/keys.js";
 import { newKeyId } from "../../src/admin/key-material.js";
 import type { KeyDigest, KeyHash } from "../../src/domain/types.js";
+import { StoreUnavailableError } from "../../src/domain/errors.js";
+import { DuplicateKeyError } from "../../src/store/key-store.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
+import { asStoreError, withStoreErrors } from "../../src/store/mongo/store-errors.js";
 import { uniqueDbName } from "../support/harness.js";
 import { legacyKey, seedKeyDocuments } from "../support/legacy-keys.js";
 import { keyRecord } from "../support/records.js";
@@ -12,10 +15,35 @@ import { keyStoreContract } from "./key-store.contract.js";
 import { MongoPeriodCollection } from "../../src/store/mongo/usage-periods.js";
 import { usageStoreContract } from "./usage-store.contract.js";
 
+// As the app opens it: driver errors mapped, everything else (DuplicateKeyError included) as the store throws it.
 keyStoreContract("mongodb", async () => {
   const store = MongoKeyStore.create({ uri: inject("mongoUri"), dbName: uniqueDbName() });
   await store.ensureIndexes();
-  return store;
+  return withStoreErrors(store);
+});
+
+describe("MongoKeyStore: driver failures are the store's own", () => {
+  it("a database that cannot be reached answers StoreUnavailableError, the driver's error kept as its cause", async () => {
+    // Port 1 refuses at once; server selection gives up after the store's deadline.
+    const raw = MongoKeyStore.create({ uri: "mongodb://127.0.0.1:1/?directConnection=true", dbName: uniqueDbName(), timeoutMs: 200 });
+    const store = withStoreErrors(raw);
+    try {
+      const failure = await store.findKeyById(newKeyId()).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(StoreUnavailableError);
+      expect((failure as Error).message).toBe("the key database is unavailable; retry later");
+      expect((failure as Error).cause).toBeInstanceOf(MongoError);
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it("errors that are not the driver's pass unchanged", () => {
+    const duplicate = new DuplicateKeyError();
+    expect(asStoreError(duplicate)).toBe(duplicate);
+    const bug = new TypeError("x is undefined");
+    expect(asStoreError(bug)).toBe(bug);
+  });
 });
 
 usageStoreContract("mongodb", async () => {

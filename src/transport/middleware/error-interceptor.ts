@@ -1,5 +1,4 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { MongoError } from "mongodb";
 import type { Logger } from "pino";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError, PreconditionError, StoreUnavailableError, UnauthenticatedError } from "../../domain/errors.js";
 import { DuplicateKeyError } from "../../store/key-store.js";
@@ -15,7 +14,6 @@ export function toConnectError(err: unknown): ConnectError | null {
   if (err instanceof ConflictError) return new ConnectError(err.message, Code.Aborted);
   if (err instanceof DuplicateKeyError) return new ConnectError("key generation collided with an existing key; retry", Code.Aborted);
   if (err instanceof StoreUnavailableError) return new ConnectError(err.message, Code.Unavailable);
-  if (err instanceof MongoError) return new ConnectError("the key database is unavailable; retry later", Code.Unavailable);
   return null;
 }
 
