@@ -43,6 +43,9 @@ import type { KeyStore } from "./store/key-store.js";
 import { MemoryKeyStore } from "./store/memory-key-store.js";
 import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
 import { UsageRecorder } from "./authorize/usage-recorder.js";
+import { openWebhooks } from "./webhooks/wire-webhooks.js";
+import { webhookService } from "./transport/services/webhook-service.js";
+import type { WebhookDeps } from "./admin/webhooks/create-webhook.js";
 
 export interface AppOverrides {
   /** Wraps or replaces the store (tests count calls through it). */
@@ -77,7 +80,9 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const leakKeys = config.leakReportKeysFile === null ? null : loadLeakReportKeys(config.leakReportKeysFile);
   const pepper = config.keyPepper ?? randomBytes(32).toString("base64url");
   const metrics = new Metrics({ defaultMetrics: config.metricsPort !== null });
-  const { mongo, store } = openStore(config, metrics, overrides);
+  const { mongo, store: opened } = openStore(config, metrics, overrides);
+  const webhooks = openWebhooks(config, opened, now, log);
+  const store = webhooks.keyStore;
   const health = new HealthState([AuthorizeService.typeName, KeyAdminService.typeName]);
   const shutdown = new AbortController();
   const hot = wireHotPath(config, store, metrics, pepper, now, log);
@@ -88,9 +93,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     log,
   });
   const devRootKey = mongo ? null : await createDevRootKey(manager);
-  const server = await serve(config, log, { authorizer: hot.authorizer, manager, metrics, health, shutdown: shutdown.signal, now, leaks });
+  const server = await serve(config, log, { authorizer: hot.authorizer, manager, metrics, health, shutdown: shutdown.signal, now, leaks, webhooks: webhooks.deps });
   const background = await startBackground(config, log, { mongo, store, lookup: hot.lookup, health, metrics, onReachable: hot.setStoreReachable });
   hot.usage.start();
+  webhooks.start();
 
   return {
     port: server.grpc.port,
@@ -109,6 +115,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       shutdown.abort();
       await Promise.all([server.grpc.close(config.shutdownTimeoutMs), server.http.close(config.shutdownTimeoutMs)]);
       await background.stop();
+      await webhooks.stop();
       await hot.usage.stop();
       // A hung database must not hold shutdown: give close the operation deadline, then force it.
       const closed = await Promise.race([store.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref())]);
@@ -177,6 +184,7 @@ interface ServeDeps {
   /** POST /v1/leak-reports, when LEAK_REPORT_KEYS_FILE is set. */
   leaks: HttpGateway | null;
   manager: KeyManager;
+  webhooks: WebhookDeps;
   metrics: Metrics;
   health: HealthState;
   shutdown: AbortSignal;
@@ -203,7 +211,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
   };
   const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
   const adminInterceptors = [...common, adminAuthInterceptor(deps.authorizer)];
-  const keyAdmin = keyAdminService(deps.manager, config.catalog, deps.now);
+  const keyAdmin = { ...keyAdminService(deps.manager, config.catalog, deps.now), ...webhookService(deps.webhooks) };
   const forwardAuthObserved = observer("forward_auth");
   const grpc = await listenGrpc({
     host: config.host,

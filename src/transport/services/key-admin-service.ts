@@ -6,6 +6,7 @@ import { catalogEntries, type ScopeCatalog } from "../../domain/scopes.js";
 import { invalid } from "../../domain/errors.js";
 import type { KeyManager, Principal } from "../../admin/key-manager.js";
 import { principalKey } from "../middleware/admin-auth-interceptor.js";
+import type { WebhookMethods } from "./webhook-service.js";
 import { apiKeyMessage, auditEventMessage, dateOrNull, environmentFromMessage, statusFromMessage } from "./messages.js";
 
 function principal(ctx: HandlerContext): Principal {
@@ -15,7 +16,8 @@ function principal(ctx: HandlerContext): Principal {
   return p;
 }
 
-export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now: () => Date): ServiceImpl<typeof KeyAdminService> {
+/** The key RPCs; the webhook RPCs are in webhook-service.ts. */
+export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now: () => Date): Omit<ServiceImpl<typeof KeyAdminService>, WebhookMethods> {
   const scopes = catalogEntries(catalog).map((e) => create(ScopeSchema, e));
   return {
     async createKey(req, ctx) {
