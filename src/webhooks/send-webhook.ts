@@ -15,8 +15,8 @@ export async function sendWebhook(url: string, secret: string, eventId: string, 
     if (res.status >= 300 && res.status < 400) return { ok: false, error: `HTTP ${res.status}: redirect not followed` };
     return { ok: false, error: `HTTP ${res.status}` };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
+    const e = err as Error & { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
     if (e.name === "TimeoutError") return { ok: false, error: `timeout after ${timeoutMs / 1000}s` };
-    return { ok: false, error: `connection failed: ${e.cause?.code ?? e.message}` };
+    return { ok: false, error: `connection failed: ${e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.cause?.message ?? e.message}` };
   }
 }
