@@ -35,9 +35,11 @@ export function openWebhooks(config: Config, keyStore: KeyStore, now: () => Date
         },
       });
     },
+    /** Bounded like the key store's close: a hung database must not hold shutdown. */
     async stop() {
-      await loop?.stop();
-      await store.close();
+      const bound = <T>(p: Promise<T>) => Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref())]);
+      await bound(loop?.stop() ?? Promise.resolve());
+      if (!(await bound(store.close()))) await mongo?.forceClose();
     },
   };
 }

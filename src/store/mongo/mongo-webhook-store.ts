@@ -183,4 +183,8 @@ export class MongoWebhookStore implements WebhookStore, EventSource {
   async close(): Promise<void> {
     await this.client.close();
   }
+
+  async forceClose(): Promise<void> {
+    await this.client.close(true);
+  }
 }
