@@ -45,6 +45,9 @@ import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
 import { DEFAULT_MAX_PENDING, UsageRecorder } from "./authorize/usage-recorder.js";
 import { startUsageCompaction } from "./authorize/usage-compaction.js";
 import { withStoreErrors } from "./store/mongo/store-errors.js";
+import { openWebhooks } from "./webhooks/wire-webhooks.js";
+import { webhookService } from "./transport/services/webhook-service.js";
+import type { WebhookDeps } from "./admin/webhooks/create-webhook.js";
 
 export interface AppOverrides {
   /** Wraps or replaces the store (tests count calls through it). */
@@ -79,7 +82,9 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const leakKeys = config.leakReportKeysFile === null ? null : loadLeakReportKeys(config.leakReportKeysFile);
   const pepper = config.keyPepper ?? randomBytes(32).toString("base64url");
   const metrics = new Metrics({ defaultMetrics: config.metricsPort !== null });
-  const { mongo, store } = openStore(config, metrics, overrides);
+  const { mongo, store: opened } = openStore(config, metrics, overrides);
+  const webhooks = openWebhooks(config, opened, now, log);
+  const store = webhooks.keyStore;
   const health = new HealthState([AuthorizeService.typeName, KeyAdminService.typeName]);
   const shutdown = new AbortController();
   const hot = wireHotPath(config, store, metrics, pepper, now, log);
@@ -90,10 +95,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     log,
   });
   const devRootKey = mongo ? null : await createDevRootKey(manager);
-  const server = await serve(config, log, { authorizer: hot.authorizer, manager, store, metrics, health, shutdown: shutdown.signal, now, leaks });
+  const server = await serve(config, log, { authorizer: hot.authorizer, manager, store, metrics, health, shutdown: shutdown.signal, now, leaks, webhooks: webhooks.deps });
   const background = await startBackground(config, log, { mongo, store, lookup: hot.lookup, health, metrics, onReachable: hot.setStoreReachable });
   hot.usage.start();
   const compaction = startUsageCompaction(config, store, now, log);
+  webhooks.start();
 
   return {
     port: server.grpc.port,
@@ -113,6 +119,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       await Promise.all([server.grpc.close(config.shutdownTimeoutMs), server.http.close(config.shutdownTimeoutMs)]);
       await background.stop();
       await compaction.stop();
+      await webhooks.stop();
       await hot.usage.stop();
       // A hung database must not hold shutdown: give close the operation deadline, then force it.
       const closed = await Promise.race([store.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref())]);
@@ -183,6 +190,7 @@ interface ServeDeps {
   leaks: HttpGateway | null;
   manager: KeyManager;
   store: KeyStore;
+  webhooks: WebhookDeps;
   metrics: Metrics;
   health: HealthState;
   shutdown: AbortSignal;
@@ -210,7 +218,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
   const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
   // Admin credentials count in usage under the port they came in on.
   const adminInterceptors = (source: "grpc" | "connect") => [...common, adminAuthInterceptor(deps.authorizer, source)];
-  const keyAdmin = keyAdminService(deps.manager, config.catalog, deps.now, { store: deps.store, thresholds: config.findings });
+  const keyAdmin = { ...keyAdminService(deps.manager, config.catalog, deps.now, { store: deps.store, thresholds: config.findings }), ...webhookService(deps.webhooks) };
   const forwardAuthObserved = observer("forward_auth");
   const grpc = await listenGrpc({
     host: config.host,

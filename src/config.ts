@@ -48,6 +48,9 @@ export interface Config {
   forwardAuthTrustHeaders: boolean;
   /** Public keys trusted to sign leak reports (GitHub's key-list shape); null turns /v1/leak-reports off. */
   leakReportKeysFile: string | null;
+  /** URL prefixes a webhook may call; null turns webhooks off. */
+  webhookUrlAllowlist: string[] | null;
+  webhookPollMs: number;
 }
 
 /** How the process was started: dev mode is asked for, never fallen into. */
@@ -103,6 +106,8 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "STORE_MAX_CONCURRENT_LOOKUPS", default: "64", meaning: "database lookups of uncached keys in flight at once; refreshes of known keys go first" },
   { name: "FORWARD_AUTH_TRUST_HEADERS", default: "false", meaning: "true lets /v1/check read X-Keyward-Scopes/-Workspace/-Domain from the request (only behind a gateway that sets or clears them); default: the query only" },
   { name: "LEAK_REPORT_KEYS_FILE", default: "(unset: off)", meaning: "public keys (GitHub's secret-scanning key list shape) whose signed reports to POST /v1/leak-reports revoke leaked keys" },
+  { name: "WEBHOOK_URL_ALLOWLIST", default: "(unset: off)", meaning: "comma-separated URL prefixes webhooks may call, e.g. `https://hooks.example.com/`; unset: CreateWebhook answers FAILED_PRECONDITION" },
+  { name: "WEBHOOK_POLL_MS", default: "1000", meaning: "how often the replica holding the delivery lease looks for new events and due retries; also the first retry's delay, doubled each time" },
   { name: "INVALIDATION_POLL_MS", default: "250", meaning: "how often changes made by other replicas are polled (bounds revocation propagation)" },
 ];
 
@@ -303,6 +308,8 @@ export function loadConfig(env: Env = process.env, options: StartOptions = {}): 
     storeMaxConcurrentLookups: integer(env, "STORE_MAX_CONCURRENT_LOOKUPS", 64, 1, 10_000),
     forwardAuthTrustHeaders: boolean(env, "FORWARD_AUTH_TRUST_HEADERS", false),
     leakReportKeysFile: readableFile(env, "LEAK_REPORT_KEYS_FILE"),
+    webhookUrlAllowlist: env.WEBHOOK_URL_ALLOWLIST ? env.WEBHOOK_URL_ALLOWLIST.split(",").map((p) => p.trim()).filter((p) => p !== "") : null,
+    webhookPollMs: integer(env, "WEBHOOK_POLL_MS", 1000, 10, 600_000),
   };
 }
 

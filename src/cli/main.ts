@@ -2,6 +2,7 @@ import { bootstrapCommand } from "./bootstrap-admin.js";
 import { healthcheckCommand } from "./healthcheck.js";
 import { keysCommand } from "./keys.js";
 import { leakReportsCommand } from "./leak-reports.js";
+import { webhooksCommand } from "./webhooks.js";
 import { auditCommand, scopesCommand } from "./scopes-audit.js";
 
 const USAGE = `Usage: keyward <command> [options]
@@ -12,6 +13,7 @@ Commands:
   audit             admin actions, newest first
   bootstrap-admin   write the first admin key straight to MongoDB and print it once
   healthcheck       ask the local server's grpc.health.v1 Health/Check; exit 0 when SERVING
+  webhooks          create, list and delete webhooks that receive signed key events
   leak-reports      keygen and sign for a scanner that reports leaked keys to POST /v1/leak-reports
   dev               run keyward in dev mode: in memory, on 127.0.0.1, a root key printed once (MONGODB_URI unset)
 
@@ -31,6 +33,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   healthcheck: healthcheckCommand,
   dev: devCommand,
   "leak-reports": leakReportsCommand,
+  webhooks: webhooksCommand,
 };
 
 const DEV_HELP = `Usage: keyward dev

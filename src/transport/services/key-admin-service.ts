@@ -6,6 +6,7 @@ import { catalogEntries, type ScopeCatalog } from "../../domain/scopes.js";
 import { invalid } from "../../domain/errors.js";
 import type { KeyManager, Principal } from "../../admin/key-manager.js";
 import { principalKey } from "../middleware/admin-auth-interceptor.js";
+import type { WebhookMethods } from "./webhook-service.js";
 import { getKeyUsage, type GetKeyUsageDeps } from "../../admin/get-key-usage.js";
 import { listFindings, type ListFindingsDeps } from "../../admin/list-findings.js";
 import {
@@ -30,7 +31,8 @@ function principal(ctx: HandlerContext): Principal {
   return p;
 }
 
-export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now: () => Date, usage: UsageDeps): ServiceImpl<typeof KeyAdminService> {
+/** The key and usage RPCs; the webhook RPCs are in webhook-service.ts. */
+export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now: () => Date, usage: UsageDeps): Omit<ServiceImpl<typeof KeyAdminService>, WebhookMethods> {
   const scopes = catalogEntries(catalog).map((e) => create(ScopeSchema, e));
   const usageDeps = { ...usage, catalog, now };
   return {
