@@ -1,4 +1,6 @@
+import type { KeyUsageSummary } from "../domain/findings.js";
 import type { AuditEvent, KeyDigest, KeyId, KeyRecord, KeyStatus } from "../domain/types.js";
+import { HOUR_MS, type UsagePeriod } from "../domain/usage.js";
 
 /** Position after which a newest-first page continues. */
 export interface Cursor {
@@ -50,6 +52,28 @@ export class DuplicateKeyError extends Error {
   }
 }
 
+/**
+ * An hour is folded once it is closed: its end plus this grace (flush intervals,
+ * retried flushes, replica clock skew). A flush of an hour whose start is this
+ * long ago or more may land after the fold and be ignored: a recorder drops such
+ * counts (and counts them as dropped) instead of appending them.
+ */
+export const USAGE_HOUR_CLOSES_AFTER_MS = 2 * HOUR_MS;
+
+export interface UsageRetention {
+  /** Hours older than this many days are rolled into days. */
+  hourlyDays: number;
+  /** Days older than this many days are removed. */
+  dailyDays: number;
+}
+
+export interface UsageCompaction {
+  /** Flush and hour documents folded into hours and days. */
+  folded: number;
+  /** Documents removed for being older than dailyDays. */
+  removed: number;
+}
+
 /** The one persistence boundary; every implementation passes test/contract/key-store.contract.ts. */
 export interface KeyStore {
   insertKey(record: KeyRecord): Promise<void>;
@@ -77,6 +101,29 @@ export interface KeyStore {
    * no change mark), and never undoes a change written at the same time.
    */
   recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void>;
+  /**
+   * One replica's flush: each key's counts for each hour touched since its last
+   * flush (granularity "hour"). Inserted, never updated in place: exact on
+   * FerretDB, which rewrites whole documents on update, with any number of replicas.
+   * `flushId` is unique per flush (e.g. a random UUID) and kept with it: sending
+   * the same flush again under the same id (after an error that may have hidden a
+   * success, such as a deadline) adds nothing, so retrying is safe.
+   */
+  appendUsage(flush: readonly UsagePeriod[], flushId: string): Promise<void>;
+  /**
+   * One key's usage over [start, end), oldest first: one period per hour (hours
+   * starting in the range) or day (days overlapping it, where hours were rolled
+   * up) that has data, non-overlapping, each already summed.
+   */
+  readUsage(keyId: KeyId, start: Date, end: Date): Promise<UsagePeriod[]>;
+  /** For findings: per key, its KeyUsageSummary as of `now`. Keys without usage are absent. */
+  usageSummaries(keyIds: readonly KeyId[], now: Date, unusedDays: number): Promise<Map<KeyId, KeyUsageSummary>>;
+  /**
+   * Background maintenance, safe on every replica at once and idempotent: folds
+   * closed hours, rolls hours older than hourlyDays into days, removes days older
+   * than dailyDays (FerretDB has no TTL index: this is the sweep).
+   */
+  compactUsage(now: Date, retention: UsageRetention): Promise<UsageCompaction>;
   /** Keys inserted or changed at or after `since` (a mark from this store), for cache invalidation by polling. */
   changesSince(since: Date): Promise<ChangeBatch>;
   /** The newest change mark, or null when nothing was ever changed: where polling starts. */

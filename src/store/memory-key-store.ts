@@ -1,3 +1,8 @@
+import type { KeyUsageSummary } from "../domain/findings.js";
+import type { UsagePeriod } from "../domain/usage.js";
+import { MemoryPeriodCollection } from "./memory-usage.js";
+import type { PeriodCollection } from "./period-collection.js";
+import { UsagePeriods } from "./usage-periods.js";
 import { keyStatus, type AuditEvent, type KeyDigest, type KeyId, type KeyRecord } from "../domain/types.js";
 import {
   DuplicateKeyError,
@@ -7,6 +12,8 @@ import {
   type KeyStore,
   type ListAuditQuery,
   type ListKeysQuery,
+  type UsageCompaction,
+  type UsageRetention,
 } from "./key-store.js";
 
 function newestFirst(a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }): number {
@@ -28,6 +35,12 @@ export class MemoryKeyStore implements KeyStore {
   private readonly changedAt = new Map<KeyId, number>();
   private lastMark = 0;
   private readonly audit: AuditEvent[] = [];
+  private readonly usagePeriods: UsagePeriods;
+
+  /** `periods` is where usage documents go; a test may keep a handle on it to stage a crashed compaction. */
+  constructor(periods: PeriodCollection = new MemoryPeriodCollection()) {
+    this.usagePeriods = new UsagePeriods(periods);
+  }
 
   async insertKey(record: KeyRecord): Promise<void> {
     if (this.idByDigest.has(record.keyDigest) || this.byId.has(record.id)) throw new DuplicateKeyError();
@@ -82,6 +95,22 @@ export class MemoryKeyStore implements KeyStore {
       const record = this.byId.get(id);
       if (record && (record.lastUsedAt === null || record.lastUsedAt < at)) record.lastUsedAt = new Date(at);
     }
+  }
+
+  appendUsage(flush: readonly UsagePeriod[], flushId: string): Promise<void> {
+    return this.usagePeriods.append(flush, flushId);
+  }
+
+  readUsage(keyId: KeyId, start: Date, end: Date): Promise<UsagePeriod[]> {
+    return this.usagePeriods.read(keyId, start, end);
+  }
+
+  usageSummaries(keyIds: readonly KeyId[], now: Date, unusedDays: number): Promise<Map<KeyId, KeyUsageSummary>> {
+    return this.usagePeriods.summaries(keyIds, now, unusedDays);
+  }
+
+  compactUsage(now: Date, retention: UsageRetention): Promise<UsageCompaction> {
+    return this.usagePeriods.compact(now, retention);
   }
 
   async changesSince(since: Date): Promise<ChangeBatch> {

@@ -9,9 +9,15 @@ import {
   type KeyStore,
   type ListAuditQuery,
   type ListKeysQuery,
+  type UsageCompaction,
+  type UsageRetention,
 } from "../key-store.js";
 import { afterFilter, DUPLICATE_KEY, fromDoc, hasDuplicateWriteError, PATCH_FIELDS, statusFilter, toDoc, withUsage, writeErrorsOf, type AuditDoc, type KeyDoc, type UsageDoc } from "./key-documents.js";
 import { RevisionClaims } from "./revision-claims.js";
+import { UsagePeriods } from "../usage-periods.js";
+import { MongoPeriodCollection } from "./usage-periods.js";
+import type { KeyUsageSummary } from "../../domain/findings.js";
+import type { UsagePeriod } from "../../domain/usage.js";
 
 const USAGE_BATCH = 50;
 
@@ -43,6 +49,8 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
    */
   private readonly usage: Collection<UsageDoc>;
   private readonly claims: RevisionClaims;
+  private readonly periods: MongoPeriodCollection;
+  private readonly usagePeriods: UsagePeriods;
 
   private constructor(
     private readonly client: MongoClient,
@@ -52,6 +60,8 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     this.audit = db.collection<AuditDoc>("audit_events");
     this.usage = db.collection<UsageDoc>("key_usage");
     this.claims = new RevisionClaims(db);
+    this.periods = new MongoPeriodCollection(db);
+    this.usagePeriods = new UsagePeriods(this.periods);
   }
 
   /** Connects lazily: the process starts (and reports NOT_SERVING) even while the database is down. */
@@ -76,6 +86,7 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     await this.keys.createIndex({ created_at: -1 }, { name: "created_at" });
     await this.keys.createIndex({ changed_at: 1 }, { name: "changed_at" });
     await this.audit.createIndex({ workspace: 1, occurred_at: -1 }, { name: "workspace_occurred_at" });
+    await this.periods.ensureIndexes();
   }
 
   /**
@@ -224,6 +235,22 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
       if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
       await this.usage.bulkWrite(errors.map((e) => ops[e.index]!), { ordered: false });
     }
+  }
+
+  appendUsage(flush: readonly UsagePeriod[], flushId: string): Promise<void> {
+    return this.usagePeriods.append(flush, flushId);
+  }
+
+  readUsage(keyId: KeyId, start: Date, end: Date): Promise<UsagePeriod[]> {
+    return this.usagePeriods.read(keyId, start, end);
+  }
+
+  usageSummaries(keyIds: readonly KeyId[], now: Date, unusedDays: number): Promise<Map<KeyId, KeyUsageSummary>> {
+    return this.usagePeriods.summaries(keyIds, now, unusedDays);
+  }
+
+  compactUsage(now: Date, retention: UsageRetention): Promise<UsageCompaction> {
+    return this.usagePeriods.compact(now, retention);
   }
 
   async changesSince(since: Date): Promise<ChangeBatch> {
