@@ -44,6 +44,8 @@ export interface Config {
   forwardAuthTrustHeaders: boolean;
   /** Public keys trusted to sign leak reports (GitHub's key-list shape); null turns /v1/leak-reports off. */
   leakReportKeysFile: string | null;
+  /** Serve the web console at /console/ on HTTP_PORT. */
+  consoleEnabled: boolean;
 }
 
 /** How the process was started: dev mode is asked for, never fallen into. */
@@ -92,6 +94,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "STORE_MAX_CONCURRENT_LOOKUPS", default: "64", meaning: "database lookups of uncached keys in flight at once; refreshes of known keys go first" },
   { name: "FORWARD_AUTH_TRUST_HEADERS", default: "false", meaning: "true lets /v1/check read X-Keyward-Scopes/-Workspace/-Domain from the request (only behind a gateway that sets or clears them); default: the query only" },
   { name: "LEAK_REPORT_KEYS_FILE", default: "(unset: off)", meaning: "public keys (GitHub's secret-scanning key list shape) whose signed reports to POST /v1/leak-reports revoke leaked keys" },
+  { name: "CONSOLE_ENABLED", default: "true", meaning: "serve the web console at /console/ on HTTP_PORT (files built by `npm run build`)" },
   { name: "INVALIDATION_POLL_MS", default: "250", meaning: "how often changes made by other replicas are polled (bounds revocation propagation)" },
 ];
 
@@ -228,6 +231,7 @@ export function loadConfig(env: Env = process.env, options: StartOptions = {}): 
     storeMaxConcurrentLookups: integer(env, "STORE_MAX_CONCURRENT_LOOKUPS", 64, 1, 10_000),
     forwardAuthTrustHeaders: boolean(env, "FORWARD_AUTH_TRUST_HEADERS", false),
     leakReportKeysFile: readableFile(env, "LEAK_REPORT_KEYS_FILE"),
+    consoleEnabled: boolean(env, "CONSOLE_ENABLED", true),
   };
 }
 
