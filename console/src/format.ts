@@ -63,13 +63,23 @@ export function scopeNote(s: { name: string; includes: string[] }): string {
   return "";
 }
 
-/** Admin scopes are not in the product catalog; shown only to admins who may grant them. */
-export const ADMIN_SCOPES = [
-  { name: "keyward:read", description: "Read keys, scopes, audit events, usage and findings in the key's workspace", includes: [] },
-  { name: "keyward:write", description: "Create, update, rotate and revoke keys in the key's workspace", includes: [] },
-  { name: "keyward:all", description: "Both keyward:read and keyward:write", includes: ["keyward:read", "keyward:write"] },
-];
-
 export function countText(n: bigint | number): string {
   return Number(n).toLocaleString("en-US");
+}
+
+/** An audit change value (JSON in the record) as words: lists joined, empty as a dash. */
+export function changeValueText(json: string): string {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return json || "—";
+  }
+  if (v === null || v === "" || (Array.isArray(v) && v.length === 0)) return "—";
+  if (Array.isArray(v)) return v.map(String).join(", ");
+  if (typeof v === "object") {
+    const entries = Object.entries(v as Record<string, unknown>);
+    return entries.length ? entries.map(([k, x]) => `${k}=${String(x)}`).join(", ") : "—";
+  }
+  return String(v);
 }

@@ -56,11 +56,9 @@ describe("web console in Chromium (playwright-core)", () => {
     context.setDefaultTimeout(8_000);
     const page = await context.newPage();
     // Init scripts run through the debugging protocol, not as page script, so the CSP does not block this listener.
-    await page.addInitScript(() => {
-      const w = window as unknown as { __violations: string[] };
-      w.__violations = [];
-      document.addEventListener("securitypolicyviolation", (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-    });
+    // (Page code is passed as strings: the test's tsconfig has no DOM types.)
+    await page.addInitScript(`window.__violations = [];
+      document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));`);
     page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
     page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
     await page.goto(base);
@@ -72,7 +70,8 @@ describe("web console in Chromium (playwright-core)", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
   }
 
-  const violations = (page: Page) => page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+  const violations = (page: Page) => page.evaluate<string[]>("window.__violations");
+  const storageCount = (page: Page) => page.evaluate<number>("sessionStorage.length + localStorage.length");
 
   it("serves /console/ with the CSP and security headers, no-store on HTML, and nothing outside its files", async () => {
     for (const path of ["", "app.js", "app.css", "missing.js", "..%2fpackage.json"]) {
@@ -97,7 +96,7 @@ describe("web console in Chromium (playwright-core)", () => {
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("not a keyward key");
     await signIn(page, keys.revokedAdmin);
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("revoked");
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await storageCount(page)).toBe(0);
     await context.close();
   });
 
@@ -131,7 +130,7 @@ describe("web console in Chromium (playwright-core)", () => {
     await copy.getByRole("button", { name: "I have stored it" }).click();
     await copy.waitFor({ state: "detached" });
     expect(await page.content()).not.toContain(secret);
-    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }) + document.cookie);
+    const stored = await page.evaluate<string>("JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }) + document.cookie");
     expect(stored).not.toContain(secret);
 
     const row = page.getByRole("row").filter({ hasText: "console e2e key" });
@@ -165,7 +164,7 @@ describe("web console in Chromium (playwright-core)", () => {
     await page.screenshot({ path: `${SHOTS}create-phone.png` });
     await page.keyboard.press("Escape");
     await page.getByRole("button", { name: "Sign out" }).click();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await storageCount(page)).toBe(0);
 
     await signIn(page, keys.reader);
     await expect.poll(() => page.getByRole("table", { name: "Keys" }).textContent()).toContain("ws-a admin");
@@ -182,7 +181,7 @@ describe("web console in Chromium (playwright-core)", () => {
     await page.getByRole("link", { name: "Audit log" }).click();
     await expect.poll(() => page.getByRole("alert").first().textContent()).toMatch(/signed out.*revoked/i);
     expect(await page.getByLabel("Admin key").count()).toBe(1);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await storageCount(page)).toBe(0);
 
     // Signing in again returns to the page the admin was on.
     await signIn(page, keys.wsAdmin);
@@ -199,16 +198,16 @@ describe("web console in Chromium (playwright-core)", () => {
 
   it("does not run a script injected into the page (CSP script-src 'self')", async () => {
     const { context, page } = await open();
-    await page.evaluate(() => {
+    await page.evaluate(`{
       const s = document.createElement("script");
       s.textContent = "window.__injected = true";
       document.body.append(s);
       const d = document.createElement("div");
       d.innerHTML = '<img src="data:," onload="window.__injected = true">';
       document.body.append(d);
-    });
+    }`);
     await waitFor(async () => (await violations(page)).length >= 1, 5_000, "a CSP violation report");
-    expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
+    expect(await page.evaluate("window.__injected")).toBeUndefined();
     expect((await violations(page)).join()).toMatch(/script-src/);
     await context.close();
     problems.splice(0, problems.length, ...problems.filter((p) => !p.includes("Content Security Policy")));

@@ -1,9 +1,10 @@
 import type { Scope } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { ADMIN_SCOPES, groupScopes, scopeNote } from "../format.js";
+import { groupScopes, scopeNote } from "../format.js";
 
 /** One checkbox per catalog scope, labelled with the scope name, grouped by resource with the descriptions. */
 export function ScopePicker(props: { catalog: Scope[]; selected: Set<string>; onChange: (next: Set<string>) => void; adminScopes: boolean }) {
-  const entries = [...props.catalog, ...(props.adminScopes ? ADMIN_SCOPES : [])];
+  // The catalog lists the keyward: admin scopes too; only an admin who may grant them sees them.
+  const entries = props.catalog.filter((s) => props.adminScopes || !s.name.startsWith("keyward:"));
   const toggle = (name: string, on: boolean) => {
     const next = new Set(props.selected);
     if (on) next.add(name);

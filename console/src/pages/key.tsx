@@ -3,7 +3,7 @@ import { AuditAction, KeyStatus, type ApiKey, type AuditEvent } from "../../../g
 import { CopyKeyDialog } from "../components/copy-key.js";
 import { Note } from "../components/dialog.js";
 import { useConsole } from "../context.js";
-import { statusLabel, when } from "../format.js";
+import { changeValueText, statusLabel, when } from "../format.js";
 import { keyHref } from "../route.js";
 import { EditKeyDialog, RevokeKeyDialog, RotateKeyDialog } from "./key-actions.js";
 import { UsageSection } from "./usage.js";
@@ -124,7 +124,11 @@ function Settings({ apiKey: k }: { apiKey: ApiKey }) {
 
 const ACTIONS: Record<number, string> = { [AuditAction.CREATE]: "created", [AuditAction.UPDATE]: "updated", [AuditAction.REVOKE]: "revoked", [AuditAction.ROTATE]: "rotated" };
 export const actionLabel = (a: AuditAction) => ACTIONS[a] ?? "changed";
-export const changeText = (e: AuditEvent) => e.changes.map((c) => `${c.field}: ${c.before || "—"} → ${c.after || "—"}`).join("; ");
+export const changeText = (e: AuditEvent) => e.changes
+    .map((c) => ({ field: c.field, before: changeValueText(c.before), after: changeValueText(c.after) }))
+    .filter((c) => c.before !== c.after)
+    .map((c) => (c.before === "—" ? `${c.field}: ${c.after}` : `${c.field}: ${c.before} → ${c.after}`))
+    .join("; ");
 
 /** ListAuditEvents has no key filter: read the workspace's recent pages and keep this key's events. */
 function AuditTrail({ apiKey, changed }: { apiKey: ApiKey; changed: number }) {
