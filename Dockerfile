@@ -8,6 +8,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY gen ./gen
 COPY src ./src
+# The web console (/console/): bundled by npm run build into dist/console.
+COPY console ./console
+COPY scripts/build-console.ts ./scripts/build-console.ts
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime

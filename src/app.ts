@@ -26,6 +26,7 @@ import { listenConnect } from "./transport/connect-server.js";
 import { grpcService, listenGrpc } from "./transport/grpc/grpc-server.js";
 import { extAuthzService } from "./transport/gateways/ext-authz.js";
 import { forwardAuth } from "./transport/gateways/forward-auth.js";
+import { consoleStatic, defaultConsoleDir } from "./transport/console-static.js";
 import { loadLeakReportKeys } from "./transport/gateways/leak-report-keys.js";
 import { leakReports } from "./transport/gateways/leak-reports.js";
 import { reportLeaks } from "./admin/report-leaks.js";
@@ -240,7 +241,7 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
     limits: config.connections,
-    gateway: firstOf(deps.leaks, forwardAuth({
+    gateway: firstOf(deps.leaks, config.consoleEnabled ? consoleStatic(defaultConsoleDir()) : null, forwardAuth({
       authorize: observedAuthorize(deps.authorizer, "forward_auth", (outcome, seconds) => {
         forwardAuthObserved(outcome, seconds);
         // gRPC calls are logged by the logging interceptor; /v1/check is plain HTTP, so here. Never the key.

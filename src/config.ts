@@ -51,6 +51,8 @@ export interface Config {
   /** URL prefixes a webhook may call; null turns webhooks off. */
   webhookUrlAllowlist: string[] | null;
   webhookPollMs: number;
+  /** Serve the web console at /console/ on HTTP_PORT. */
+  consoleEnabled: boolean;
 }
 
 /** How the process was started: dev mode is asked for, never fallen into. */
@@ -108,6 +110,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "LEAK_REPORT_KEYS_FILE", default: "(unset: off)", meaning: "public keys (GitHub's secret-scanning key list shape) whose signed reports to POST /v1/leak-reports revoke leaked keys" },
   { name: "WEBHOOK_URL_ALLOWLIST", default: "(unset: off)", meaning: "comma-separated URL prefixes webhooks may call, e.g. `https://hooks.example.com/`; unset: CreateWebhook answers FAILED_PRECONDITION" },
   { name: "WEBHOOK_POLL_MS", default: "1000", meaning: "how often the replica holding the delivery lease looks for new events and due retries; also the first retry's delay, doubled each time" },
+  { name: "CONSOLE_ENABLED", default: "true", meaning: "serve the web console at /console/ on HTTP_PORT (files built by `npm run build`)" },
   { name: "INVALIDATION_POLL_MS", default: "250", meaning: "how often changes made by other replicas are polled (bounds revocation propagation)" },
 ];
 
@@ -310,6 +313,7 @@ export function loadConfig(env: Env = process.env, options: StartOptions = {}): 
     leakReportKeysFile: readableFile(env, "LEAK_REPORT_KEYS_FILE"),
     webhookUrlAllowlist: env.WEBHOOK_URL_ALLOWLIST ? env.WEBHOOK_URL_ALLOWLIST.split(",").map((p) => p.trim()).filter((p) => p !== "") : null,
     webhookPollMs: integer(env, "WEBHOOK_POLL_MS", 1000, 10, 600_000),
+    consoleEnabled: boolean(env, "CONSOLE_ENABLED", true),
   };
 }
 
