@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
-import { spawnKeyward, type KeywardProcess } from "../test/support/keyward-process.js";
+import { type KeywardProcess, spawnKeyward } from "../test/support/keyward-process.js";
 import { AUTHORIZE, ghz, type LoadResult, writeProtoset } from "./load.js";
 
 const USAGE = `Usage: npm run bench:ab -- [options]
@@ -49,10 +49,15 @@ const ROUNDS = Number(values.rounds);
 const DURATION = Number(values.duration);
 const RATE = Number(values.rate);
 const log = (msg: string) => process.stderr.write(`[ab] ${msg}\n`);
-const envOf = (pairs: string[]) => Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]));
+const envOf = (pairs: string[]) =>
+  Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]));
 
 function build(root: string): void {
-  const r = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+    { cwd: root, stdio: "inherit" },
+  );
   if (r.status !== 0) throw new Error(`build failed in ${root}`);
 }
 
@@ -62,13 +67,26 @@ function cpuMicros(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-async function start(root: string, env: Record<string, string>): Promise<{ proc: KeywardProcess; data: unknown[] }> {
+async function start(
+  root: string,
+  env: Record<string, string>,
+): Promise<{ proc: KeywardProcess; data: unknown[] }> {
   const proc = await spawnKeyward({ compiled: true, root, env: { KEYWARD_DEV: "1", ...env } });
   const rootKey = /kw_test_\w+/.exec(proc.output())?.[0];
   if (!rootKey) throw new Error(`no dev root key in the output of ${root}`);
-  const admin = createClient(KeyAdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${proc.port}` }));
+  const admin = createClient(
+    KeyAdminService,
+    createGrpcTransport({ baseUrl: `http://127.0.0.1:${proc.port}` }),
+  );
   const auth = { headers: { authorization: `Bearer ${rootKey}` } };
-  const keys = await Promise.all(Array.from({ length: 100 }, (_, i) => admin.createKey({ name: `ab ${i}`, workspace: "bench", scopes: ["campaigns:read", "leads:all"] }, auth)));
+  const keys = await Promise.all(
+    Array.from({ length: 100 }, (_, i) =>
+      admin.createKey(
+        { name: `ab ${i}`, workspace: "bench", scopes: ["campaigns:read", "leads:all"] },
+        auth,
+      ),
+    ),
+  );
   const data = keys.flatMap((k) => [
     { api_key: k.key, required_scopes: ["campaigns:read"], workspace: "bench" },
     { api_key: k.key, required_scopes: ["campaigns:write"], workspace: "bench" },
@@ -86,7 +104,10 @@ try {
   let rootA = ROOT;
   if (values.base) {
     baseDir = mkdtempSync(join(tmpdir(), "keyward-ab-"));
-    execFileSync("git", ["worktree", "add", "--detach", baseDir, values.base], { cwd: ROOT, stdio: "ignore" });
+    execFileSync("git", ["worktree", "add", "--detach", baseDir, values.base], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
     symlinkSync(join(ROOT, "node_modules"), join(baseDir, "node_modules"));
     log(`building A (${values.base})`);
     build(baseDir);
@@ -100,19 +121,38 @@ try {
   const timed = (s: number) => ["-c", "50", "-z", `${s}s`, "--connections", "2"];
   const fixed = ["--rps", String(RATE), "-c", "10", "-z", `${DURATION}s`, "--connections", "1"];
   for (const s of [a, b]) await ghz(protoset, s.proc.port, AUTHORIZE, { inline: s.data }, timed(3));
-  const results = { a: { rps: [] as number[], cpu: [] as number[] }, b: { rps: [] as number[], cpu: [] as number[] } };
+  const results = {
+    a: { rps: [] as number[], cpu: [] as number[] },
+    b: { rps: [] as number[], cpu: [] as number[] },
+  };
   for (let r = 1; r <= ROUNDS; r++) {
-    for (const [name, s] of [["a", a], ["b", b]] as const) {
-      const t: LoadResult = await ghz(protoset, s.proc.port, AUTHORIZE, { inline: s.data }, timed(DURATION));
+    for (const [name, s] of [
+      ["a", a],
+      ["b", b],
+    ] as const) {
+      const t: LoadResult = await ghz(
+        protoset,
+        s.proc.port,
+        AUTHORIZE,
+        { inline: s.data },
+        timed(DURATION),
+      );
       const before = cpuMicros(s.proc.child.pid!);
       const f = await ghz(protoset, s.proc.port, AUTHORIZE, { inline: s.data }, fixed);
       const perCall = (cpuMicros(s.proc.child.pid!) - before) / Math.max(1, f.ok + f.errors);
       results[name].rps.push(t.rps);
       results[name].cpu.push(perCall);
-      log(`round ${r} ${name.toUpperCase()}: ${t.rps.toFixed(0)} req/s at c=50; ${perCall.toFixed(1)} µs server CPU per call at ${RATE} req/s`);
+      log(
+        `round ${r} ${name.toUpperCase()}: ${t.rps.toFixed(0)} req/s at c=50; ${perCall.toFixed(1)} µs server CPU per call at ${RATE} req/s`,
+      );
     }
   }
-  const [ra, rb, ca, cb] = [med(results.a.rps), med(results.b.rps), med(results.a.cpu), med(results.b.cpu)];
+  const [ra, rb, ca, cb] = [
+    med(results.a.rps),
+    med(results.b.rps),
+    med(results.a.cpu),
+    med(results.b.cpu),
+  ];
   process.stdout.write(
     [
       `A: ${values.base ?? "this tree"} ${values["env-a"]!.join(" ")}`.trim(),

@@ -13,7 +13,10 @@ export function startFloorServer(port: number, host = "127.0.0.1"): Promise<http
   server.on("stream", (stream) => {
     stream.on("data", () => {});
     stream.on("end", () => {
-      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.respond(
+        { ":status": 200, "content-type": "application/grpc" },
+        { waitForTrailers: true },
+      );
       stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
       stream.end(EMPTY_MESSAGE);
     });

@@ -2,12 +2,12 @@
  * The bench's load generators and neighbours, each in a process of its own as
  * keyward is: ghz (gRPC), autocannon (HTTP/1.1), the floor server and nginx.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { create, toBinary, type DescFile } from "@bufbuild/protobuf";
+import { create, type DescFile, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.js";
 import { file_keyward_v1_authorize } from "../gen/keyward/v1/authorize_pb.js";
@@ -43,16 +43,39 @@ export function writeProtoset(path: string): void {
   };
   visit(file_keyward_v1_authorize);
   visit(file_grpc_health_v1_health);
-  writeFileSync(path, toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: [...files.values()].map((f) => f.proto) })));
+  writeFileSync(
+    path,
+    toBinary(
+      FileDescriptorSetSchema,
+      create(FileDescriptorSetSchema, { file: [...files.values()].map((f) => f.proto) }),
+    ),
+  );
 }
 
 export type GhzData = { inline: unknown } | { file: string };
 
 /** Runs ghz without blocking this process (its own gRPC clients must keep answering pings). */
-export function ghz(protoset: string, port: number, call: string, data: GhzData, extra: string[]): Promise<LoadResult> {
+export function ghz(
+  protoset: string,
+  port: number,
+  call: string,
+  data: GhzData,
+  extra: string[],
+): Promise<LoadResult> {
   const dataArgs = "inline" in data ? ["-d", JSON.stringify(data.inline)] : ["-D", data.file];
   ghzBinary ??= goTool("ghz", "GHZ_BIN");
-  const child = spawn(ghzBinary, ["--insecure", "--protoset", protoset, "--call", call, ...dataArgs, "-O", "json", ...extra, `127.0.0.1:${port}`]);
+  const child = spawn(ghzBinary, [
+    "--insecure",
+    "--protoset",
+    protoset,
+    "--call",
+    call,
+    ...dataArgs,
+    "-O",
+    "json",
+    ...extra,
+    `127.0.0.1:${port}`,
+  ]);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -66,17 +89,30 @@ export function ghz(protoset: string, port: number, call: string, data: GhzData,
           errorDistribution?: Record<string, number>;
           details?: { latency: number; status: string }[];
         };
-        const lat = (out.details ?? []).filter((d) => d.status === "OK").map((d) => d.latency).sort((a, b) => a - b);
-        const pct = (p: number) => (lat.length ? lat[Math.max(0, Math.ceil(lat.length * p) - 1)]! / 1e6 : NaN); // nearest rank
+        const lat = (out.details ?? [])
+          .filter((d) => d.status === "OK")
+          .map((d) => d.latency)
+          .sort((a, b) => a - b);
+        const pct = (p: number) =>
+          lat.length ? lat[Math.max(0, Math.ceil(lat.length * p) - 1)]! / 1e6 : NaN; // nearest rank
         const ok = out.statusCodeDistribution.OK ?? 0;
         const total = Object.values(out.statusCodeDistribution).reduce((a, b) => a + b, 0);
         // ghz cancels the calls still in flight when -z runs out (the message depends on the moment it
         // closes its connection); they are not failures of the server.
         const kinds = Object.entries(out.errorDistribution ?? {});
-        const isCutOff = (msg: string) => /transport is closing|context canceled|client connection is closing/.test(msg);
+        const isCutOff = (msg: string) =>
+          /transport is closing|context canceled|client connection is closing/.test(msg);
         const cutOff = kinds.filter(([msg]) => isCutOff(msg)).reduce((a, [, n]) => a + n, 0);
         const errorKinds = Object.fromEntries(kinds.filter(([msg]) => !isCutOff(msg)));
-        resolve({ rps: out.rps, p50: pct(0.5), p99: pct(0.99), p999: pct(0.999), ok, errors: total - ok - cutOff, errorKinds });
+        resolve({
+          rps: out.rps,
+          p50: pct(0.5),
+          p99: pct(0.99),
+          p999: pct(0.999),
+          ok,
+          errors: total - ok - cutOff,
+          errorKinds,
+        });
       } catch {
         reject(new Error(`ghz failed: ${stderr || stdout.slice(0, 500)}`));
       }
@@ -85,9 +121,21 @@ export function ghz(protoset: string, port: number, call: string, data: GhzData,
 }
 
 /** autocannon (an HTTP/1.1 load generator from npm). */
-export function autocannon(url: string, headers: Record<string, string>, extra: string[], seconds: number): Promise<LoadResult> {
+export function autocannon(
+  url: string,
+  headers: Record<string, string>,
+  extra: string[],
+  seconds: number,
+): Promise<LoadResult> {
   const bin = join(ROOT, "node_modules/.bin/autocannon");
-  const child = spawn(bin, ["-j", "-d", String(seconds), ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}=${v}`]), ...extra, url]);
+  const child = spawn(bin, [
+    "-j",
+    "-d",
+    String(seconds),
+    ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}=${v}`]),
+    ...extra,
+    url,
+  ]);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -95,9 +143,30 @@ export function autocannon(url: string, headers: Record<string, string>, extra: 
   return new Promise((resolve, reject) =>
     child.on("close", () => {
       try {
-        const out = JSON.parse(stdout) as { requests: { average: number }; latency: Record<string, number>; errors: number; non2xx: number; timeouts: number; "2xx": number };
-        const errorKinds = Object.fromEntries(Object.entries({ "connection errors": out.errors, "non-2xx": out.non2xx, timeouts: out.timeouts }).filter(([, n]) => n > 0));
-        resolve({ rps: out.requests.average, p50: out.latency.p50!, p99: out.latency.p99!, p999: out.latency.p99_9!, ok: out["2xx"], errors: out.errors + out.non2xx + out.timeouts, errorKinds });
+        const out = JSON.parse(stdout) as {
+          requests: { average: number };
+          latency: Record<string, number>;
+          errors: number;
+          non2xx: number;
+          timeouts: number;
+          "2xx": number;
+        };
+        const errorKinds = Object.fromEntries(
+          Object.entries({
+            "connection errors": out.errors,
+            "non-2xx": out.non2xx,
+            timeouts: out.timeouts,
+          }).filter(([, n]) => n > 0),
+        );
+        resolve({
+          rps: out.requests.average,
+          p50: out.latency.p50!,
+          p99: out.latency.p99!,
+          p999: out.latency.p99_9!,
+          ok: out["2xx"],
+          errors: out.errors + out.non2xx + out.timeouts,
+          errorKinds,
+        });
       } catch {
         reject(new Error(`autocannon failed: ${stderr || stdout.slice(0, 500)}`));
       }
@@ -118,7 +187,11 @@ export function median(results: LoadResult[]): LoadResult {
 /** The floor (bench/floor-server.ts). */
 export async function startFloor(): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/floor-server.ts", String(port)], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "bench/floor-server.ts", String(port)],
+    { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stderr!.once("data", () => resolve());
     child.once("exit", (code) => reject(new Error(`floor server exited with ${code}`)));
@@ -127,10 +200,18 @@ export async function startFloor(): Promise<{ port: number; child: ChildProcess 
 }
 
 /** nginx with the tested configuration of test/gateways/, in front of a trivial upstream. */
-export async function startNginx(keywardHttpPort: number, dir: string): Promise<{ url: string; child: ChildProcess; upstream: http.Server }> {
+export async function startNginx(
+  keywardHttpPort: number,
+  dir: string,
+): Promise<{ url: string; child: ChildProcess; upstream: http.Server }> {
   const upstream = http.createServer((_, res) => res.end("ok"));
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
   mkdirSync(dir, { recursive: true });
-  const gateway = await startGateway("nginx", dir, keywardHttpPort, (upstream.address() as AddressInfo).port);
+  const gateway = await startGateway(
+    "nginx",
+    dir,
+    keywardHttpPort,
+    (upstream.address() as AddressInfo).port,
+  );
   return { url: gateway.url, child: gateway.child, upstream };
 }

@@ -1,5 +1,5 @@
 /** bench/results.md and the console summary, from one run's measurements. */
-import { median, type LoadResult } from "./load.js";
+import { type LoadResult, median } from "./load.js";
 
 export interface BenchSettings {
   duration: number;
@@ -25,10 +25,22 @@ export interface BenchResults {
 
 export type Target = "floor" | "check" | "grpc" | "connect";
 
-export function report(s: BenchSettings, r: BenchResults): { rows: string[]; summary: string[]; markdown: string } {
-  const { duration: DURATION, concurrency: CONCURRENCY, rounds: ROUNDS, rates: RATES, manyKeys: MANY_KEYS } = s;
+export function report(
+  s: BenchSettings,
+  r: BenchResults,
+): { rows: string[]; summary: string[]; markdown: string } {
+  const {
+    duration: DURATION,
+    concurrency: CONCURRENCY,
+    rounds: ROUNDS,
+    rates: RATES,
+    manyKeys: MANY_KEYS,
+  } = s;
   const { runs, fixed, forward, cold, propagationError } = r;
-  const med = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Record<Target, LoadResult>;
+  const med = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Record<
+    Target,
+    LoadResult
+  >;
   const authorize1k = fixed.find((x) => x.rps === 1000)?.authorize;
   const lags = [...r.lags].sort((x, y) => x - y);
   const lagP99 = lags[Math.max(0, Math.ceil(lags.length * 0.99) - 1)] ?? NaN; // nearest rank
@@ -46,12 +58,28 @@ export function report(s: BenchSettings, r: BenchResults): { rows: string[]; sum
     row(`Health/Check on PORT, grpc-js (${medianOf})`, med.check),
     row(`Authorize, cached, 50% allow / 50% deny, on PORT, grpc-js (${medianOf})`, med.grpc),
     row(`Authorize, cached, on HTTP_PORT, connect-node, gRPC over h2c (${medianOf})`, med.connect),
-    ...fixed.flatMap((x) => [row(`floor at fixed ${x.rps.toLocaleString("en")} req/s (c=10)`, x.floor, x.rps), row(`Authorize on PORT at fixed ${x.rps.toLocaleString("en")} req/s (c=10)`, x.authorize, x.rps)]),
-    row(`forward auth: GET /v1/check on HTTP_PORT, HTTP/1.1 (autocannon, c=${CONCURRENCY})`, forward.direct),
-    row(`forward auth through nginx auth_request → upstream (autocannon, c=${CONCURRENCY})`, forward.nginx),
+    ...fixed.flatMap((x) => [
+      row(`floor at fixed ${x.rps.toLocaleString("en")} req/s (c=10)`, x.floor, x.rps),
+      row(
+        `Authorize on PORT at fixed ${x.rps.toLocaleString("en")} req/s (c=10)`,
+        x.authorize,
+        x.rps,
+      ),
+    ]),
+    row(
+      `forward auth: GET /v1/check on HTTP_PORT, HTTP/1.1 (autocannon, c=${CONCURRENCY})`,
+      forward.direct,
+    ),
+    row(
+      `forward auth through nginx auth_request → upstream (autocannon, c=${CONCURRENCY})`,
+      forward.nginx,
+    ),
     row("forward auth: /v1/check at fixed 1,000 req/s (c=10)", forward.direct1k),
     row("forward auth through nginx at fixed 1,000 req/s (c=10)", forward.nginx1k),
-    row(`Authorize, ${MANY_KEYS.toLocaleString("en")} stored keys, uniform, uncached (c=${CONCURRENCY})`, cold),
+    row(
+      `Authorize, ${MANY_KEYS.toLocaleString("en")} stored keys, uniform, uncached (c=${CONCURRENCY})`,
+      cold,
+    ),
   ];
   const at = (rps: number) => fixed.find((x) => x.rps === rps);
   const two = at(2000);
@@ -60,8 +88,16 @@ export function report(s: BenchSettings, r: BenchResults): { rows: string[]; sum
     `Forward auth: /v1/check ${f(forward.direct.rps, 0)} req/s directly, ${f(forward.nginx.rps, 0)} req/s through nginx (Authorize on PORT: ${f(med.grpc.rps, 0)}); at 1,000 req/s p99 ${f(forward.direct1k.p99)} ms directly, ${f(forward.nginx1k.p99)} ms through nginx${authorize1k ? ` (Authorize on PORT: ${f(authorize1k.p99)} ms)` : ""}`,
     `Cached Authorize on PORT / floor: **${pct(med.grpc.rps / med.floor.rps)}** (target ≥ 50%); / keyward's own Health/Check: **${pct(med.grpc.rps / med.check.rps)}** (target ≥ 75%); on HTTP_PORT (connect-node) / PORT: ${pct(med.connect.rps / med.grpc.rps)}`,
     `Rounds (req/s): floor ${runs.floor.map((r) => f(r.rps, 0)).join(", ")} · Check ${runs.check.map((r) => f(r.rps, 0)).join(", ")} · Authorize PORT ${runs.grpc.map((r) => f(r.rps, 0)).join(", ")} · Authorize HTTP_PORT ${runs.connect.map((r) => f(r.rps, 0)).join(", ")}; Authorize / Check, round by round: ${runs.grpc.map((g, i) => pct(g.rps / runs.check[i]!.rps)).join(", ")}`,
-    ...(two ? [`At 2,000 req/s: Authorize p99 **${f(two.authorize.p99)} ms** (target < 3 ms) = **${f(two.authorize.p99 / two.floor.p99, 1)}×** the floor's ${f(two.floor.p99)} ms (target < 2.5×)`] : []),
-    ...(five ? [`At 5,000 req/s: Authorize served **${pct(five.authorize.ok / (5000 * DURATION))}** of the offered calls (target ≥ 97%), p50/p99/p99.9 ${f(five.authorize.p50)}/${f(five.authorize.p99)}/${f(five.authorize.p999)} ms (floor ${f(five.floor.p50)}/${f(five.floor.p99)}/${f(five.floor.p999)} ms)`] : []),
+    ...(two
+      ? [
+          `At 2,000 req/s: Authorize p99 **${f(two.authorize.p99)} ms** (target < 3 ms) = **${f(two.authorize.p99 / two.floor.p99, 1)}×** the floor's ${f(two.floor.p99)} ms (target < 2.5×)`,
+        ]
+      : []),
+    ...(five
+      ? [
+          `At 5,000 req/s: Authorize served **${pct(five.authorize.ok / (5000 * DURATION))}** of the offered calls (target ≥ 97%), p50/p99/p99.9 ${f(five.authorize.p50)}/${f(five.authorize.p99)}/${f(five.authorize.p999)} ms (floor ${f(five.floor.p50)}/${f(five.floor.p99)}/${f(five.floor.p999)} ms)`,
+        ]
+      : []),
     propagationError
       ? `Revocation propagation across two replicas: FAILED (${propagationError}); measured p99 ${f(lagP99, 0)} ms, max ${f(lagMax, 0)} ms over ${lags.length} revokes`
       : `Revocation propagation across two replicas, 100 revokes (from the revoke call to the other replica's first refusal): p99 **${f(lagP99, 0)} ms**, max **${f(lagMax, 0)} ms** (target max < 1000 ms)`,

@@ -1,5 +1,5 @@
-import { copyFile, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { copyFile, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 

@@ -1,54 +1,58 @@
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { randomBytes } from "node:crypto";
+import type { Interceptor } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { AuthorizeService } from "../gen/keyward/v1/authorize_pb.js";
-import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
+import { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import type { Interceptor } from "@connectrpc/connect";
+import { AuthorizeService } from "../gen/keyward/v1/authorize_pb.js";
+import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
+import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./admin/key-manager.js";
+import { reportLeaks } from "./admin/report-leaks.js";
+import type { WebhookDeps } from "./admin/webhooks/create-webhook.js";
 import { Authorizer } from "./authorize/authorizer.js";
 import { CachedKeyLookup } from "./authorize/cached-key-lookup.js";
 import { startInvalidation } from "./authorize/invalidation.js";
 import { KeyCache } from "./authorize/key-cache.js";
 import { LookupLimiter } from "./authorize/lookup-limiter.js";
+import {
+  type AuthorizeObserver,
+  type AuthorizeSource,
+  observedAuthorize,
+} from "./authorize/observed-authorize.js";
+import { startUsageCompaction } from "./authorize/usage-compaction.js";
+import { DEFAULT_MAX_PENDING, UsageRecorder } from "./authorize/usage-recorder.js";
 import type { Config } from "./config.js";
-import type { RawKey } from "./domain/types.js";
-import { HealthState } from "./observability/health-state.js";
-import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./admin/key-manager.js";
 import { ROOT_WORKSPACE } from "./domain/admin-policy.js";
 import { ADMIN_ALL } from "./domain/scopes.js";
-import { Metrics, serveMetrics } from "./observability/metrics.js";
+import type { RawKey } from "./domain/types.js";
+import { HealthState } from "./observability/health-state.js";
 import type { HotCount } from "./observability/hot-metrics.js";
-import { listenConnect } from "./transport/connect-server.js";
-import { grpcService, listenGrpc } from "./transport/grpc/grpc-server.js";
-import { extAuthzService } from "./transport/gateways/ext-authz.js";
-import { forwardAuth } from "./transport/gateways/forward-auth.js";
-import { consoleStatic, defaultConsoleDir } from "./transport/console-static.js";
-import { loadLeakReportKeys } from "./transport/gateways/leak-report-keys.js";
-import { leakReports } from "./transport/gateways/leak-reports.js";
-import { reportLeaks } from "./admin/report-leaks.js";
-import { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
-import { adminAuthInterceptor } from "./transport/middleware/admin-auth-interceptor.js";
-import { authorizeService } from "./transport/services/authorize-service.js";
-import { observedAuthorize, type AuthorizeObserver, type AuthorizeSource } from "./authorize/observed-authorize.js";
-import { errorInterceptor, toConnectError } from "./transport/middleware/error-interceptor.js";
-import { healthService } from "./transport/services/health-service.js";
-import { keyAdminService } from "./transport/services/key-admin-service.js";
-import { loggingInterceptor } from "./transport/middleware/logging-interceptor.js";
+import { Metrics, serveMetrics } from "./observability/metrics.js";
 import { startStoreMonitor } from "./observability/store-monitor.js";
 import { instrumentStore, withDeadline } from "./store/instrumented-key-store.js";
 import type { KeyStore } from "./store/key-store.js";
 import { MemoryKeyStore } from "./store/memory-key-store.js";
 import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
-import { DEFAULT_MAX_PENDING, UsageRecorder } from "./authorize/usage-recorder.js";
-import { startUsageCompaction } from "./authorize/usage-compaction.js";
 import { withStoreErrors } from "./store/mongo/store-errors.js";
-import { openWebhooks } from "./webhooks/wire-webhooks.js";
+import { listenConnect } from "./transport/connect-server.js";
+import { consoleStatic, defaultConsoleDir } from "./transport/console-static.js";
+import { extAuthzService } from "./transport/gateways/ext-authz.js";
+import { forwardAuth } from "./transport/gateways/forward-auth.js";
+import { loadLeakReportKeys } from "./transport/gateways/leak-report-keys.js";
+import { leakReports } from "./transport/gateways/leak-reports.js";
+import { grpcService, listenGrpc } from "./transport/grpc/grpc-server.js";
+import { adminAuthInterceptor } from "./transport/middleware/admin-auth-interceptor.js";
+import { errorInterceptor, toConnectError } from "./transport/middleware/error-interceptor.js";
+import { loggingInterceptor } from "./transport/middleware/logging-interceptor.js";
+import { authorizeService } from "./transport/services/authorize-service.js";
+import { healthService } from "./transport/services/health-service.js";
+import { keyAdminService } from "./transport/services/key-admin-service.js";
 import { webhookService } from "./transport/services/webhook-service.js";
-import type { WebhookDeps } from "./admin/webhooks/create-webhook.js";
+import { openWebhooks } from "./webhooks/wire-webhooks.js";
 
 export interface AppOverrides {
   /** Wraps or replaces the store (tests count calls through it). */
@@ -77,10 +81,15 @@ export interface RunningApp {
 }
 
 /** The composition root: config → store → hot path and admin → server → background work. */
-export async function startApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<RunningApp> {
+export async function startApp(
+  config: Config,
+  log: Logger,
+  overrides: AppOverrides = {},
+): Promise<RunningApp> {
   const now = overrides.now ?? (() => new Date());
   // Read before anything listens: a bad key file stops the start (ConfigError, exit 2).
-  const leakKeys = config.leakReportKeysFile === null ? null : loadLeakReportKeys(config.leakReportKeysFile);
+  const leakKeys =
+    config.leakReportKeysFile === null ? null : loadLeakReportKeys(config.leakReportKeysFile);
   const pepper = config.keyPepper ?? randomBytes(32).toString("base64url");
   const metrics = new Metrics({ defaultMetrics: config.metricsPort !== null });
   const { mongo, store: opened } = openStore(config, metrics, overrides);
@@ -89,15 +98,48 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const health = new HealthState([AuthorizeService.typeName, KeyAdminService.typeName]);
   const shutdown = new AbortController();
   const hot = wireHotPath(config, store, metrics, pepper, now, log);
-  const manager = new KeyManager({ store, catalog: config.catalog, pepper, prefix: config.keyPrefix, now, onKeyChanged: (record) => hot.lookup.replace(record) });
-  const leaks = leakKeys && leakReports({
-    keys: leakKeys,
-    judge: (tokens) => reportLeaks(tokens, { store, revoke: (principal, id, reason) => manager.revoke(principal, id, reason), pepper, prefix: config.keyPrefix, now }),
-    log,
+  const manager = new KeyManager({
+    store,
+    catalog: config.catalog,
+    pepper,
+    prefix: config.keyPrefix,
+    now,
+    onKeyChanged: (record) => hot.lookup.replace(record),
   });
+  const leaks =
+    leakKeys &&
+    leakReports({
+      keys: leakKeys,
+      judge: (tokens) =>
+        reportLeaks(tokens, {
+          store,
+          revoke: (principal, id, reason) => manager.revoke(principal, id, reason),
+          pepper,
+          prefix: config.keyPrefix,
+          now,
+        }),
+      log,
+    });
   const devRootKey = mongo ? null : await createDevRootKey(manager);
-  const server = await serve(config, log, { authorizer: hot.authorizer, manager, store, metrics, health, shutdown: shutdown.signal, now, leaks, webhooks: webhooks.deps });
-  const background = await startBackground(config, log, { mongo, store, lookup: hot.lookup, health, metrics, onReachable: hot.setStoreReachable });
+  const server = await serve(config, log, {
+    authorizer: hot.authorizer,
+    manager,
+    store,
+    metrics,
+    health,
+    shutdown: shutdown.signal,
+    now,
+    leaks,
+    webhooks: webhooks.deps,
+  });
+  const background = await startBackground(config, log, {
+    mongo,
+    store,
+    lookup: hot.lookup,
+    health,
+    metrics,
+    onReachable: hot.setStoreReachable,
+  });
   hot.usage.start();
   const compaction = startUsageCompaction(config, store, now, log);
   webhooks.start();
@@ -117,23 +159,41 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     async stop() {
       health.setAll("NOT_SERVING");
       shutdown.abort();
-      await Promise.all([server.grpc.close(config.shutdownTimeoutMs), server.http.close(config.shutdownTimeoutMs)]);
+      await Promise.all([
+        server.grpc.close(config.shutdownTimeoutMs),
+        server.http.close(config.shutdownTimeoutMs),
+      ]);
       await background.stop();
       await compaction.stop();
       await webhooks.stop();
       await hot.usage.stop();
       // A hung database must not hold shutdown: give close the operation deadline, then force it.
-      const closed = await Promise.race([store.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref())]);
+      const closed = await Promise.race([
+        store.close().then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref()),
+      ]);
       if (!closed) await mongo?.close(true);
     },
   };
 }
 
 /** MongoDB when configured (else the dev-mode memory store), bounded by the operation deadline and timed. */
-function openStore(config: Config, metrics: Metrics, overrides: AppOverrides): { mongo: MongoKeyStore | null; store: KeyStore } {
-  const mongo = config.mode === "dev" || config.mongodbUri === null ? null : MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: config.mongodbTimeoutMs });
-  const timed = instrumentStore(withDeadline(mongo ? withStoreErrors(mongo) : new MemoryKeyStore(), config.mongodbTimeoutMs), (operation, outcome, seconds) =>
-    metrics.storeSeconds.observe({ operation, outcome }, seconds),
+function openStore(
+  config: Config,
+  metrics: Metrics,
+  overrides: AppOverrides,
+): { mongo: MongoKeyStore | null; store: KeyStore } {
+  const mongo =
+    config.mode === "dev" || config.mongodbUri === null
+      ? null
+      : MongoKeyStore.create({
+          uri: config.mongodbUri,
+          dbName: config.mongodbDb,
+          timeoutMs: config.mongodbTimeoutMs,
+        });
+  const timed = instrumentStore(
+    withDeadline(mongo ? withStoreErrors(mongo) : new MemoryKeyStore(), config.mongodbTimeoutMs),
+    (operation, outcome, seconds) => metrics.storeSeconds.observe({ operation, outcome }, seconds),
   );
   return { mongo, store: overrides.store ? overrides.store(timed) : timed };
 }
@@ -142,13 +202,37 @@ function openStore(config: Config, metrics: Metrics, overrides: AppOverrides): {
 const LOOKUP_QUEUE_ROUNDS = 4;
 
 /** Authorize's pipeline: caches in front of the store (misses bounded by the limiter), usage recorded off the hot path. */
-function wireHotPath(config: Config, store: KeyStore, metrics: Metrics, pepper: string, now: () => Date, log: Logger) {
-  const usage = new UsageRecorder({ store, catalog: config.catalog, intervalMs: config.usage.flushMs, maxPending: DEFAULT_MAX_PENDING, log, onDropped: (calls) => metrics.usageDropped.inc(calls) });
+function wireHotPath(
+  config: Config,
+  store: KeyStore,
+  metrics: Metrics,
+  pepper: string,
+  now: () => Date,
+  log: Logger,
+) {
+  const usage = new UsageRecorder({
+    store,
+    catalog: config.catalog,
+    intervalMs: config.usage.flushMs,
+    maxPending: DEFAULT_MAX_PENDING,
+    log,
+    onDropped: (calls) => metrics.usageDropped.inc(calls),
+  });
   metrics.usagePending = () => usage.pending;
-  const cache = new KeyCache({ ...config.cache, positiveTtlMs: config.cache.ttlMs, now: () => now().getTime() });
+  const cache = new KeyCache({
+    ...config.cache,
+    positiveTtlMs: config.cache.ttlMs,
+    now: () => now().getTime(),
+  });
   let storeReachable = true;
-  const lookups = { hit: metrics.cacheLookups.labels({ result: "hit" }), miss: metrics.cacheLookups.labels({ result: "miss" }) };
-  const rejected = { queue_full: metrics.lookupsRejected.labels({ reason: "queue_full" }), waited_too_long: metrics.lookupsRejected.labels({ reason: "waited_too_long" }) };
+  const lookups = {
+    hit: metrics.cacheLookups.labels({ result: "hit" }),
+    miss: metrics.cacheLookups.labels({ result: "miss" }),
+  };
+  const rejected = {
+    queue_full: metrics.lookupsRejected.labels({ reason: "queue_full" }),
+    waited_too_long: metrics.lookupsRejected.labels({ reason: "waited_too_long" }),
+  };
   const limiter = new LookupLimiter({
     maxInFlight: config.storeMaxConcurrentLookups,
     // Room for a few rounds of the slots: enough that a burst of cold keys waits
@@ -171,7 +255,8 @@ function wireHotPath(config: Config, store: KeyStore, metrics: Metrics, pepper: 
     prefix: config.keyPrefix,
     catalog: config.catalog,
     now,
-    onDecision: (decision, at, requiredScopes, domain, source) => usage.record(decision, at, requiredScopes, domain, source),
+    onDecision: (decision, at, requiredScopes, domain, source) =>
+      usage.record(decision, at, requiredScopes, domain, source),
   });
   return { usage, lookup, authorizer, setStoreReachable: (up: boolean) => (storeReachable = up) };
 }
@@ -180,7 +265,15 @@ function wireHotPath(config: Config, store: KeyStore, metrics: Metrics, pepper: 
 async function createDevRootKey(manager: KeyManager): Promise<RawKey> {
   const created = await manager.create(
     { ...BOOTSTRAP_PRINCIPAL, keyId: "dev-mode" },
-    { name: "dev root admin", workspace: ROOT_WORKSPACE, scopes: [ADMIN_ALL], allowedDomains: [], expiresAt: null, environment: "test", metadata: {} },
+    {
+      name: "dev root admin",
+      workspace: ROOT_WORKSPACE,
+      scopes: [ADMIN_ALL],
+      allowedDomains: [],
+      expiresAt: null,
+      environment: "test",
+      metadata: {},
+    },
   );
   return created.key;
 }
@@ -210,16 +303,33 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     const decisionsBy = new Map<string, HotCount>();
     return (outcome, seconds) => {
       metrics.authorizeSeconds.observe(seconds);
-      if (!("reason" in outcome)) return metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
+      if (!("reason" in outcome))
+        return metrics.authorizeErrors.inc({ code: codeName(outcome.error) });
       let child = decisionsBy.get(outcome.reason);
-      if (!child) decisionsBy.set(outcome.reason, (child = metrics.decisions.labels({ reason: outcome.reason, source })));
+      if (!child)
+        decisionsBy.set(
+          outcome.reason,
+          (child = metrics.decisions.labels({ reason: outcome.reason, source })),
+        );
       child.inc();
     };
   };
-  const common: Interceptor[] = [...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []), errorInterceptor(log)];
+  const common: Interceptor[] = [
+    ...(log.isLevelEnabled("debug") ? [loggingInterceptor(log)] : []),
+    errorInterceptor(log),
+  ];
   // Admin credentials count in usage under the port they came in on.
-  const adminInterceptors = (source: "grpc" | "connect") => [...common, adminAuthInterceptor(deps.authorizer, source)];
-  const keyAdmin = { ...keyAdminService(deps.manager, config.catalog, deps.now, { store: deps.store, thresholds: config.findings }), ...webhookService(deps.webhooks) };
+  const adminInterceptors = (source: "grpc" | "connect") => [
+    ...common,
+    adminAuthInterceptor(deps.authorizer, source),
+  ];
+  const keyAdmin = {
+    ...keyAdminService(deps.manager, config.catalog, deps.now, {
+      store: deps.store,
+      thresholds: config.findings,
+    }),
+    ...webhookService(deps.webhooks),
+  };
   const forwardAuthObserved = observer("forward_auth");
   const grpc = await listenGrpc({
     host: config.host,
@@ -228,9 +338,17 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     maxMessageBytes: config.maxMessageBytes,
     limits: config.connections,
     services: [
-      grpcService(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, "grpc", observer("grpc"))), common),
+      grpcService(
+        AuthorizeService,
+        authorizeService(observedAuthorize(deps.authorizer, "grpc", observer("grpc"))),
+        common,
+      ),
       grpcService(KeyAdminService, keyAdmin, adminInterceptors("grpc")),
-      grpcService(Authorization, extAuthzService(observedAuthorize(deps.authorizer, "ext_authz", observer("ext_authz"))), common),
+      grpcService(
+        Authorization,
+        extAuthzService(observedAuthorize(deps.authorizer, "ext_authz", observer("ext_authz"))),
+        common,
+      ),
     ],
     health: deps.health,
     alsoReflect: [Health, ReflectionV1, ReflectionV1alpha],
@@ -241,17 +359,33 @@ async function serve(config: Config, log: Logger, deps: ServeDeps) {
     tls: config.tls,
     maxMessageBytes: config.maxMessageBytes,
     limits: config.connections,
-    gateway: firstOf(deps.leaks, config.consoleEnabled ? consoleStatic(defaultConsoleDir()) : null, forwardAuth({
-      authorize: observedAuthorize(deps.authorizer, "forward_auth", (outcome, seconds) => {
-        forwardAuthObserved(outcome, seconds);
-        // gRPC calls are logged by the logging interceptor; /v1/check is plain HTTP, so here. Never the key.
-        if (log.isLevelEnabled("debug")) log.debug({ rpc: "/v1/check", outcome: "reason" in outcome ? outcome.reason : codeName(outcome.error), ms: seconds * 1000 }, "forward auth");
+    gateway: firstOf(
+      deps.leaks,
+      config.consoleEnabled ? consoleStatic(defaultConsoleDir()) : null,
+      forwardAuth({
+        authorize: observedAuthorize(deps.authorizer, "forward_auth", (outcome, seconds) => {
+          forwardAuthObserved(outcome, seconds);
+          // gRPC calls are logged by the logging interceptor; /v1/check is plain HTTP, so here. Never the key.
+          if (log.isLevelEnabled("debug"))
+            log.debug(
+              {
+                rpc: "/v1/check",
+                outcome: "reason" in outcome ? outcome.reason : codeName(outcome.error),
+                ms: seconds * 1000,
+              },
+              "forward auth",
+            );
+        }),
+        health: deps.health,
+        trustHeaders: config.forwardAuthTrustHeaders,
       }),
-      health: deps.health,
-      trustHeaders: config.forwardAuthTrustHeaders,
-    })),
+    ),
     routes: (router) => {
-      router.service(AuthorizeService, authorizeService(observedAuthorize(deps.authorizer, "connect", observer("connect"))), { interceptors: common });
+      router.service(
+        AuthorizeService,
+        authorizeService(observedAuthorize(deps.authorizer, "connect", observer("connect"))),
+        { interceptors: common },
+      );
       router.service(KeyAdminService, keyAdmin, { interceptors: adminInterceptors("connect") });
       router.service(Health, healthService(deps.health, deps.shutdown));
     },
@@ -284,7 +418,10 @@ async function startBackground(config: Config, log: Logger, deps: BackgroundDeps
     ? await startInvalidation(mongo, deps.store, deps.lookup, log, {
         pollIntervalMs: config.invalidationPollMs,
         // A metric only: the database's mark against this machine's real clock.
-        onChange: (changedAt) => metrics.invalidationLagSeconds.observe(Math.max(0, Date.now() - changedAt.getTime()) / 1000),
+        onChange: (changedAt) =>
+          metrics.invalidationLagSeconds.observe(
+            Math.max(0, Date.now() - changedAt.getTime()) / 1000,
+          ),
       })
     : null;
   const invalidationMode: RunningApp["invalidationMode"] = invalidation?.mode ?? "local";
@@ -293,7 +430,10 @@ async function startBackground(config: Config, log: Logger, deps: BackgroundDeps
     metrics.storeUp.set(1);
     health.setAll("SERVING");
   }
-  const metricsServer = config.metricsPort === null ? null : await serveMetrics(metrics, config.host, config.metricsPort);
+  const metricsServer =
+    config.metricsPort === null
+      ? null
+      : await serveMetrics(metrics, config.host, config.metricsPort);
   if (metricsServer) log.info({ port: metricsServer.port }, "metrics: GET /metrics");
   return {
     invalidationMode,
@@ -311,7 +451,10 @@ function codeName(err: unknown): string {
   return mapped ? Code[mapped.code] : "Internal";
 }
 
-type HttpGateway = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => boolean;
+type HttpGateway = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => boolean;
 
 /** HTTP endpoints outside Connect, asked in order; the first that takes a request answers it. */
 function firstOf(...gateways: Array<HttpGateway | null>): HttpGateway {

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { FindingThresholds } from "./domain/findings.js";
 import { PREFIX_PATTERN } from "./domain/keys.js";
 import { catalogFromJson, type ScopeCatalog } from "./domain/scopes.js";
-import type { FindingThresholds } from "./domain/findings.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -41,7 +41,13 @@ export interface Config {
   cache: { maxEntries: number; ttlMs: number; negativeMaxEntries: number; negativeTtlMs: number };
   invalidationPollMs: number;
   /** What one client can hold on either port (DESIGN "Connections"). */
-  connections: { idleTimeoutMs: number; maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number; silentSocketTimeoutMs: number };
+  connections: {
+    idleTimeoutMs: number;
+    maxConnections: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    silentSocketTimeoutMs: number;
+  };
   /** Store lookups of unknown digests in flight at once; refreshes of known keys go first. */
   storeMaxConcurrentLookups: number;
   /** Forward auth reads X-Keyward-Scopes/-Workspace/-Domain from the request only when this is true. */
@@ -74,44 +80,190 @@ export class ConfigError extends Error {
 
 /** The configuration table of the README, in one place: name, default, meaning. */
 export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; meaning: string }> = [
-  { name: "PORT", default: "50051", meaning: "gRPC port (HTTP/2, @grpc/grpc-js): the hot path, grpcurl, Envoy" },
-  { name: "HTTP_PORT", default: "8080", meaning: "Connect port (connect-node): Connect JSON for curl, gRPC-web and gRPC, over HTTP/1.1 and h2c" },
+  {
+    name: "PORT",
+    default: "50051",
+    meaning: "gRPC port (HTTP/2, @grpc/grpc-js): the hot path, grpcurl, Envoy",
+  },
+  {
+    name: "HTTP_PORT",
+    default: "8080",
+    meaning:
+      "Connect port (connect-node): Connect JSON for curl, gRPC-web and gRPC, over HTTP/1.1 and h2c",
+  },
   { name: "HOST", default: "0.0.0.0", meaning: "address to listen on (dev mode: 127.0.0.1)" },
-  { name: "MONGODB_URI", default: "(required)", meaning: "MongoDB connection string; only dev mode (npm start, keyward dev, KEYWARD_DEV=1) runs without it, in memory" },
-  { name: "KEYWARD_DEV", default: "(unset)", meaning: "1 lets the production entry run dev mode when MONGODB_URI is unset; refused with NODE_ENV=production" },
+  {
+    name: "MONGODB_URI",
+    default: "(required)",
+    meaning:
+      "MongoDB connection string; only dev mode (npm start, keyward dev, KEYWARD_DEV=1) runs without it, in memory",
+  },
+  {
+    name: "KEYWARD_DEV",
+    default: "(unset)",
+    meaning:
+      "1 lets the production entry run dev mode when MONGODB_URI is unset; refused with NODE_ENV=production",
+  },
   { name: "MONGODB_DB", default: "keyward", meaning: "database name" },
-  { name: "MONGODB_TIMEOUT_MS", default: "2000", meaning: "deadline of every database operation; past it the call answers UNAVAILABLE" },
-  { name: "KEY_PEPPER", default: "(required with MONGODB_URI)", meaning: "secret HMAC key for key hashes, at least 32 bytes; never stored in the database" },
-  { name: "KEY_PREFIX", default: "kw", meaning: "key prefix, `[a-z][a-z0-9]{0,15}`: keys look like `kw_live_…`" },
+  {
+    name: "MONGODB_TIMEOUT_MS",
+    default: "2000",
+    meaning: "deadline of every database operation; past it the call answers UNAVAILABLE",
+  },
+  {
+    name: "KEY_PEPPER",
+    default: "(required with MONGODB_URI)",
+    meaning: "secret HMAC key for key hashes, at least 32 bytes; never stored in the database",
+  },
+  {
+    name: "KEY_PREFIX",
+    default: "kw",
+    meaning: "key prefix, `[a-z][a-z0-9]{0,15}`: keys look like `kw_live_…`",
+  },
   { name: "SCOPES_FILE", default: "config/scopes.json", meaning: "scope catalog (JSON)" },
-  { name: "LOG_LEVEL", default: "info", meaning: LOG_LEVELS.join(", ") + "; debug logs one line per RPC" },
-  { name: "METRICS_PORT", default: "(unset: off)", meaning: "port of the Prometheus /metrics endpoint" },
-  { name: "TLS_CERT_FILE", default: "(unset: cleartext)", meaning: "PEM certificate chain; with TLS_KEY_FILE serves TLS" },
+  {
+    name: "LOG_LEVEL",
+    default: "info",
+    meaning: LOG_LEVELS.join(", ") + "; debug logs one line per RPC",
+  },
+  {
+    name: "METRICS_PORT",
+    default: "(unset: off)",
+    meaning: "port of the Prometheus /metrics endpoint",
+  },
+  {
+    name: "TLS_CERT_FILE",
+    default: "(unset: cleartext)",
+    meaning: "PEM certificate chain; with TLS_KEY_FILE serves TLS",
+  },
   { name: "TLS_KEY_FILE", default: "(unset)", meaning: "PEM private key" },
-  { name: "TLS_CLIENT_CA_FILE", default: "(unset)", meaning: "PEM CA; when set, clients must present a certificate it signed (mTLS)" },
-  { name: "USAGE_FLUSH_MS", default: "10000", meaning: "how often each replica writes the usage it counted (and last_used_at); a crash loses at most this long of one replica's counts" },
-  { name: "LAST_USED_FLUSH_MS", default: "(unset)", meaning: "deprecated alias of USAGE_FLUSH_MS, read only when USAGE_FLUSH_MS is unset" },
-  { name: "USAGE_HOURLY_DAYS", default: "35", meaning: "days usage is kept per hour; older hours are rolled into days" },
-  { name: "USAGE_DAILY_DAYS", default: "400", meaning: "days usage is kept per day; older days are removed" },
-  { name: "USAGE_COMPACT_MS", default: "300000", meaning: "how often the background sweep folds, rolls up and removes usage (safe on every replica at once)" },
-  { name: "FINDINGS_UNUSED_DAYS", default: "30", meaning: "ListFindings: a key or scope with no call in this many days is unused" },
-  { name: "FINDINGS_EXPIRING_DAYS", default: "7", meaning: "ListFindings: a key expiring within this many days is expiring soon" },
-  { name: "FINDINGS_DENIALS_PER_DAY", default: "100", meaning: "ListFindings: this many workspace, domain or scope denials of one key in 24 h are unexpected" },
-  { name: "SHUTDOWN_TIMEOUT_MS", default: "10000", meaning: "how long in-flight calls may take to finish on SIGTERM" },
+  {
+    name: "TLS_CLIENT_CA_FILE",
+    default: "(unset)",
+    meaning: "PEM CA; when set, clients must present a certificate it signed (mTLS)",
+  },
+  {
+    name: "USAGE_FLUSH_MS",
+    default: "10000",
+    meaning:
+      "how often each replica writes the usage it counted (and last_used_at); a crash loses at most this long of one replica's counts",
+  },
+  {
+    name: "LAST_USED_FLUSH_MS",
+    default: "(unset)",
+    meaning: "deprecated alias of USAGE_FLUSH_MS, read only when USAGE_FLUSH_MS is unset",
+  },
+  {
+    name: "USAGE_HOURLY_DAYS",
+    default: "35",
+    meaning: "days usage is kept per hour; older hours are rolled into days",
+  },
+  {
+    name: "USAGE_DAILY_DAYS",
+    default: "400",
+    meaning: "days usage is kept per day; older days are removed",
+  },
+  {
+    name: "USAGE_COMPACT_MS",
+    default: "300000",
+    meaning:
+      "how often the background sweep folds, rolls up and removes usage (safe on every replica at once)",
+  },
+  {
+    name: "FINDINGS_UNUSED_DAYS",
+    default: "30",
+    meaning: "ListFindings: a key or scope with no call in this many days is unused",
+  },
+  {
+    name: "FINDINGS_EXPIRING_DAYS",
+    default: "7",
+    meaning: "ListFindings: a key expiring within this many days is expiring soon",
+  },
+  {
+    name: "FINDINGS_DENIALS_PER_DAY",
+    default: "100",
+    meaning:
+      "ListFindings: this many workspace, domain or scope denials of one key in 24 h are unexpected",
+  },
+  {
+    name: "SHUTDOWN_TIMEOUT_MS",
+    default: "10000",
+    meaning: "how long in-flight calls may take to finish on SIGTERM",
+  },
   { name: "MAX_MESSAGE_BYTES", default: "65536", meaning: "largest request message accepted" },
-  { name: "CACHE_MAX_ENTRIES", default: "100000", meaning: "keys held in the in-process cache (0 turns it off)" },
-  { name: "CACHE_TTL_MS", default: "60000", meaning: "staleness bound: a cached key is re-read at least this often (a key in use, in the background once 3/4 of it has passed, so no caller waits), and during a database outage is served at most this long after its last read" },
-  { name: "CACHE_NEGATIVE_MAX_ENTRIES", default: "10000", meaning: "unknown key digests remembered, in a cache of their own (a flood of unknown keys never evicts known ones)" },
-  { name: "CACHE_NEGATIVE_TTL_MS", default: "5000", meaning: "how long an unknown key digest is remembered" },
-  { name: "IDLE_TIMEOUT_MS", default: "300000", meaning: "idle keep-alive connections and HTTP/2 sessions with no open stream are closed after this long" },
-  { name: "MAX_CONNECTIONS", default: "10000", meaning: "connections per port; past it new connections are refused at once" },
-  { name: "STORE_MAX_CONCURRENT_LOOKUPS", default: "64", meaning: "database lookups of uncached keys in flight at once; refreshes of known keys go first" },
-  { name: "FORWARD_AUTH_TRUST_HEADERS", default: "false", meaning: "true lets /v1/check read X-Keyward-Scopes/-Workspace/-Domain from the request (only behind a gateway that sets or clears them); default: the query only" },
-  { name: "LEAK_REPORT_KEYS_FILE", default: "(unset: off)", meaning: "public keys (GitHub's secret-scanning key list shape) whose signed reports to POST /v1/leak-reports revoke leaked keys" },
-  { name: "WEBHOOK_URL_ALLOWLIST", default: "(unset: off)", meaning: "comma-separated URL prefixes webhooks may call, e.g. `https://hooks.example.com/`; unset: CreateWebhook answers FAILED_PRECONDITION" },
-  { name: "WEBHOOK_POLL_MS", default: "1000", meaning: "how often the replica holding the delivery lease looks for new events and due retries; also the first retry's delay, doubled each time" },
-  { name: "CONSOLE_ENABLED", default: "true", meaning: "serve the web console at /console/ on HTTP_PORT (files built by `npm run build`)" },
-  { name: "INVALIDATION_POLL_MS", default: "250", meaning: "how often changes made by other replicas are polled (bounds revocation propagation)" },
+  {
+    name: "CACHE_MAX_ENTRIES",
+    default: "100000",
+    meaning: "keys held in the in-process cache (0 turns it off)",
+  },
+  {
+    name: "CACHE_TTL_MS",
+    default: "60000",
+    meaning:
+      "staleness bound: a cached key is re-read at least this often (a key in use, in the background once 3/4 of it has passed, so no caller waits), and during a database outage is served at most this long after its last read",
+  },
+  {
+    name: "CACHE_NEGATIVE_MAX_ENTRIES",
+    default: "10000",
+    meaning:
+      "unknown key digests remembered, in a cache of their own (a flood of unknown keys never evicts known ones)",
+  },
+  {
+    name: "CACHE_NEGATIVE_TTL_MS",
+    default: "5000",
+    meaning: "how long an unknown key digest is remembered",
+  },
+  {
+    name: "IDLE_TIMEOUT_MS",
+    default: "300000",
+    meaning:
+      "idle keep-alive connections and HTTP/2 sessions with no open stream are closed after this long",
+  },
+  {
+    name: "MAX_CONNECTIONS",
+    default: "10000",
+    meaning: "connections per port; past it new connections are refused at once",
+  },
+  {
+    name: "STORE_MAX_CONCURRENT_LOOKUPS",
+    default: "64",
+    meaning:
+      "database lookups of uncached keys in flight at once; refreshes of known keys go first",
+  },
+  {
+    name: "FORWARD_AUTH_TRUST_HEADERS",
+    default: "false",
+    meaning:
+      "true lets /v1/check read X-Keyward-Scopes/-Workspace/-Domain from the request (only behind a gateway that sets or clears them); default: the query only",
+  },
+  {
+    name: "LEAK_REPORT_KEYS_FILE",
+    default: "(unset: off)",
+    meaning:
+      "public keys (GitHub's secret-scanning key list shape) whose signed reports to POST /v1/leak-reports revoke leaked keys",
+  },
+  {
+    name: "WEBHOOK_URL_ALLOWLIST",
+    default: "(unset: off)",
+    meaning:
+      "comma-separated URL prefixes webhooks may call, e.g. `https://hooks.example.com/`; unset: CreateWebhook answers FAILED_PRECONDITION",
+  },
+  {
+    name: "WEBHOOK_POLL_MS",
+    default: "1000",
+    meaning:
+      "how often the replica holding the delivery lease looks for new events and due retries; also the first retry's delay, doubled each time",
+  },
+  {
+    name: "CONSOLE_ENABLED",
+    default: "true",
+    meaning: "serve the web console at /console/ on HTTP_PORT (files built by `npm run build`)",
+  },
+  {
+    name: "INVALIDATION_POLL_MS",
+    default: "250",
+    meaning: "how often changes made by other replicas are polled (bounds revocation propagation)",
+  },
 ];
 
 function defaultScopesFile(): string {
@@ -129,7 +281,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      name,
+      `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+    );
   }
   return Number(raw);
 }
@@ -151,7 +306,10 @@ export function loadCatalog(path: string, variable = "SCOPES_FILE"): ScopeCatalo
   try {
     return catalogFromJson(JSON.parse(text));
   } catch (err) {
-    throw new ConfigError(variable, `(${path}) is not a valid scope catalog: ${(err as Error).message}`);
+    throw new ConfigError(
+      variable,
+      `(${path}) is not a valid scope catalog: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -164,7 +322,11 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 }
 
 /** Dev mode only when asked for, never under NODE_ENV=production; otherwise MONGODB_URI is required. */
-function operatingMode(env: Env, mongodbUri: string | null, options: StartOptions): "dev" | "mongodb" {
+function operatingMode(
+  env: Env,
+  mongodbUri: string | null,
+  options: StartOptions,
+): "dev" | "mongodb" {
   if (mongodbUri !== null) return "mongodb";
   const asked = options.devRequested === true || boolean(env, "KEYWARD_DEV", false);
   if (!asked) {
@@ -174,7 +336,10 @@ function operatingMode(env: Env, mongodbUri: string | null, options: StartOption
     );
   }
   if (env.NODE_ENV === "production") {
-    throw new ConfigError("MONGODB_URI", "is unset and NODE_ENV=production refuses dev mode (an in-memory store that keeps nothing): set MONGODB_URI and KEY_PEPPER");
+    throw new ConfigError(
+      "MONGODB_URI",
+      "is unset and NODE_ENV=production refuses dev mode (an in-memory store that keeps nothing): set MONGODB_URI and KEY_PEPPER",
+    );
   }
   return "dev";
 }
@@ -188,12 +353,25 @@ export interface UsageConfig {
 
 /** USAGE_* and FINDINGS_*; LAST_USED_FLUSH_MS stays accepted for USAGE_FLUSH_MS. */
 function usageAndFindings(env: Env): Pick<Config, "usage" | "findings"> {
-  const flushVar = env.USAGE_FLUSH_MS ? "USAGE_FLUSH_MS" : env.LAST_USED_FLUSH_MS ? "LAST_USED_FLUSH_MS" : "USAGE_FLUSH_MS";
+  const flushVar = env.USAGE_FLUSH_MS
+    ? "USAGE_FLUSH_MS"
+    : env.LAST_USED_FLUSH_MS
+      ? "LAST_USED_FLUSH_MS"
+      : "USAGE_FLUSH_MS";
   const hourlyDays = integer(env, "USAGE_HOURLY_DAYS", 35, 1, 400);
   const dailyDays = integer(env, "USAGE_DAILY_DAYS", 400, 1, 3650);
-  if (dailyDays < hourlyDays) throw new ConfigError("USAGE_DAILY_DAYS", `must be at least USAGE_HOURLY_DAYS (${hourlyDays}), got ${dailyDays}`);
+  if (dailyDays < hourlyDays)
+    throw new ConfigError(
+      "USAGE_DAILY_DAYS",
+      `must be at least USAGE_HOURLY_DAYS (${hourlyDays}), got ${dailyDays}`,
+    );
   return {
-    usage: { flushMs: integer(env, flushVar, 10_000, 10, 3_600_000), hourlyDays, dailyDays, compactMs: integer(env, "USAGE_COMPACT_MS", 300_000, 1000, 86_400_000) },
+    usage: {
+      flushMs: integer(env, flushVar, 10_000, 10, 3_600_000),
+      hourlyDays,
+      dailyDays,
+      compactMs: integer(env, "USAGE_COMPACT_MS", 300_000, 1000, 86_400_000),
+    },
     findings: {
       unusedDays: integer(env, "FINDINGS_UNUSED_DAYS", 30, 1, 400),
       expiringDays: integer(env, "FINDINGS_EXPIRING_DAYS", 7, 1, 400),
@@ -209,7 +387,8 @@ function optional(env: Env, name: string): string | null {
 
 function mongodbUriOf(env: Env): string | null {
   const uri = optional(env, "MONGODB_URI");
-  if (uri !== null && !/^mongodb(\+srv)?:\/\//.test(uri)) throw new ConfigError("MONGODB_URI", "must start with mongodb:// or mongodb+srv://");
+  if (uri !== null && !/^mongodb(\+srv)?:\/\//.test(uri))
+    throw new ConfigError("MONGODB_URI", "must start with mongodb:// or mongodb+srv://");
   return uri;
 }
 
@@ -217,10 +396,16 @@ function mongodbUriOf(env: Env): string | null {
 function pepperOf(env: Env, mongodbUri: string | null): string | null {
   const pepper = optional(env, "KEY_PEPPER");
   if (mongodbUri !== null && pepper === null) {
-    throw new ConfigError("KEY_PEPPER", "is required when MONGODB_URI is set: a secret of at least 32 bytes, e.g. `openssl rand -base64 48`");
+    throw new ConfigError(
+      "KEY_PEPPER",
+      "is required when MONGODB_URI is set: a secret of at least 32 bytes, e.g. `openssl rand -base64 48`",
+    );
   }
   if (pepper !== null && Buffer.byteLength(pepper, "utf8") < 32) {
-    throw new ConfigError("KEY_PEPPER", `must be at least 32 bytes, got ${Buffer.byteLength(pepper, "utf8")}; generate one with \`openssl rand -base64 48\``);
+    throw new ConfigError(
+      "KEY_PEPPER",
+      `must be at least 32 bytes, got ${Buffer.byteLength(pepper, "utf8")}; generate one with \`openssl rand -base64 48\``,
+    );
   }
   return pepper;
 }
@@ -228,20 +413,28 @@ function pepperOf(env: Env, mongodbUri: string | null): string | null {
 function keyPrefixOf(env: Env): string {
   const keyPrefix = env.KEY_PREFIX || "kw";
   if (!PREFIX_PATTERN.test(keyPrefix)) {
-    throw new ConfigError("KEY_PREFIX", `must match [a-z][a-z0-9]{0,15} (e.g. "cs"), got ${JSON.stringify(keyPrefix)}`);
+    throw new ConfigError(
+      "KEY_PREFIX",
+      `must match [a-z][a-z0-9]{0,15} (e.g. "cs"), got ${JSON.stringify(keyPrefix)}`,
+    );
   }
   return keyPrefix;
 }
 
 function logLevelOf(env: Env): LogLevel {
   const logLevel = (env.LOG_LEVEL || "info") as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevel)}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(
+      "LOG_LEVEL",
+      `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevel)}`,
+    );
   return logLevel;
 }
 
 function mongodbDbOf(env: Env): string {
   const mongodbDb = env.MONGODB_DB || "keyward";
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDb)) throw new ConfigError("MONGODB_DB", "must be 1-63 characters of [A-Za-z0-9_-]");
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDb))
+    throw new ConfigError("MONGODB_DB", "must be 1-63 characters of [A-Za-z0-9_-]");
   return mongodbDb;
 }
 
@@ -251,9 +444,16 @@ function tlsOf(env: Env): TlsConfig | null {
   const keyFile = readableFile(env, "TLS_KEY_FILE");
   const clientCaFile = readableFile(env, "TLS_CLIENT_CA_FILE");
   if ((certFile === null) !== (keyFile === null)) {
-    throw new ConfigError(certFile === null ? "TLS_CERT_FILE" : "TLS_KEY_FILE", "must be set together with " + (certFile === null ? "TLS_KEY_FILE" : "TLS_CERT_FILE"));
+    throw new ConfigError(
+      certFile === null ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
+      "must be set together with " + (certFile === null ? "TLS_KEY_FILE" : "TLS_CERT_FILE"),
+    );
   }
-  if (clientCaFile !== null && certFile === null) throw new ConfigError("TLS_CLIENT_CA_FILE", "needs TLS_CERT_FILE and TLS_KEY_FILE (mutual TLS runs over TLS)");
+  if (clientCaFile !== null && certFile === null)
+    throw new ConfigError(
+      "TLS_CLIENT_CA_FILE",
+      "needs TLS_CERT_FILE and TLS_KEY_FILE (mutual TLS runs over TLS)",
+    );
   return certFile !== null && keyFile !== null ? { certFile, keyFile, clientCaFile } : null;
 }
 
@@ -311,7 +511,11 @@ export function loadConfig(env: Env = process.env, options: StartOptions = {}): 
     storeMaxConcurrentLookups: integer(env, "STORE_MAX_CONCURRENT_LOOKUPS", 64, 1, 10_000),
     forwardAuthTrustHeaders: boolean(env, "FORWARD_AUTH_TRUST_HEADERS", false),
     leakReportKeysFile: readableFile(env, "LEAK_REPORT_KEYS_FILE"),
-    webhookUrlAllowlist: env.WEBHOOK_URL_ALLOWLIST ? env.WEBHOOK_URL_ALLOWLIST.split(",").map((p) => p.trim()).filter((p) => p !== "") : null,
+    webhookUrlAllowlist: env.WEBHOOK_URL_ALLOWLIST
+      ? env.WEBHOOK_URL_ALLOWLIST.split(",")
+          .map((p) => p.trim())
+          .filter((p) => p !== "")
+      : null,
     webhookPollMs: integer(env, "WEBHOOK_POLL_MS", 1000, 10, 600_000),
     consoleEnabled: boolean(env, "CONSOLE_ENABLED", true),
   };
@@ -329,10 +533,14 @@ export function redactedConfig(config: Config): Record<string, unknown> {
 }
 
 /** Query options that carry secrets (AWS session tokens, key passwords) are masked like the userinfo. */
-const SECRET_URI_OPTIONS = /^(authmechanismproperties|tlscertificatekeyfilepassword|sslpass|password|proxypassword|secret.*|.*token.*)$/i;
+const SECRET_URI_OPTIONS =
+  /^(authmechanismproperties|tlscertificatekeyfilepassword|sslpass|password|proxypassword|secret.*|.*token.*)$/i;
 
 export function redactMongoUri(uri: string): string {
-  const [base, query] = uri.replace(/\/\/[^@/]*@/, "//***@").split("?", 2) as [string, string | undefined];
+  const [base, query] = uri.replace(/\/\/[^@/]*@/, "//***@").split("?", 2) as [
+    string,
+    string | undefined,
+  ];
   if (query === undefined) return base;
   const options = query.split("&").map((pair) => {
     const name = pair.split("=", 1)[0]!;

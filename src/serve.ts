@@ -1,7 +1,6 @@
 import { startApp } from "./app.js";
-import { ConfigError, loadConfig, redactedConfig, type Config } from "./config.js";
+import { type Config, ConfigError, loadConfig, redactedConfig } from "./config.js";
 import { createLogger } from "./observability/logger.js";
-
 
 /** Starts keyward from the environment and stops it on SIGTERM/SIGINT; exits 2 on bad configuration. */
 export async function runServer(devRequested: boolean): Promise<void> {
@@ -28,7 +27,10 @@ export async function runServer(devRequested: boolean): Promise<void> {
     }
     throw err;
   }
-  log.info({ config: redactedConfig(config), port: app.port, httpPort: app.httpPort }, "keyward started");
+  log.info(
+    { config: redactedConfig(config), port: app.port, httpPort: app.httpPort },
+    "keyward started",
+  );
 
   if (app.devRootKey !== null) {
     // Straight to the terminal, never through the logger, and once: secrets do not belong in logs.

@@ -1,7 +1,7 @@
 import { useCallback, useMemo, useState } from "preact/hooks";
 import { adminClient } from "./api.js";
 
-import { Ctx, type ConsoleContext } from "./context.js";
+import { type ConsoleContext, Ctx } from "./context.js";
 import { describeProblem } from "./errors.js";
 import { AuditPage } from "./pages/audit.js";
 import { FindingsPage } from "./pages/findings.js";
@@ -9,7 +9,7 @@ import { KeyPage } from "./pages/key.js";
 import { KeysPage } from "./pages/keys.js";
 import { SignIn } from "./pages/sign-in.js";
 import { useRoute } from "./route.js";
-import { forgetAdminKey, storeAdminKey, storedAdminKey, type Identity } from "./session.js";
+import { forgetAdminKey, type Identity, storeAdminKey, storedAdminKey } from "./session.js";
 
 interface Session {
   adminKey: string;
@@ -41,7 +41,13 @@ export function App() {
   return <SignedIn session={session} signOut={signOut} />;
 }
 
-function SignedIn({ session, signOut }: { session: Session; signOut: (why: string | null) => void }) {
+function SignedIn({
+  session,
+  signOut,
+}: {
+  session: Session;
+  signOut: (why: string | null) => void;
+}) {
   const route = useRoute();
   const { identity } = session;
   const [workspace, setWorkspace] = useState(identity.isRoot ? "" : identity.workspace);
@@ -59,15 +65,22 @@ function SignedIn({ session, signOut }: { session: Session; signOut: (why: strin
     }),
     [admin, identity, workspace],
   );
-  const current = (page: string) => (route.page === page || (page === "keys" && route.page === "key") ? "page" : undefined);
+  const current = (page: string) =>
+    route.page === page || (page === "keys" && route.page === "key") ? "page" : undefined;
   return (
     <Ctx.Provider value={ctx}>
       <header class="top">
         <span class="brand">keyward</span>
         <nav aria-label="Console">
-          <a href="#/keys" aria-current={current("keys")}>Keys</a>
-          <a href="#/findings" aria-current={current("findings")}>Findings</a>
-          <a href="#/audit" aria-current={current("audit")}>Audit log</a>
+          <a href="#/keys" aria-current={current("keys")}>
+            Keys
+          </a>
+          <a href="#/findings" aria-current={current("findings")}>
+            Findings
+          </a>
+          <a href="#/audit" aria-current={current("audit")}>
+            Audit log
+          </a>
         </nav>
         <WorkspacePicker identity={identity} workspace={workspace} onChange={setWorkspace} />
         <button type="button" class="secondary" onClick={() => signOut(null)}>
@@ -85,9 +98,14 @@ function SignedIn({ session, signOut }: { session: Session; signOut: (why: strin
 }
 
 /** A root admin acts in every workspace and picks one to look at; a workspace admin sees its own, fixed. */
-function WorkspacePicker(props: { identity: Identity; workspace: string; onChange: (w: string) => void }) {
+function WorkspacePicker(props: {
+  identity: Identity;
+  workspace: string;
+  onChange: (w: string) => void;
+}) {
   const [draft, setDraft] = useState(props.workspace);
-  if (!props.identity.isRoot) return <span class="workspace">Workspace: {props.identity.workspace}</span>;
+  if (!props.identity.isRoot)
+    return <span class="workspace">Workspace: {props.identity.workspace}</span>;
   return (
     <form
       class="workspace"
@@ -97,11 +115,16 @@ function WorkspacePicker(props: { identity: Identity; workspace: string; onChang
       }}
     >
       <label for="current-workspace">Current workspace</label>
-      <input id="current-workspace" type="search" placeholder="all workspaces" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
+      <input
+        id="current-workspace"
+        type="search"
+        placeholder="all workspaces"
+        value={draft}
+        onInput={(e) => setDraft(e.currentTarget.value)}
+      />
       <button type="submit" class="secondary">
         Show
       </button>
     </form>
   );
 }
-

@@ -1,4 +1,4 @@
-import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { KeyStatus } from "../../gen/keyward/v1/key_admin_pb.js";
 
 export function when(ts: Timestamp | undefined, empty = "—"): string {
@@ -7,7 +7,13 @@ export function when(ts: Timestamp | undefined, empty = "—"): string {
 }
 
 export function statusLabel(status: KeyStatus): string {
-  return status === KeyStatus.ACTIVE ? "Active" : status === KeyStatus.REVOKED ? "Revoked" : status === KeyStatus.EXPIRED ? "Expired" : "Unknown";
+  return status === KeyStatus.ACTIVE
+    ? "Active"
+    : status === KeyStatus.REVOKED
+      ? "Revoked"
+      : status === KeyStatus.EXPIRED
+        ? "Expired"
+        : "Unknown";
 }
 
 export const EXPIRY_PRESETS = [
@@ -20,13 +26,19 @@ export const EXPIRY_PRESETS = [
 export type ExpiryChoice = (typeof EXPIRY_PRESETS)[number]["value"];
 
 /** The expiry a form asked for, or an error naming the field; `date` is YYYY-MM-DD, taken as the end of that day UTC. */
-export function expiryFrom(choice: ExpiryChoice, date: string, now: Date): { expiresAt: Timestamp | undefined } | { error: string } {
+export function expiryFrom(
+  choice: ExpiryChoice,
+  date: string,
+  now: Date,
+): { expiresAt: Timestamp | undefined } | { error: string } {
   if (choice === "never") return { expiresAt: undefined };
   const preset = EXPIRY_PRESETS.find((p) => p.value === choice);
-  if (preset?.days) return { expiresAt: timestampFromDate(new Date(now.getTime() + preset.days * 86_400_000)) };
+  if (preset?.days)
+    return { expiresAt: timestampFromDate(new Date(now.getTime() + preset.days * 86_400_000)) };
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return { error: "Expiry date: pick a date" };
   const at = new Date(`${date}T23:59:59Z`);
-  if (Number.isNaN(at.getTime()) || at <= now) return { error: "Expiry date: must be a day in the future" };
+  if (Number.isNaN(at.getTime()) || at <= now)
+    return { error: "Expiry date: must be a day in the future" };
   return { expiresAt: timestampFromDate(at) };
 }
 
@@ -44,7 +56,9 @@ export interface ScopeGroup {
 }
 
 /** The catalog grouped by resource, in catalog order; `*` first on its own. */
-export function groupScopes(scopes: Array<{ name: string; description: string; includes: string[] }>): ScopeGroup[] {
+export function groupScopes(
+  scopes: Array<{ name: string; description: string; includes: string[] }>,
+): ScopeGroup[] {
   const groups = new Map<string, ScopeGroup>();
   for (const s of scopes) {
     const resource = s.name === "*" ? "*" : (s.name.split(":")[0] ?? s.name);
@@ -58,7 +72,8 @@ export function groupScopes(scopes: Array<{ name: string; description: string; i
 /** What a scope grants, in words: `*` and `resource:all` are the broad ones a reviewer should notice. */
 export function scopeNote(s: { name: string; includes: string[] }): string {
   if (s.name === "*") return "Full access: every product scope, now and in the future.";
-  if (s.name.endsWith(":all")) return "Every action of this resource, including actions added later.";
+  if (s.name.endsWith(":all"))
+    return "Every action of this resource, including actions added later.";
   if (s.includes.length > 0) return `Composite: grants ${s.includes.join(", ")}.`;
   return "";
 }

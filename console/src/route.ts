@@ -1,6 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 
-export type Route = { page: "keys" } | { page: "key"; id: string } | { page: "findings" } | { page: "audit" };
+export type Route =
+  | { page: "keys" }
+  | { page: "key"; id: string }
+  | { page: "findings" }
+  | { page: "audit" };
 
 /** Hash routes: the static handler serves one page, and no route carries a secret. */
 export function parseRoute(hash: string): Route {

@@ -30,15 +30,32 @@ const REASON_TEXT: Record<string, string> = {
  * scopes. The console only shapes the page with this; every call is still
  * decided by keyward on the key itself.
  */
-export async function identify(authorize: Authorize, adminKey: string): Promise<Identity | { refused: string }> {
-  const res = await authorize.authorize({ credential: { case: "apiKey", value: adminKey }, requiredScopes: [] });
+export async function identify(
+  authorize: Authorize,
+  adminKey: string,
+): Promise<Identity | { refused: string }> {
+  const res = await authorize.authorize({
+    credential: { case: "apiKey", value: adminKey },
+    requiredScopes: [],
+  });
   if (!res.allowed) {
     const reason = Reason[res.reason] ?? "";
     return { refused: REASON_TEXT[reason] ?? res.message };
   }
-  const has = (s: string) => res.grantedScopes.includes(s) || res.grantedScopes.includes("keyward:all");
+  const has = (s: string) =>
+    res.grantedScopes.includes(s) || res.grantedScopes.includes("keyward:all");
   if (!has("keyward:read") && !has("keyward:write")) {
-    return { refused: "that key holds no admin scope (keyward:read, keyward:write or keyward:all); product scopes, * included, grant no admin authority" };
+    return {
+      refused:
+        "that key holds no admin scope (keyward:read, keyward:write or keyward:all); product scopes, * included, grant no admin authority",
+    };
   }
-  return { keyId: res.keyId, workspace: res.workspace, scopes: res.grantedScopes, isRoot: res.workspace === "*", canRead: has("keyward:read"), canWrite: has("keyward:write") };
+  return {
+    keyId: res.keyId,
+    workspace: res.workspace,
+    scopes: res.grantedScopes,
+    isRoot: res.workspace === "*",
+    canRead: has("keyward:read"),
+    canWrite: has("keyward:write"),
+  };
 }

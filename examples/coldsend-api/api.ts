@@ -27,14 +27,21 @@ export function coldsendApi(client: KeywardClient) {
 
   app.get("/campaigns", guard("campaigns:read"), (req, res) => void res.json(of(req).campaigns));
   app.post("/campaigns", guard("campaigns:create"), (req, res) => {
-    const c: Campaign = { id: `cmp_${of(req).campaigns.length + 1}`, name: String(req.body?.name ?? "untitled"), status: "draft" };
+    const c: Campaign = {
+      id: `cmp_${of(req).campaigns.length + 1}`,
+      name: String(req.body?.name ?? "untitled"),
+      status: "draft",
+    };
     of(req).campaigns.push(c);
     res.status(201).json(c);
   });
   // campaigns:write is the seeds' composite: create, update, delete, pause and activate.
   app.put("/campaigns/:id", guard("campaigns:write"), (req, res) => {
     const c = campaign(req);
-    if (!c) return void res.status(404).json({ statusCode: 404, error: "Not Found", message: "no such campaign" });
+    if (!c)
+      return void res
+        .status(404)
+        .json({ statusCode: 404, error: "Not Found", message: "no such campaign" });
     c.name = String(req.body?.name ?? c.name);
     res.json(c);
   });
@@ -53,9 +60,17 @@ export function coldsendApi(client: KeywardClient) {
     res.status(204).end();
   });
   // Everything about campaigns at once, as the seeds' "full campaign access" keys have.
-  app.get("/campaigns/export", guard("campaigns:all"), (req, res) => void res.json({ campaigns: of(req).campaigns, exportedBy: req.keyward!.keyId }));
+  app.get(
+    "/campaigns/export",
+    guard("campaigns:all"),
+    (req, res) => void res.json({ campaigns: of(req).campaigns, exportedBy: req.keyward!.keyId }),
+  );
 
-  app.get("/sender-accounts", guard("sender_accounts:read"), (req, res) => void res.json(of(req).senders));
+  app.get(
+    "/sender-accounts",
+    guard("sender_accounts:read"),
+    (req, res) => void res.json(of(req).senders),
+  );
   app.post("/sender-accounts", guard("sender_accounts:create"), (req, res) => {
     of(req).senders.push(String(req.body?.email ?? "sender@example.com"));
     res.status(201).json(of(req).senders);

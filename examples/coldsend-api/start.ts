@@ -11,10 +11,20 @@ const grpcPort = process.env.KEYWARD_PORT ?? "50051";
 const httpPort = process.env.KEYWARD_HTTP_PORT ?? "8080";
 const apiPort = Number(process.env.API_PORT ?? 3000);
 
-process.stdout.write(`starting keyward in dev mode on :${grpcPort} (gRPC) and :${httpPort} (HTTP)…\n`);
+process.stdout.write(
+  `starting keyward in dev mode on :${grpcPort} (gRPC) and :${httpPort} (HTTP)…\n`,
+);
 const keyward = spawn(process.execPath, ["dist/src/main.js"], {
   cwd: ROOT,
-  env: { ...process.env, PORT: grpcPort, HTTP_PORT: httpPort, HOST: "127.0.0.1", LOG_LEVEL: "warn", MONGODB_URI: "", KEYWARD_DEV: "1" },
+  env: {
+    ...process.env,
+    PORT: grpcPort,
+    HTTP_PORT: httpPort,
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    MONGODB_URI: "",
+    KEYWARD_DEV: "1",
+  },
   stdio: ["ignore", "inherit", "pipe"],
 });
 let stderr = "";
@@ -26,10 +36,15 @@ const rootKey = await new Promise<string>((resolve, reject) => {
   });
   keyward.once("exit", (code) => reject(new Error(`keyward exited with ${code}:\n${stderr}`)));
 });
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => (keyward.kill("SIGTERM"), process.exit(0)));
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, () => (keyward.kill("SIGTERM"), process.exit(0)));
 
 const client = createKeywardClient({ url: `http://127.0.0.1:${grpcPort}`, adminKey: rootKey });
-const demo = await client.admin.createKey({ name: "demo (read campaigns, all leads)", workspace: "acme", scopes: ["campaigns:read", "leads:all"] });
+const demo = await client.admin.createKey({
+  name: "demo (read campaigns, all leads)",
+  workspace: "acme",
+  scopes: ["campaigns:read", "leads:all"],
+});
 const app = coldsendApi(client);
 app.listen(apiPort, "127.0.0.1", () => {
   const base = `http://127.0.0.1:${apiPort}`;

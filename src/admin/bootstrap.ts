@@ -1,8 +1,8 @@
 import type { ScopeCatalog } from "../domain/scopes.js";
 import type { KeyRecord, RawKey } from "../domain/types.js";
+import type { KeyStore } from "../store/key-store.js";
 import { createKey } from "./create-key.js";
 import { BOOTSTRAP_PRINCIPAL } from "./principal.js";
-import type { KeyStore } from "../store/key-store.js";
 
 export interface BootstrapOptions {
   workspace: string;
@@ -19,9 +19,13 @@ export async function bootstrapAdmin(
   options: BootstrapOptions,
 ): Promise<{ key: RawKey; record: KeyRecord }> {
   const ctx = { store, ...deps, now: deps.now ?? (() => new Date()), onKeyChanged: () => {} };
-  return createKey(
-    ctx,
-    BOOTSTRAP_PRINCIPAL,
-    { name: options.name, workspace: options.workspace, scopes: options.scopes, allowedDomains: [], expiresAt: null, environment: options.environment, metadata: {} },
-  );
+  return createKey(ctx, BOOTSTRAP_PRINCIPAL, {
+    name: options.name,
+    workspace: options.workspace,
+    scopes: options.scopes,
+    allowedDomains: [],
+    expiresAt: null,
+    environment: options.environment,
+    metadata: {},
+  });
 }

@@ -1,7 +1,7 @@
-import type { KeyRecord } from "../domain/types.js";
 import { ConflictError } from "../domain/errors.js";
+import type { KeyRecord } from "../domain/types.js";
 import type { KeyPatch } from "../store/key-store.js";
-import { findKey, type AdminContext } from "./admin-context.js";
+import { type AdminContext, findKey } from "./admin-context.js";
 import type { Principal } from "./principal.js";
 
 /** With the backoff below, about 2.5 s of retrying before ABORTED. */

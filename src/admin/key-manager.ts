@@ -3,16 +3,16 @@ import type { AdminContext } from "./admin-context.js";
 import { createKey } from "./create-key.js";
 import { getKey } from "./get-key.js";
 import type { KeySettings } from "./key-settings.js";
-import { listAudit, type ListAuditRequest } from "./list-audit.js";
-import { listKeys, type ListKeysRequest } from "./list-keys.js";
+import { type ListAuditRequest, listAudit } from "./list-audit.js";
+import { type ListKeysRequest, listKeys } from "./list-keys.js";
 import type { Principal } from "./principal.js";
 import { revokeKey } from "./revoke-key.js";
 import { rotateKey } from "./rotate-key.js";
 import { updateKey } from "./update-key.js";
 
+export type { KeySettings } from "./key-settings.js";
 export type { Principal } from "./principal.js";
 export { BOOTSTRAP_PRINCIPAL } from "./principal.js";
-export type { KeySettings } from "./key-settings.js";
 export type KeyManagerDeps = AdminContext;
 
 /**
@@ -35,7 +35,12 @@ export class KeyManager {
     return listKeys(this.ctx, principal, q);
   }
 
-  update(principal: Principal, id: string, values: Partial<KeySettings>, paths: readonly string[]): Promise<KeyRecord> {
+  update(
+    principal: Principal,
+    id: string,
+    values: Partial<KeySettings>,
+    paths: readonly string[],
+  ): Promise<KeyRecord> {
     return updateKey(this.ctx, principal, id, values, paths);
   }
 

@@ -11,5 +11,11 @@ export interface KeySettings {
   metadata: Record<string, string>;
 }
 
-export const UPDATABLE_FIELDS = ["name", "scopes", "allowed_domains", "expires_at", "metadata"] as const;
+export const UPDATABLE_FIELDS = [
+  "name",
+  "scopes",
+  "allowed_domains",
+  "expires_at",
+  "metadata",
+] as const;
 export type UpdatableField = (typeof UPDATABLE_FIELDS)[number];

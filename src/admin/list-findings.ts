@@ -1,7 +1,14 @@
-import { decideAdmin, isRoot, ROOT_WORKSPACE, type AdminIdentity } from "../domain/admin-policy.js";
+import { type AdminIdentity, decideAdmin, isRoot, ROOT_WORKSPACE } from "../domain/admin-policy.js";
 import { invalid, PermissionError, throwIfViolations } from "../domain/errors.js";
+import {
+  FINDING_KINDS,
+  type Finding,
+  type FindingKind,
+  type FindingThresholds,
+  findingsFor,
+  NO_USAGE,
+} from "../domain/findings.js";
 import { isKeyId } from "../domain/keys.js";
-import { FINDING_KINDS, findingsFor, NO_USAGE, type Finding, type FindingKind, type FindingThresholds } from "../domain/findings.js";
 import type { ScopeCatalog } from "../domain/scopes.js";
 import type { KeyId, KeyRecord } from "../domain/types.js";
 import { pageSize, workspaceViolation } from "../domain/validation.js";
@@ -39,24 +46,36 @@ interface Placed {
  * workspace admin lists only its own workspace (PERMISSION_DENIED for another),
  * with keyward:read. A page token holds the last finding's key and kind.
  */
-export async function listFindings(deps: ListFindingsDeps, admin: AdminIdentity, q: ListFindingsQuery): Promise<{ findings: Finding[]; nextPageToken: string }> {
+export async function listFindings(
+  deps: ListFindingsDeps,
+  admin: AdminIdentity,
+  q: ListFindingsQuery,
+): Promise<{ findings: Finding[]; nextPageToken: string }> {
   const workspace = listedWorkspace(deps, admin, q.workspace);
   const size = pageSize(q.pageSize, "page_size");
   throwIfViolations([size.violation]);
-  const kinds = [...new Set(q.kinds)].sort((a, b) => FINDING_KINDS.indexOf(a) - FINDING_KINDS.indexOf(b));
+  const kinds = [...new Set(q.kinds)].sort(
+    (a, b) => FINDING_KINDS.indexOf(a) - FINDING_KINDS.indexOf(b),
+  );
   const query = { kind: "findings", workspace, kinds };
   const cursor = q.pageToken === "" ? null : decodePageToken(q.pageToken, query, "page_token");
   const now = deps.now();
   const placed = await collect(deps, { workspace, kinds, now, want: size.size + 1, cursor });
   const page = placed.slice(0, size.size);
   const last = page[page.length - 1];
-  const nextPageToken = placed.length > size.size && last ? encodePageToken(last.cursor, query) : "";
+  const nextPageToken =
+    placed.length > size.size && last ? encodePageToken(last.cursor, query) : "";
   return { findings: page.map((p) => p.finding), nextPageToken };
 }
 
-function listedWorkspace(deps: ListFindingsDeps, admin: AdminIdentity, requested: string): string | null {
+function listedWorkspace(
+  deps: ListFindingsDeps,
+  admin: AdminIdentity,
+  requested: string,
+): string | null {
   const workspace = requested === "" ? (isRoot(admin) ? null : admin.workspace) : requested;
-  if (workspace !== null && workspace !== ROOT_WORKSPACE) throwIfViolations([workspaceViolation(workspace, "workspace")]);
+  if (workspace !== null && workspace !== ROOT_WORKSPACE)
+    throwIfViolations([workspaceViolation(workspace, "workspace")]);
   const verdict = decideAdmin(admin, "list", { workspace, scopes: [] }, null, deps.catalog);
   if (!verdict.allowed) throw new PermissionError(verdict.message);
   return workspace;
@@ -79,12 +98,23 @@ async function collect(deps: ListFindingsDeps, scan: Scan): Promise<Placed[]> {
     const key = await deps.store.findKeyById(resume.keyId);
     if (key !== null && (scan.workspace === null || key.workspace === scan.workspace)) {
       const after = FINDING_KINDS.indexOf(resume.kind);
-      out.push(...(await place(deps, scan, [key])).filter((p) => FINDING_KINDS.indexOf(p.finding.kind) > after));
+      out.push(
+        ...(await place(deps, scan, [key])).filter(
+          (p) => FINDING_KINDS.indexOf(p.finding.kind) > after,
+        ),
+      );
     }
   }
-  let after: Cursor | null = resume === null ? null : { createdAt: resume.createdAt, id: resume.keyId };
+  let after: Cursor | null =
+    resume === null ? null : { createdAt: resume.createdAt, id: resume.keyId };
   while (out.length < scan.want) {
-    const keys = await deps.store.listKeys({ workspace: scan.workspace, status: null, now: scan.now, limit: KEY_BATCH, after });
+    const keys = await deps.store.listKeys({
+      workspace: scan.workspace,
+      status: null,
+      now: scan.now,
+      limit: KEY_BATCH,
+      after,
+    });
     out.push(...(await place(deps, scan, keys)));
     const last = keys[keys.length - 1];
     if (keys.length < KEY_BATCH || last === undefined) break;
@@ -93,12 +123,27 @@ async function collect(deps: ListFindingsDeps, scan: Scan): Promise<Placed[]> {
   return out;
 }
 
-async function place(deps: ListFindingsDeps, scan: Scan, keys: readonly KeyRecord[]): Promise<Placed[]> {
+async function place(
+  deps: ListFindingsDeps,
+  scan: Scan,
+  keys: readonly KeyRecord[],
+): Promise<Placed[]> {
   if (keys.length === 0) return [];
   const { unusedDays } = deps.thresholds;
-  const usage = await deps.store.usageSummaries(keys.map((k) => k.id), scan.now, unusedDays);
+  const usage = await deps.store.usageSummaries(
+    keys.map((k) => k.id),
+    scan.now,
+    unusedDays,
+  );
   return keys.flatMap((key) =>
-    findingsFor(key, usage.get(key.id) ?? NO_USAGE, scan.now, deps.thresholds, deps.catalog, scan.kinds).map((finding) => ({
+    findingsFor(
+      key,
+      usage.get(key.id) ?? NO_USAGE,
+      scan.now,
+      deps.thresholds,
+      deps.catalog,
+      scan.kinds,
+    ).map((finding) => ({
       finding,
       cursor: { createdAt: key.createdAt, id: `${key.id}/${finding.kind}` },
     })),
@@ -107,6 +152,7 @@ async function place(deps: ListFindingsDeps, scan: Scan, keys: readonly KeyRecor
 
 function splitCursor(cursor: Cursor): { createdAt: Date; keyId: KeyId; kind: FindingKind } {
   const [keyId = "", kind = ""] = cursor.id.split("/");
-  if (!isKeyId(keyId) || !(FINDING_KINDS as readonly string[]).includes(kind)) throw invalid("page_token", "is not a page token returned by this API");
+  if (!isKeyId(keyId) || !(FINDING_KINDS as readonly string[]).includes(kind))
+    throw invalid("page_token", "is not a page token returned by this API");
   return { createdAt: cursor.createdAt, keyId, kind: kind as FindingKind };
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Cursor } from "../store/key-store.js";
 import { invalid } from "../domain/errors.js";
+import type { Cursor } from "../store/key-store.js";
 
 /**
  * Opaque page tokens: the position of the last item plus a fingerprint of the
@@ -11,7 +11,9 @@ function fingerprint(query: unknown): string {
 }
 
 export function encodePageToken(cursor: Cursor, query: unknown): string {
-  return Buffer.from(JSON.stringify({ t: cursor.createdAt.getTime(), i: cursor.id, q: fingerprint(query) })).toString("base64url");
+  return Buffer.from(
+    JSON.stringify({ t: cursor.createdAt.getTime(), i: cursor.id, q: fingerprint(query) }),
+  ).toString("base64url");
 }
 
 export function decodePageToken(token: string, query: unknown, field: string): Cursor {
@@ -22,9 +24,19 @@ export function decodePageToken(token: string, query: unknown, field: string): C
     throw invalid(field, "is not a page token returned by this API");
   }
   const p = parsed as { t?: unknown; i?: unknown; q?: unknown };
-  if (typeof p !== "object" || p === null || typeof p.t !== "number" || typeof p.i !== "string" || typeof p.q !== "string") {
+  if (
+    typeof p !== "object" ||
+    p === null ||
+    typeof p.t !== "number" ||
+    typeof p.i !== "string" ||
+    typeof p.q !== "string"
+  ) {
     throw invalid(field, "is not a page token returned by this API");
   }
-  if (p.q !== fingerprint(query)) throw invalid(field, "was issued for a different query; repeat the same filters or start without a token");
+  if (p.q !== fingerprint(query))
+    throw invalid(
+      field,
+      "was issued for a different query; repeat the same filters or start without a token",
+    );
   return { createdAt: new Date(p.t), id: p.i };
 }

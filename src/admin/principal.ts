@@ -1,4 +1,4 @@
-import { ROOT_WORKSPACE, type AdminIdentity } from "../domain/admin-policy.js";
+import { type AdminIdentity, ROOT_WORKSPACE } from "../domain/admin-policy.js";
 import { ADMIN_ALL } from "../domain/scopes.js";
 
 /** Who is acting: an admin key (or the bootstrap command), as the policy sees it. */
@@ -7,4 +7,8 @@ export interface Principal extends AdminIdentity {
 }
 
 /** The bootstrap command acts as root: it makes the first admin keys. */
-export const BOOTSTRAP_PRINCIPAL: Principal = { keyId: "bootstrap", workspace: ROOT_WORKSPACE, scopes: [ADMIN_ALL] };
+export const BOOTSTRAP_PRINCIPAL: Principal = {
+  keyId: "bootstrap",
+  workspace: ROOT_WORKSPACE,
+  scopes: [ADMIN_ALL],
+};

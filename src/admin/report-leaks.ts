@@ -1,10 +1,10 @@
 import { hash } from "node:crypto";
+import { ROOT_WORKSPACE } from "../domain/admin-policy.js";
 import { digestOfHash, hashKey, parseKey } from "../domain/keys.js";
 import type { LeakedToken, LeakFeedback } from "../domain/leak-report.js";
 import { leakRevokeReason } from "../domain/leak-report.js";
-import { ROOT_WORKSPACE } from "../domain/admin-policy.js";
 import { ADMIN_ALL } from "../domain/scopes.js";
-import { keyStatus, type KeyRecord } from "../domain/types.js";
+import { type KeyRecord, keyStatus } from "../domain/types.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { Principal } from "./key-manager.js";
 
@@ -12,7 +12,11 @@ import type { Principal } from "./key-manager.js";
  * A leak report acts as root: a leaked key is revoked whatever it holds, an
  * admin key included. The audit trail names the actor `leak-report`.
  */
-export const LEAK_REPORT_PRINCIPAL: Principal = { keyId: "leak-report", workspace: ROOT_WORKSPACE, scopes: [ADMIN_ALL] };
+export const LEAK_REPORT_PRINCIPAL: Principal = {
+  keyId: "leak-report",
+  workspace: ROOT_WORKSPACE,
+  scopes: [ADMIN_ALL],
+};
 
 export interface ReportLeaksDeps {
   store: Pick<KeyStore, "findKeyByDigest">;
@@ -27,7 +31,10 @@ export interface ReportLeaksDeps {
  * live keys at once. true_positive: a key of this deployment, live or not;
  * a token that is not one changes nothing.
  */
-export async function reportLeaks(tokens: readonly LeakedToken[], deps: ReportLeaksDeps): Promise<LeakFeedback[]> {
+export async function reportLeaks(
+  tokens: readonly LeakedToken[],
+  deps: ReportLeaksDeps,
+): Promise<LeakFeedback[]> {
   const feedback: LeakFeedback[] = [];
   for (const leaked of tokens) {
     const record = await findLeakedKey(leaked.token, deps);
@@ -35,7 +42,11 @@ export async function reportLeaks(tokens: readonly LeakedToken[], deps: ReportLe
       // An expired key is revoked too: someone may extend its expiry later.
       await deps.revoke(LEAK_REPORT_PRINCIPAL, record.id, leakRevokeReason(leaked));
     }
-    feedback.push({ token_hash: hash("sha256", leaked.token, "hex"), token_type: leaked.type, label: record ? "true_positive" : "false_positive" });
+    feedback.push({
+      token_hash: hash("sha256", leaked.token, "hex"),
+      token_type: leaked.type,
+      label: record ? "true_positive" : "false_positive",
+    });
   }
   return feedback;
 }

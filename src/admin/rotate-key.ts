@@ -1,8 +1,8 @@
-import { digestOfHash, hashKey, keyPreview } from "../domain/keys.js";
-import { keyStatus, type KeyId, type KeyRecord, type RawKey } from "../domain/types.js";
 import { invalid, PreconditionError } from "../domain/errors.js";
+import { digestOfHash, hashKey, keyPreview } from "../domain/keys.js";
+import { type KeyId, type KeyRecord, keyStatus, type RawKey } from "../domain/types.js";
 import type { KeyPatch } from "../store/key-store.js";
-import { appendAudit, auditValue, enforce, type AdminContext } from "./admin-context.js";
+import { type AdminContext, appendAudit, auditValue, enforce } from "./admin-context.js";
 import { compareAndSet } from "./compare-and-set.js";
 import { refuseUnlessInService } from "./in-service.js";
 import { generateKey, newKeyId } from "./key-material.js";
@@ -33,7 +33,9 @@ function successorOf(current: KeyRecord, key: RawKey, pepper: string, now: Date)
 function retirement(successorId: KeyId, graceMs: number, now: Date): KeyPatch {
   const mark = { revokeReason: `rotated to ${successorId}`, successorId, updatedAt: now };
   // A grace of 0 revokes at once, which (unlike a grace end) no replica's clock can delay.
-  return graceMs === 0 ? { revokedAt: now, ...mark } : { retiresAt: new Date(now.getTime() + graceMs), ...mark };
+  return graceMs === 0
+    ? { revokedAt: now, ...mark }
+    : { retiresAt: new Date(now.getTime() + graceMs), ...mark };
 }
 
 /**
@@ -53,13 +55,15 @@ export async function rotateKey(
   graceMs: number | null,
 ): Promise<{ key: RawKey; record: KeyRecord; previous: KeyRecord }> {
   const grace = graceMs ?? DEFAULT_GRACE_MS;
-  if (grace < 0 || grace > MAX_GRACE_MS) throw invalid("grace_period", `must be from 0s to ${MAX_GRACE_MS / 1000}s (30 days)`);
+  if (grace < 0 || grace > MAX_GRACE_MS)
+    throw invalid("grace_period", `must be from 0s to ${MAX_GRACE_MS / 1000}s (30 days)`);
   // What the decision of the last round made: the successor is judged and built from that round's read.
   let made: { key: RawKey; record: KeyRecord } | undefined;
   const decide = (current: KeyRecord, now: Date): KeyPatch => {
     enforce(ctx, principal, "rotate", { before: current, after: current }, id);
     refuseUnlessInService(current, "rotated");
-    if (keyStatus(current, now) === "expired") throw new PreconditionError(`key ${id} has expired; create a new key instead`);
+    if (keyStatus(current, now) === "expired")
+      throw new PreconditionError(`key ${id} has expired; create a new key instead`);
     const key = generateKey(ctx.prefix, current.environment);
     made = { key, record: successorOf(current, key, ctx.pepper, now) };
     return retirement(made.record.id, grace, now);
@@ -73,7 +77,11 @@ export async function rotateKey(
   ctx.onKeyChanged(successor);
   await appendAudit(ctx, principal, "rotate", previous, [
     { field: "successorId", before: "null", after: auditValue(successor.id) },
-    { field: previous.revokedAt ? "revokedAt" : "retiresAt", before: "null", after: auditValue(previous.revokedAt ?? previous.retiresAt) },
+    {
+      field: previous.revokedAt ? "revokedAt" : "retiresAt",
+      before: "null",
+      after: auditValue(previous.revokedAt ?? previous.retiresAt),
+    },
   ]);
   return { key, record: successor, previous };
 }

@@ -1,11 +1,22 @@
-import type { ScopeCatalog } from "../domain/scopes.js";
-import { keyScopeViolations, metadataViolations, nameViolation, parseAllowedDomains, type FieldViolation } from "../domain/validation.js";
 import { throwIfViolations } from "../domain/errors.js";
+import type { ScopeCatalog } from "../domain/scopes.js";
+import {
+  type FieldViolation,
+  keyScopeViolations,
+  metadataViolations,
+  nameViolation,
+  parseAllowedDomains,
+} from "../domain/validation.js";
 import type { KeyPatch } from "../store/key-store.js";
 import type { KeySettings, UpdatableField } from "./key-settings.js";
 
 /** UpdateKey's masked fields as a validated patch; violations name the request field (api_key.…). */
-export function updatePatch(values: Partial<KeySettings>, paths: readonly string[], now: Date, catalog: ScopeCatalog): KeyPatch {
+export function updatePatch(
+  values: Partial<KeySettings>,
+  paths: readonly string[],
+  now: Date,
+  catalog: ScopeCatalog,
+): KeyPatch {
   const patch: KeyPatch = { updatedAt: now };
   const violations: Array<FieldViolation | null> = [];
   const has = (p: UpdatableField) => paths.includes(p);
@@ -24,7 +35,11 @@ export function updatePatch(values: Partial<KeySettings>, paths: readonly string
   }
   if (has("expires_at")) {
     const at = values.expiresAt ?? null;
-    if (at !== null && at <= now) violations.push({ field: "api_key.expires_at", problem: "must be in the future (clear it to never expire)" });
+    if (at !== null && at <= now)
+      violations.push({
+        field: "api_key.expires_at",
+        problem: "must be in the future (clear it to never expire)",
+      });
     patch.expiresAt = at;
   }
   if (has("metadata")) {

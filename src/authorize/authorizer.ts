@@ -1,11 +1,11 @@
-import { decide, type Decision } from "../domain/decision.js";
-import { KeyHasher } from "./key-hasher.js";
+import { type Decision, decide } from "../domain/decision.js";
+import { InvalidRequestError } from "../domain/errors.js";
 import { digestOfHash, isKeyHash, parseKey } from "../domain/keys.js";
 import { compileGrants, type Grants, type ScopeCatalog } from "../domain/scopes.js";
 import type { KeyDigest, KeyHash, KeyRecord } from "../domain/types.js";
-import { parseAuthorizeRequest, type AuthorizeRequestFields } from "../domain/validation.js";
-import { InvalidRequestError } from "../domain/errors.js";
 import type { UsageSource } from "../domain/usage.js";
+import { type AuthorizeRequestFields, parseAuthorizeRequest } from "../domain/validation.js";
+import { KeyHasher } from "./key-hasher.js";
 
 /** Finds a key by digest; the store, or the cache in front of it (judging freshness at `nowMs`). */
 export type KeyLookup = (digest: KeyDigest, nowMs: number) => Promise<KeyRecord | null>;
@@ -20,7 +20,13 @@ export interface AuthorizerDeps {
    * Every decision made on a key (decision.key set), with what was asked and
    * where from: usage and last_used_at. Called synchronously; must not wait.
    */
-  onDecision: (decision: Decision, at: Date, requiredScopes: readonly string[], domain: string | null, source: UsageSource) => void;
+  onDecision: (
+    decision: Decision,
+    at: Date,
+    requiredScopes: readonly string[],
+    domain: string | null,
+    source: UsageSource,
+  ) => void;
 }
 
 /** The pipeline: validate → identify credential → look up → decide. */
@@ -43,8 +49,20 @@ export class Authorizer {
     const at = this.deps.now();
 
     const hash = this.hashOf(req);
-    if (hash === "missing") return decide({ credential: "missing", requiredScopes, domain, workspace }, null, at, catalog);
-    if (hash === "malformed") return decide({ credential: "malformed", requiredScopes, domain, workspace }, null, at, catalog);
+    if (hash === "missing")
+      return decide(
+        { credential: "missing", requiredScopes, domain, workspace },
+        null,
+        at,
+        catalog,
+      );
+    if (hash === "malformed")
+      return decide(
+        { credential: "malformed", requiredScopes, domain, workspace },
+        null,
+        at,
+        catalog,
+      );
 
     const input = { credential: "present" as const, requiredScopes, domain, workspace };
     const record = await this.deps.lookup(digestOfHash(hash), at.getTime());

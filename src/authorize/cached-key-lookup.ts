@@ -1,9 +1,9 @@
-import type { KeyDigest, KeyRecord } from "../domain/types.js";
 import { StoreUnavailableError } from "../domain/errors.js";
+import type { KeyDigest, KeyRecord } from "../domain/types.js";
 import type { KeyChange, KeyStore } from "../store/key-store.js";
 import type { KeyCache } from "./key-cache.js";
-import { TtlLru } from "./ttl-lru.js";
 import type { LookupLane, LookupLimiter } from "./lookup-limiter.js";
+import { TtlLru } from "./ttl-lru.js";
 
 export interface LookupOptions {
   /**
@@ -23,13 +23,20 @@ export interface LookupOptions {
  */
 export class CachedKeyLookup {
   /** A read invalidated while in flight may carry the old record: it answers its callers but is not cached. */
-  private readonly inflight = new Map<KeyDigest, { promise: Promise<KeyRecord | null>; stale: boolean }>();
+  private readonly inflight = new Map<
+    KeyDigest,
+    { promise: Promise<KeyRecord | null>; stale: boolean }
+  >();
   /**
    * The newest revision polling has reported per digest, for a while: a write
    * made here may return after another replica's newer change was seen, and
    * must not put the older version back in the cache.
    */
-  private readonly seenRevisions = new TtlLru<KeyDigest, number>({ maxEntries: 10_000, ttlMs: 60_000, now: Date.now });
+  private readonly seenRevisions = new TtlLru<KeyDigest, number>({
+    maxEntries: 10_000,
+    ttlMs: 60_000,
+    now: Date.now,
+  });
 
   constructor(
     private readonly store: KeyStore,
@@ -52,12 +59,14 @@ export class CachedKeyLookup {
       // Refresh ahead: a key in use is re-read in the background before its TTL
       // runs out, so its callers never wait on the database for it. A failed
       // refresh changes nothing: the entry still expires when it would have.
-      if (cached.refresh && !this.inflight.has(digest) && this.options.storeReachable?.() !== false) this.read(digest, "known").catch(() => {});
+      if (cached.refresh && !this.inflight.has(digest) && this.options.storeReachable?.() !== false)
+        this.read(digest, "known").catch(() => {});
       return Promise.resolve(cached.record);
     }
     const pending = this.inflight.get(digest);
     if (pending) return pending.promise;
-    if (this.options.storeReachable?.() === false) return Promise.reject(new StoreUnavailableError());
+    if (this.options.storeReachable?.() === false)
+      return Promise.reject(new StoreUnavailableError());
     return this.read(digest, this.cache.knows(digest) ? "known" : "unknown");
   };
 
@@ -88,7 +97,11 @@ export class CachedKeyLookup {
     const { limiter, storeReachable } = this.options;
     if (!limiter) return this.store.findKeyByDigest(digest);
     // A waiter that gets its slot after the database went down fails at once, as a new miss would.
-    return limiter.run(lane, () => (storeReachable?.() === false ? Promise.reject(new StoreUnavailableError()) : this.store.findKeyByDigest(digest)));
+    return limiter.run(lane, () =>
+      storeReachable?.() === false
+        ? Promise.reject(new StoreUnavailableError())
+        : this.store.findKeyByDigest(digest),
+    );
   }
 
   /**
@@ -97,10 +110,12 @@ export class CachedKeyLookup {
    * key is not re-read on every poll.
    */
   invalidateIfStale(changed: KeyChange): void {
-    if ((this.seenRevisions.get(changed.digest) ?? -1) < changed.revision) this.seenRevisions.set(changed.digest, changed.revision);
+    if ((this.seenRevisions.get(changed.digest) ?? -1) < changed.revision)
+      this.seenRevisions.set(changed.digest, changed.revision);
     const cached = this.cache.peek(changed.digest);
     // Revisions come from the database's compare-and-set, so no replica's clock decides "newer".
-    const current = cached.hit && cached.record !== null && cached.record.revision >= changed.revision;
+    const current =
+      cached.hit && cached.record !== null && cached.record.revision >= changed.revision;
     if (!current || this.inflight.has(changed.digest)) this.invalidate(changed.digest);
   }
 

@@ -18,7 +18,12 @@ export interface PollerOptions {
  * Invalidation for servers without change streams (FerretDB, a standalone
  * mongod): every interval, drop the cached keys whose revision moved.
  */
-export function startInvalidationPoller(store: KeyStore, lookup: CachedKeyLookup, log: Logger, options: PollerOptions): { stop(): void } {
+export function startInvalidationPoller(
+  store: KeyStore,
+  lookup: CachedKeyLookup,
+  log: Logger,
+  options: PollerOptions,
+): { stop(): void } {
   let since: Date | null = null;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { KeyStore } from "../store/key-store.js";
 import type { KeyChangeFeed } from "../store/change-feed.js";
+import type { KeyStore } from "../store/key-store.js";
 import type { CachedKeyLookup } from "./cached-key-lookup.js";
 import { startInvalidationPoller } from "./invalidation-poller.js";
 
@@ -25,7 +25,11 @@ export async function startInvalidation(
   options: InvalidationOptions,
 ): Promise<{ mode: InvalidationMode; stop(): Promise<void> }> {
   const poll = () =>
-    startInvalidationPoller(store, lookup, log, { intervalMs: options.pollIntervalMs, overlapMs: 2000, onChange: options.onChange });
+    startInvalidationPoller(store, lookup, log, {
+      intervalMs: options.pollIntervalMs,
+      overlapMs: 2000,
+      onChange: options.onChange,
+    });
 
   let poller: { stop(): void } | null = null;
   const stream = await feed
@@ -35,7 +39,10 @@ export async function startInvalidation(
         if (changedAt) options.onChange?.(changedAt);
       },
       (err) => {
-        log.warn({ err }, "cache invalidation: change stream failed; polling updated_at from now on");
+        log.warn(
+          { err },
+          "cache invalidation: change stream failed; polling updated_at from now on",
+        );
         poller ??= poll();
       },
     )
@@ -44,7 +51,10 @@ export async function startInvalidation(
   if (stream) {
     log.info("cache invalidation: change stream");
   } else {
-    log.info({ intervalMs: options.pollIntervalMs }, "cache invalidation: polling updated_at (the database offers no change streams)");
+    log.info(
+      { intervalMs: options.pollIntervalMs },
+      "cache invalidation: polling updated_at (the database offers no change streams)",
+    );
     poller = poll();
   }
   return {

@@ -13,7 +13,9 @@ export interface KeyCacheOptions {
 }
 
 /** `refresh`: a known key in the last quarter of its TTL, still served; worth re-reading in the background. */
-export type CacheResult = { hit: true; record: KeyRecord | null; refresh?: boolean } | { hit: false };
+export type CacheResult =
+  | { hit: true; record: KeyRecord | null; refresh?: boolean }
+  | { hit: false };
 
 /** A known key counts as due for a refresh once this share of its TTL has passed. */
 export const REFRESH_AFTER = 0.75;
@@ -47,8 +49,18 @@ export class KeyCache {
 
   constructor(options: KeyCacheOptions) {
     this.now = options.now;
-    this.known = new TtlLru({ maxEntries: options.maxEntries, ttlMs: options.positiveTtlMs, refreshAfterMs: options.positiveTtlMs * REFRESH_AFTER, keepExpired: true, now: options.now });
-    this.unknown = new TtlLru({ maxEntries: options.negativeMaxEntries, ttlMs: options.negativeTtlMs, now: options.now });
+    this.known = new TtlLru({
+      maxEntries: options.maxEntries,
+      ttlMs: options.positiveTtlMs,
+      refreshAfterMs: options.positiveTtlMs * REFRESH_AFTER,
+      keepExpired: true,
+      now: options.now,
+    });
+    this.unknown = new TtlLru({
+      maxEntries: options.negativeMaxEntries,
+      ttlMs: options.negativeTtlMs,
+      now: options.now,
+    });
   }
 
   get size(): number {
@@ -62,7 +74,8 @@ export class KeyCache {
   /** `nowMs` saves a clock read when the caller already made one. */
   get(digest: KeyDigest, nowMs?: number): CacheResult {
     const entry = this.known.getEntry(digest, nowMs);
-    if (entry !== undefined) return { hit: true, record: entry.value, refresh: entry.refreshAt <= (nowMs ?? this.now()) };
+    if (entry !== undefined)
+      return { hit: true, record: entry.value, refresh: entry.refreshAt <= (nowMs ?? this.now()) };
     return this.unknown.get(digest, nowMs) ? UNKNOWN : MISS;
   }
 

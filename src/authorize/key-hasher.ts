@@ -31,7 +31,8 @@ export class KeyHasher {
 
   /** A parsed key is ASCII (parseKey checks it), so its latin1 bytes are its UTF-8 bytes. */
   hash(key: RawKey): KeyHash {
-    if (key.length > MAX_KEY_LENGTH) throw new RangeError(`key longer than ${MAX_KEY_LENGTH} characters`);
+    if (key.length > MAX_KEY_LENGTH)
+      throw new RangeError(`key longer than ${MAX_KEY_LENGTH} characters`);
     const end = BLOCK + this.inner.write(key, BLOCK, "latin1");
     const innerHex = hash("sha256", this.inner.subarray(0, end), "hex");
     this.inner.fill(0, BLOCK, end);

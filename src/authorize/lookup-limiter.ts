@@ -66,14 +66,22 @@ class Fifo<T> {
  */
 export class LookupLimiter {
   private active = 0;
-  private readonly queues: Record<LookupLane, Fifo<Waiter>> = { known: new Fifo(), unknown: new Fifo() };
+  private readonly queues: Record<LookupLane, Fifo<Waiter>> = {
+    known: new Fifo(),
+    unknown: new Fifo(),
+  };
   private readonly reserved: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LookupLimiterOptions) {
-    if (!(options.maxInFlight >= 1)) throw new RangeError(`maxInFlight must be at least 1, got ${options.maxInFlight}`);
-    this.reserved = Math.min(options.reservedForKnown ?? (options.maxInFlight >= 2 ? Math.max(1, Math.floor(options.maxInFlight / 8)) : 0), options.maxInFlight - 1);
+    if (!(options.maxInFlight >= 1))
+      throw new RangeError(`maxInFlight must be at least 1, got ${options.maxInFlight}`);
+    this.reserved = Math.min(
+      options.reservedForKnown ??
+        (options.maxInFlight >= 2 ? Math.max(1, Math.floor(options.maxInFlight / 8)) : 0),
+      options.maxInFlight - 1,
+    );
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -91,16 +99,26 @@ export class LookupLimiter {
     if (queue.length === 0 && this.hasSlot(lane)) return this.start(task);
     if (queue.length >= this.options.maxQueued) {
       this.options.onReject?.("queue_full", lane);
-      return Promise.reject(new StoreUnavailableError(`too many key lookups are waiting for the database (${this.active} in flight, ${queue.length} queued); retry later`));
+      return Promise.reject(
+        new StoreUnavailableError(
+          `too many key lookups are waiting for the database (${this.active} in flight, ${queue.length} queued); retry later`,
+        ),
+      );
     }
     return new Promise<T>((resolve, reject) => {
-      queue.push({ since: this.now(), start: () => this.start(task).then(resolve, reject), refuse: reject });
+      queue.push({
+        since: this.now(),
+        start: () => this.start(task).then(resolve, reject),
+        refuse: reject,
+      });
       this.arm();
     });
   }
 
   private hasSlot(lane: LookupLane): boolean {
-    return lane === "known" ? this.active < this.options.maxInFlight : this.active < this.options.maxInFlight - this.reserved && this.queues.known.length === 0;
+    return lane === "known"
+      ? this.active < this.options.maxInFlight
+      : this.active < this.options.maxInFlight - this.reserved && this.queues.known.length === 0;
   }
 
   private start<T>(task: () => Promise<T>): Promise<T> {
@@ -122,7 +140,12 @@ export class LookupLimiter {
   private drain(): void {
     this.expire();
     for (;;) {
-      const lane: LookupLane | null = this.queues.known.length > 0 && this.hasSlot("known") ? "known" : this.queues.unknown.length > 0 && this.hasSlot("unknown") ? "unknown" : null;
+      const lane: LookupLane | null =
+        this.queues.known.length > 0 && this.hasSlot("known")
+          ? "known"
+          : this.queues.unknown.length > 0 && this.hasSlot("unknown")
+            ? "unknown"
+            : null;
       if (lane === null) return;
       this.queues[lane].shift()!.start();
     }
@@ -136,7 +159,11 @@ export class LookupLimiter {
       while (queue.length > 0 && queue.peek()!.since <= limit) {
         const waiter = queue.shift()!;
         this.options.onReject?.("waited_too_long", lane);
-        waiter.refuse(new StoreUnavailableError(`a key lookup waited ${Math.round(this.now() - waiter.since)} ms for a free database slot; retry later`));
+        waiter.refuse(
+          new StoreUnavailableError(
+            `a key lookup waited ${Math.round(this.now() - waiter.since)} ms for a free database slot; retry later`,
+          ),
+        );
       }
     }
   }
@@ -144,7 +171,9 @@ export class LookupLimiter {
   /** One timer for all waiters, set for the oldest: refusing late waiters must not depend on a slot freeing. */
   private arm(): void {
     if (this.timer !== undefined) return;
-    const heads = [this.queues.known.peek(), this.queues.unknown.peek()].filter((w) => w !== undefined);
+    const heads = [this.queues.known.peek(), this.queues.unknown.peek()].filter(
+      (w) => w !== undefined,
+    );
     if (heads.length === 0) return;
     const oldest = Math.min(...heads.map((w) => w.since));
     this.timer = setTimeout(

@@ -63,7 +63,12 @@ export class TtlLru<K, V> {
     this.entries.delete(key);
     const now = this.options.now();
     const { ttlMs, refreshAfterMs = ttlMs } = this.options;
-    this.entries.set(key, { value, expiresAt: now + ttlMs, refreshAt: now + refreshAfterMs, seq: ++this.seq });
+    this.entries.set(key, {
+      value,
+      expiresAt: now + ttlMs,
+      refreshAt: now + refreshAfterMs,
+      seq: ++this.seq,
+    });
     while (this.entries.size > this.options.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as K);
     }

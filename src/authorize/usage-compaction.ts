@@ -7,7 +7,12 @@ import type { KeyStore } from "../store/key-store.js";
  * USAGE_COMPACT_MS on every replica: the store makes it safe to run at once.
  * One run at a time; stop waits for the one under way.
  */
-export function startUsageCompaction(config: Config, store: KeyStore, now: () => Date, log: Logger) {
+export function startUsageCompaction(
+  config: Config,
+  store: KeyStore,
+  now: () => Date,
+  log: Logger,
+) {
   const retention = { hourlyDays: config.usage.hourlyDays, dailyDays: config.usage.dailyDays };
   let running: Promise<void> | null = null;
   const run = () => {
@@ -25,4 +30,3 @@ export function startUsageCompaction(config: Config, store: KeyStore, now: () =>
     },
   };
 }
-

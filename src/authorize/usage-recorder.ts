@@ -4,7 +4,15 @@ import type { Decision } from "../domain/decision.js";
 import { grantedBy } from "../domain/scope-suggestion.js";
 import type { ScopeCatalog } from "../domain/scopes.js";
 import type { KeyId, KeyRecord } from "../domain/types.js";
-import { countCall, emptyCounts, hourStart, isRecordedReason, type UsageCall, type UsagePeriod, type UsageSource } from "../domain/usage.js";
+import {
+  countCall,
+  emptyCounts,
+  hourStart,
+  isRecordedReason,
+  type UsageCall,
+  type UsagePeriod,
+  type UsageSource,
+} from "../domain/usage.js";
 import type { KeyStore } from "../store/key-store.js";
 
 export interface UsageRecorderOptions {
@@ -76,7 +84,13 @@ export class UsageRecorder {
   }
 
   /** Counts one decision; one that names no key (missing, malformed, unknown) is not counted anywhere. */
-  record(decision: Decision, at: Date, requiredScopes: readonly string[], domain: string | null, source: UsageSource): void {
+  record(
+    decision: Decision,
+    at: Date,
+    requiredScopes: readonly string[],
+    domain: string | null,
+    source: UsageSource,
+  ): void {
     const key = decision.key;
     if (key === null || !isRecordedReason(decision.reason)) return;
     const ms = at.getTime();
@@ -104,7 +118,13 @@ export class UsageRecorder {
     }
     if (this.pending >= this.options.maxPending) return null;
     const entry: Entry = {
-      period: { keyId: key.id, workspace: key.workspace, start: new Date(hour), granularity: "hour", counts: emptyCounts() },
+      period: {
+        keyId: key.id,
+        workspace: key.workspace,
+        start: new Date(hour),
+        granularity: "hour",
+        counts: emptyCounts(),
+      },
       hour,
       held: key.scopes,
       grantedByOf: (scope) => grantedBy(scope, entry.held, this.options.catalog),
@@ -147,7 +167,10 @@ export class UsageRecorder {
       try {
         await this.options.store.appendUsage(next.periods, next.id);
       } catch (err) {
-        this.options.log.warn({ err, batches: this.unwritten.length, keyHours: this.unwrittenPeriods }, "usage flush failed; will retry");
+        this.options.log.warn(
+          { err, batches: this.unwritten.length, keyHours: this.unwrittenPeriods },
+          "usage flush failed; will retry",
+        );
         break;
       }
       this.unwritten.shift();
@@ -163,7 +186,8 @@ export class UsageRecorder {
     for (const p of batch) {
       const at = p.counts.lastAllowedAt;
       const seen = lastUsed.get(p.keyId);
-      if (at !== null && (seen === undefined || seen.getTime() < at)) lastUsed.set(p.keyId, new Date(at));
+      if (at !== null && (seen === undefined || seen.getTime() < at))
+        lastUsed.set(p.keyId, new Date(at));
     }
     if (lastUsed.size === 0) return;
     try {

@@ -1,8 +1,13 @@
 import { readFileSync } from "node:fs";
-import { parseArgs, type ParseArgsConfig } from "node:util";
-import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createKeywardClient, keywardUrl, tlsOptions, type KeywardClient } from "../client/index.js";
+import {
+  createKeywardClient,
+  type KeywardClient,
+  keywardUrl,
+  tlsOptions,
+} from "../client/index.js";
 
 /** Exit codes, the same for every admin command. */
 export const EXIT = { ok: 0, request: 1, usage: 2, auth: 3, server: 4 } as const;
@@ -44,12 +49,24 @@ export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
 /** The parsed flags, typed from their spec (spelled out so the declarations need no unexported node type). */
 export type Flags<T extends OptionSpec> = {
-  [K in keyof T]?: T[K] extends { type: "boolean" } ? boolean : T[K] extends { multiple: true } ? string[] : string;
+  [K in keyof T]?: T[K] extends { type: "boolean" }
+    ? boolean
+    : T[K] extends { multiple: true }
+      ? string[]
+      : string;
 };
 
-export function parse<T extends OptionSpec>(args: string[], options: T): { values: Flags<T & typeof CONNECTION_OPTIONS>; positionals: string[] } {
+export function parse<T extends OptionSpec>(
+  args: string[],
+  options: T,
+): { values: Flags<T & typeof CONNECTION_OPTIONS>; positionals: string[] } {
   try {
-    return parseArgs({ args, options: { ...CONNECTION_OPTIONS, ...options }, allowPositionals: true, strict: true }) as never;
+    return parseArgs({
+      args,
+      options: { ...CONNECTION_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    }) as never;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -67,11 +84,19 @@ export interface ConnectionFlags {
 /** A client from the connection flags and the environment; every problem is a UsageError saying how to fix it. */
 export async function connect(values: ConnectionFlags): Promise<KeywardClient> {
   const adminKey = await readAdminKey(values);
-  const [ca, cert, key] = [pemSource(values, "ca"), pemSource(values, "cert"), pemSource(values, "key")];
+  const [ca, cert, key] = [
+    pemSource(values, "ca"),
+    pemSource(values, "cert"),
+    pemSource(values, "key"),
+  ];
   const tls = { ca: ca?.text, cert: cert?.text, key: key?.text };
   try {
     const url = keywardUrl(values.url);
-    tlsOptions(url, tls, { ca: ca?.label ?? "--ca-file", cert: cert?.label ?? "--cert-file", key: key?.label ?? "--key-file" });
+    tlsOptions(url, tls, {
+      ca: ca?.label ?? "--ca-file",
+      cert: cert?.label ?? "--cert-file",
+      key: key?.label ?? "--key-file",
+    });
     return createKeywardClient({ url, adminKey, ...tls });
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^keyward: /, ""));
@@ -80,23 +105,36 @@ export async function connect(values: ConnectionFlags): Promise<KeywardClient> {
 
 async function readAdminKey(values: ConnectionFlags): Promise<string> {
   const path = values["admin-key-file"];
-  if (path !== undefined && values["admin-key"] !== undefined) throw new UsageError("use --admin-key-file or --admin-key, not both");
+  if (path !== undefined && values["admin-key"] !== undefined)
+    throw new UsageError("use --admin-key-file or --admin-key, not both");
   if (path === undefined) {
     const key = values["admin-key"] ?? process.env.KEYWARD_ADMIN_KEY;
-    if (!key) throw new UsageError("no admin key: pass --admin-key-file PATH (or - for standard input) or set KEYWARD_ADMIN_KEY (make one with `keyward bootstrap-admin`)");
+    if (!key)
+      throw new UsageError(
+        "no admin key: pass --admin-key-file PATH (or - for standard input) or set KEYWARD_ADMIN_KEY (make one with `keyward bootstrap-admin`)",
+      );
     return key;
   }
   let text: string;
   if (path === "-") {
-    if (process.stdin.isTTY) throw new UsageError("--admin-key-file - reads the key from standard input, which is a terminal: pipe the key in, or give a file path");
+    if (process.stdin.isTTY)
+      throw new UsageError(
+        "--admin-key-file - reads the key from standard input, which is a terminal: pipe the key in, or give a file path",
+      );
     text = await readStdin();
   } else {
     text = readText(path, "--admin-key-file");
   }
   const key = text.trim();
   const from = path === "-" ? "standard input" : path;
-  if (key === "") throw new UsageError(`--admin-key-file: ${from} is empty; put the admin key in it (made by \`keyward bootstrap-admin\` or \`keyward keys create\`)`);
-  if (/\s/.test(key)) throw new UsageError(`--admin-key-file: ${from} holds more than one word; it must hold only the admin key`);
+  if (key === "")
+    throw new UsageError(
+      `--admin-key-file: ${from} is empty; put the admin key in it (made by \`keyward bootstrap-admin\` or \`keyward keys create\`)`,
+    );
+  if (/\s/.test(key))
+    throw new UsageError(
+      `--admin-key-file: ${from} holds more than one word; it must hold only the admin key`,
+    );
   return key;
 }
 
@@ -111,39 +149,61 @@ function readText(path: string, flag: string): string {
     return readFileSync(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : (err as Error).message;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "is a directory"
+            : (err as Error).message;
     throw new UsageError(`${flag} ${path}: ${why}; give the path of a readable file`);
   }
 }
 
 /** A PEM file from its flag (--ca-file), else its variable (KEYWARD_CA_FILE); the label names the one used. */
-function pemSource(values: ConnectionFlags, name: "ca" | "cert" | "key"): { text: string; label: string } | undefined {
+function pemSource(
+  values: ConnectionFlags,
+  name: "ca" | "cert" | "key",
+): { text: string; label: string } | undefined {
   const flag = `--${name}-file`;
   const env = `KEYWARD_${name.toUpperCase()}_FILE`;
   const path = values[`${name}-file`] ?? (process.env[env] || undefined);
   if (path === undefined) return undefined;
   const label = values[`${name}-file`] === undefined ? env : flag;
   const text = readText(path, label);
-  if (!text.includes("-----BEGIN ")) throw new UsageError(`${label} ${path}: not a PEM file (no "-----BEGIN" line)`);
+  if (!text.includes("-----BEGIN "))
+    throw new UsageError(`${label} ${path}: not a PEM file (no "-----BEGIN" line)`);
   return { text, label };
 }
 
 /** "30d", "24h", "90m", "45s", "0" → milliseconds. */
 export function parseDuration(value: string, flag: string): number {
   const m = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`${flag} must be a duration like 30d, 24h, 90m or 45s, got ${JSON.stringify(value)}`);
+  if (!m)
+    throw new UsageError(
+      `${flag} must be a duration like 30d, 24h, 90m or 45s, got ${JSON.stringify(value)}`,
+    );
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "s") as "s"];
   return Number(m[1]) * unit;
 }
 
 export function parseDate(value: string, flag: string): Date {
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`${flag} must be a date like 2027-01-31 or 2027-01-31T12:00:00Z, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(d.getTime()))
+    throw new UsageError(
+      `${flag} must be a date like 2027-01-31 or 2027-01-31T12:00:00Z, got ${JSON.stringify(value)}`,
+    );
   return d;
 }
 
 export function date(ts: Timestamp | undefined): string {
-  return ts ? timestampDate(ts).toISOString().replace(/\.\d{3}Z$/, "Z").replace("T", " ") : "—";
+  return ts
+    ? timestampDate(ts)
+        .toISOString()
+        .replace(/\.\d{3}Z$/, "Z")
+        .replace("T", " ")
+    : "—";
 }
 
 /** A plain-text table, columns padded to their widest cell (cells cut at `max`). */
@@ -151,7 +211,16 @@ export function table(headers: string[], rows: string[][], max = 48): string {
   const cut = (s: string) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
   const cells = [headers, ...rows.map((r) => r.map(cut))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    cells
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 export function print(text: string): void {
@@ -177,7 +246,9 @@ export function fail(command: string, err: unknown, url: string | undefined): nu
   }
   switch (e.code) {
     case Code.Unauthenticated:
-      process.stderr.write(`${command}: the admin key was refused (${e.rawMessage}); check --admin-key-file, --admin-key or KEYWARD_ADMIN_KEY\n`);
+      process.stderr.write(
+        `${command}: the admin key was refused (${e.rawMessage}); check --admin-key-file, --admin-key or KEYWARD_ADMIN_KEY\n`,
+      );
       return EXIT.auth;
     case Code.PermissionDenied:
       process.stderr.write(`${command}: permission denied: ${e.rawMessage}\n`);
@@ -191,7 +262,9 @@ export function fail(command: string, err: unknown, url: string | undefined): nu
       return EXIT.request;
     case Code.Unavailable:
     case Code.DeadlineExceeded:
-      process.stderr.write(`${command}: keyward at ${where} is unreachable or not answering (${e.rawMessage}); is it running? set KEYWARD_URL or --url\n`);
+      process.stderr.write(
+        `${command}: keyward at ${where} is unreachable or not answering (${e.rawMessage}); is it running? set KEYWARD_URL or --url\n`,
+      );
       return EXIT.server;
     default:
       process.stderr.write(`${command}: keyward failed: ${Code[e.code]}: ${e.rawMessage}\n`);
@@ -212,23 +285,48 @@ function tlsFailure(e: ConnectError, where: string): { message: string; exit: nu
   }
   const said = (re: RegExp) => codes.some((c) => re.test(c)) || messages.some((m) => re.test(m));
   if (said(/ALERT_CERTIFICATE_REQUIRED|alert certificate required/i)) {
-    return { exit: EXIT.auth, message: `keyward at ${where} requires a client certificate (TLS_CLIENT_CA_FILE): pass --cert-file and --key-file (or set KEYWARD_CERT_FILE and KEYWARD_KEY_FILE)` };
+    return {
+      exit: EXIT.auth,
+      message: `keyward at ${where} requires a client certificate (TLS_CLIENT_CA_FILE): pass --cert-file and --key-file (or set KEYWARD_CERT_FILE and KEYWARD_KEY_FILE)`,
+    };
   }
-  if (said(/ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN)|alert (bad certificate|unknown ca|certificate unknown)/i)) {
-    return { exit: EXIT.auth, message: `keyward at ${where} refused this client certificate: use one signed by the CA of keyward's TLS_CLIENT_CA_FILE (--cert-file, --key-file)` };
+  if (
+    said(
+      /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN)|alert (bad certificate|unknown ca|certificate unknown)/i,
+    )
+  ) {
+    return {
+      exit: EXIT.auth,
+      message: `keyward at ${where} refused this client certificate: use one signed by the CA of keyward's TLS_CLIENT_CA_FILE (--cert-file, --key-file)`,
+    };
   }
   if (said(/^ERR_TLS_CERT_ALTNAME_INVALID$/)) {
-    return { exit: EXIT.server, message: `keyward's certificate does not name the host of ${where} (${messages.at(-1)}): use a host name the certificate was made for in --url or KEYWARD_URL` };
+    return {
+      exit: EXIT.server,
+      message: `keyward's certificate does not name the host of ${where} (${messages.at(-1)}): use a host name the certificate was made for in --url or KEYWARD_URL`,
+    };
   }
-  if (said(/^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED)$/)) {
-    return { exit: EXIT.server, message: `keyward's certificate at ${where} is not trusted (${messages.at(-1)}): pass --ca-file with the CA that signed it (or set KEYWARD_CA_FILE)` };
+  if (
+    said(
+      /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED)$/,
+    )
+  ) {
+    return {
+      exit: EXIT.server,
+      message: `keyward's certificate at ${where} is not trusted (${messages.at(-1)}): pass --ca-file with the CA that signed it (or set KEYWARD_CA_FILE)`,
+    };
   }
   if (said(/^CERT_HAS_EXPIRED$|^CERT_NOT_YET_VALID$/)) {
-    return { exit: EXIT.server, message: `keyward's certificate at ${where} is not valid now (${messages.at(-1)}): renew keyward's TLS_CERT_FILE, or check this machine's clock` };
+    return {
+      exit: EXIT.server,
+      message: `keyward's certificate at ${where} is not valid now (${messages.at(-1)}): renew keyward's TLS_CERT_FILE, or check this machine's clock`,
+    };
   }
   if (said(/WRONG_VERSION_NUMBER|wrong version number/i)) {
-    return { exit: EXIT.server, message: `keyward at ${where} does not speak TLS: use http:// in --url or KEYWARD_URL` };
+    return {
+      exit: EXIT.server,
+      message: `keyward at ${where} does not speak TLS: use http:// in --url or KEYWARD_URL`,
+    };
   }
   return undefined;
 }
-

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { bootstrapAdmin, type BootstrapOptions } from "../admin/bootstrap.js";
-import { ConfigError, loadConfig, type Config } from "../config.js";
+import { type BootstrapOptions, bootstrapAdmin } from "../admin/bootstrap.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
 import { InvalidRequestError } from "../domain/errors.js";
 import { MongoKeyStore } from "../store/mongo/mongo-key-store.js";
 
@@ -53,8 +53,12 @@ function parseFlags(args: string[]) {
 
 function bootstrapOptions(values: ReturnType<typeof parseFlags>): BootstrapOptions {
   const { environment } = values;
-  if (environment !== "live" && environment !== "test") usage(`--environment must be live or test, got ${JSON.stringify(environment)}`);
-  const scopes = values.scopes.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (environment !== "live" && environment !== "test")
+    usage(`--environment must be live or test, got ${JSON.stringify(environment)}`);
+  const scopes = values.scopes
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   return { workspace: values.workspace, name: values.name, scopes, environment };
 }
 
@@ -67,22 +71,37 @@ function mongoConfig(): Config & { mongodbUri: string; keyPepper: string } {
     if (err instanceof ConfigError) usage(err.message);
     throw err;
   }
-  if (config.mongodbUri === null || config.keyPepper === null) usage("MONGODB_URI and KEY_PEPPER must be set (dev mode prints its own root key at start)");
+  if (config.mongodbUri === null || config.keyPepper === null)
+    usage("MONGODB_URI and KEY_PEPPER must be set (dev mode prints its own root key at start)");
   return { ...config, mongodbUri: config.mongodbUri, keyPepper: config.keyPepper };
 }
 
-async function createAdminKey(config: Config & { keyPepper: string }, store: MongoKeyStore, options: BootstrapOptions): Promise<void> {
+async function createAdminKey(
+  config: Config & { keyPepper: string },
+  store: MongoKeyStore,
+  options: BootstrapOptions,
+): Promise<void> {
   process.stderr.write(`connecting to database ${config.mongodbDb}…\n`);
   await store.ensureIndexes();
   try {
-    const { key, record } = await bootstrapAdmin(store, { catalog: config.catalog, pepper: config.keyPepper, prefix: config.keyPrefix }, options);
-    const kind = record.workspace === "*" ? "root admin key (acts in every workspace)" : `admin key for workspace ${record.workspace}`;
+    const { key, record } = await bootstrapAdmin(
+      store,
+      { catalog: config.catalog, pepper: config.keyPepper, prefix: config.keyPrefix },
+      options,
+    );
+    const kind =
+      record.workspace === "*"
+        ? "root admin key (acts in every workspace)"
+        : `admin key for workspace ${record.workspace}`;
     process.stderr.write(`created ${kind} ${record.id} with scopes ${record.scopes.join(",")}\n`);
-    process.stderr.write("the key is printed once on standard output; store it now, it cannot be shown again\n");
+    process.stderr.write(
+      "the key is printed once on standard output; store it now, it cannot be shown again\n",
+    );
     process.stdout.write(`${key}\n`);
   } catch (err) {
     // Name the flag the operator typed, not the request field.
-    if (err instanceof InvalidRequestError) usage(err.message.replace(/^workspace/, "--workspace").replace(/^scopes/, "--scopes"));
+    if (err instanceof InvalidRequestError)
+      usage(err.message.replace(/^workspace/, "--workspace").replace(/^scopes/, "--scopes"));
     throw err;
   }
 }
@@ -96,7 +115,11 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
     }
     const options = bootstrapOptions(values);
     const config = mongoConfig();
-    const store = MongoKeyStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: Math.max(config.mongodbTimeoutMs, 10_000) });
+    const store = MongoKeyStore.create({
+      uri: config.mongodbUri,
+      dbName: config.mongodbDb,
+      timeoutMs: Math.max(config.mongodbTimeoutMs, 10_000),
+    });
     try {
       await createAdminKey(config, store, options);
       return 0;

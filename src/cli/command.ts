@@ -1,5 +1,16 @@
-import { toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { CONNECTION_OPTIONS, EXIT, fail, parse, print, printJson, UsageError, type ConnectionFlags, type Flags, type OptionSpec } from "./admin-cli.js";
+import { type DescMessage, type MessageShape, toJson } from "@bufbuild/protobuf";
+import {
+  type CONNECTION_OPTIONS,
+  type ConnectionFlags,
+  EXIT,
+  type Flags,
+  fail,
+  type OptionSpec,
+  parse,
+  print,
+  printJson,
+  UsageError,
+} from "./admin-cli.js";
 
 /** The flags every admin command accepts, whatever its own options. */
 export type CommandFlags<T extends OptionSpec> = Flags<T & typeof CONNECTION_OPTIONS>;
@@ -31,7 +42,12 @@ export function command<T extends OptionSpec>(
 }
 
 /** A response as JSON under --json, else as the text made by `text`; the command then succeeds. */
-export function respond<S extends DescMessage>(json: boolean | undefined, schema: S, message: MessageShape<S>, text: () => string): number {
+export function respond<S extends DescMessage>(
+  json: boolean | undefined,
+  schema: S,
+  message: MessageShape<S>,
+  text: () => string,
+): number {
   if (json) printJson(toJson(schema, message));
   else print(text());
   return EXIT.ok;
@@ -40,12 +56,16 @@ export function respond<S extends DescMessage>(json: boolean | undefined, schema
 /** --limit as a positive integer, or the command's default. */
 export function limitFlag(value: string | undefined, fallback: number): number {
   const limit = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(limit) || limit <= 0)
+    throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(value)}`);
   return limit;
 }
 
 /** Pages of a list call until `limit` items or the last page; also the token to go on from. */
-export async function collectPages<T>(limit: number, fetchPage: (pageSize: number, pageToken: string) => Promise<{ items: T[]; next: string }>): Promise<{ items: T[]; next: string }> {
+export async function collectPages<T>(
+  limit: number,
+  fetchPage: (pageSize: number, pageToken: string) => Promise<{ items: T[]; next: string }>,
+): Promise<{ items: T[]; next: string }> {
   const items: T[] = [];
   let next = "";
   do {

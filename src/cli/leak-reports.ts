@@ -29,30 +29,54 @@ function fail(message: string): number {
 }
 
 function keygen(args: string[]): number {
-  const { values } = parseArgs({ args, options: { out: { type: "string" }, id: { type: "string" }, force: { type: "boolean" } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: "string" }, id: { type: "string" }, force: { type: "boolean" } },
+    strict: true,
+  });
   if (!values.out) return fail("keygen needs --out <private.pem>, the file for the private key");
-  if (existsSync(values.out) && !values.force) return fail(`${values.out} exists; pass --force to replace it`);
+  if (existsSync(values.out) && !values.force)
+    return fail(`${values.out} exists; pass --force to replace it`);
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
   writeFileSync(values.out, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-  const entry = { key_identifier: values.id ?? `scanner-${Date.now()}`, key: publicKey.export({ type: "spki", format: "pem" }), is_current: true };
+  const entry = {
+    key_identifier: values.id ?? `scanner-${Date.now()}`,
+    key: publicKey.export({ type: "spki", format: "pem" }),
+    is_current: true,
+  };
   process.stdout.write(`${JSON.stringify({ public_keys: [entry] }, null, 2)}\n`);
-  process.stderr.write(`private key written to ${values.out}; put the JSON above in LEAK_REPORT_KEYS_FILE\n`);
+  process.stderr.write(
+    `private key written to ${values.out}; put the JSON above in LEAK_REPORT_KEYS_FILE\n`,
+  );
   return 0;
 }
 
 function signReport(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, options: { key: { type: "string" } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { key: { type: "string" } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (!values.key) return fail("sign needs --key <private.pem>");
   if (!existsSync(values.key)) return fail(`--key: ${values.key} does not exist`);
   const body = positionals[0] ? readFileSync(positionals[0]) : readFileSync(0);
   // The signature covers the exact bytes sent: send the file as it is (curl --data-binary).
-  process.stdout.write(`${sign("sha256", body, { key: readFileSync(values.key), dsaEncoding: "der" }).toString("base64")}\n`);
+  process.stdout.write(
+    `${sign("sha256", body, { key: readFileSync(values.key), dsaEncoding: "der" }).toString("base64")}\n`,
+  );
   return 0;
 }
 
 export async function leakReportsCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h" || rest.includes("--help") || rest.includes("-h")) {
+  if (
+    sub === undefined ||
+    sub === "--help" ||
+    sub === "-h" ||
+    rest.includes("--help") ||
+    rest.includes("-h")
+  ) {
     process.stdout.write(HELP);
     return sub === undefined ? 2 : 0;
   }

@@ -2,8 +2,8 @@ import { bootstrapCommand } from "./bootstrap-admin.js";
 import { healthcheckCommand } from "./healthcheck.js";
 import { keysCommand } from "./keys.js";
 import { leakReportsCommand } from "./leak-reports.js";
-import { webhooksCommand } from "./webhooks.js";
 import { auditCommand, scopesCommand } from "./scopes-audit.js";
+import { webhooksCommand } from "./webhooks.js";
 
 const USAGE = `Usage: keyward <command> [options]
 
@@ -71,4 +71,3 @@ try {
   process.stderr.write(`keyward ${name}: ${(err as Error).message}\n`);
   process.exit(1);
 }
-

@@ -1,6 +1,21 @@
 import { toJson } from "@bufbuild/protobuf";
-import { CreateWebhookResponseSchema, ListWebhooksResponseSchema, type Webhook } from "../../gen/keyward/v1/webhooks_pb.js";
-import { CONNECTION_HELP, connect, date, EXIT, fail, parse, print, printJson, table, UsageError } from "./admin-cli.js";
+import {
+  CreateWebhookResponseSchema,
+  ListWebhooksResponseSchema,
+  type Webhook,
+} from "../../gen/keyward/v1/webhooks_pb.js";
+import {
+  CONNECTION_HELP,
+  connect,
+  date,
+  EXIT,
+  fail,
+  parse,
+  print,
+  printJson,
+  table,
+  UsageError,
+} from "./admin-cli.js";
 
 const HELP = `Usage: keyward webhooks <create|list|delete> [options]
 
@@ -18,10 +33,22 @@ const HELP = `Usage: keyward webhooks <create|list|delete> [options]
 ${CONNECTION_HELP}
 `;
 
-const OPTIONS = { workspace: { type: "string" }, event: { type: "string", multiple: true } } as const;
+const OPTIONS = {
+  workspace: { type: "string" },
+  event: { type: "string", multiple: true },
+} as const;
 
 function row(w: Webhook): string[] {
-  return [w.id, w.workspace, w.url, w.events.join(",") || "all", date(w.lastSuccessAt), date(w.lastFailureAt), w.lastFailure, String(w.pending)];
+  return [
+    w.id,
+    w.workspace,
+    w.url,
+    w.events.join(",") || "all",
+    date(w.lastSuccessAt),
+    date(w.lastFailureAt),
+    w.lastFailure,
+    String(w.pending),
+  ];
 }
 
 export async function webhooksCommand(args: string[]): Promise<number> {
@@ -30,19 +57,48 @@ export async function webhooksCommand(args: string[]): Promise<number> {
     const { values, positionals } = parse(args, OPTIONS);
     url = values.url;
     const [verb, ...rest] = positionals;
-    if (values.help || verb === undefined) return print(HELP), verb === undefined && !values.help ? EXIT.usage : EXIT.ok;
+    if (values.help || verb === undefined)
+      return (print(HELP), verb === undefined && !values.help ? EXIT.usage : EXIT.ok);
     const client = await connect(values);
     if (verb === "create") {
-      if (rest.length !== 1) throw new UsageError("create needs the webhook's URL, e.g. keyward webhooks create https://hooks.example.com/keyward");
-      const res = await client.admin.createWebhook({ url: rest[0]!, workspace: values.workspace ?? "", events: values.event ?? [] });
+      if (rest.length !== 1)
+        throw new UsageError(
+          "create needs the webhook's URL, e.g. keyward webhooks create https://hooks.example.com/keyward",
+        );
+      const res = await client.admin.createWebhook({
+        url: rest[0]!,
+        workspace: values.workspace ?? "",
+        events: values.event ?? [],
+      });
       if (values.json) printJson(toJson(CreateWebhookResponseSchema, res));
-      else print(`created ${res.webhook!.id} (workspace ${res.webhook!.workspace})\nsigning secret (shown once): ${res.secret}\n`);
+      else
+        print(
+          `created ${res.webhook!.id} (workspace ${res.webhook!.workspace})\nsigning secret (shown once): ${res.secret}\n`,
+        );
       return EXIT.ok;
     }
     if (verb === "list") {
       const res = await client.admin.listWebhooks({ workspace: values.workspace ?? "" });
       if (values.json) printJson(toJson(ListWebhooksResponseSchema, res));
-      else print(res.webhooks.length === 0 ? "no webhooks\n" : table(["ID", "WORKSPACE", "URL", "EVENTS", "LAST SUCCESS", "LAST FAILURE", "ERROR", "PENDING"], res.webhooks.map(row), 60));
+      else
+        print(
+          res.webhooks.length === 0
+            ? "no webhooks\n"
+            : table(
+                [
+                  "ID",
+                  "WORKSPACE",
+                  "URL",
+                  "EVENTS",
+                  "LAST SUCCESS",
+                  "LAST FAILURE",
+                  "ERROR",
+                  "PENDING",
+                ],
+                res.webhooks.map(row),
+                60,
+              ),
+        );
       return EXIT.ok;
     }
     if (verb === "delete") {

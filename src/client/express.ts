@@ -1,5 +1,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { answerDenial, createGuard, scopesAndOptions, type Denial, type KeywardIdentity, type RequireScopesOptions } from "./middleware.js";
+import {
+  answerDenial,
+  createGuard,
+  type Denial,
+  type KeywardIdentity,
+  type RequireScopesOptions,
+  scopesAndOptions,
+} from "./middleware.js";
 
 export type { Denial, DenialBody, KeywardIdentity, RequireScopesOptions } from "./middleware.js";
 
@@ -20,16 +27,26 @@ declare global {
  * A denied request never calls next().
  */
 export function requireScopes(...scopes: string[]): RequestHandler;
-export function requireScopes(scopes: string[], options?: RequireScopesOptions<Request, Response>): RequestHandler;
+export function requireScopes(
+  scopes: string[],
+  options?: RequireScopesOptions<Request, Response>,
+): RequestHandler;
 export function requireScopes(...args: unknown[]): RequestHandler {
   const { scopes, options } = scopesAndOptions<Request, Response>(args);
-  const guard = createGuard<Request>(scopes, options, (req) => (name) => req.get(name) ?? undefined);
+  const guard = createGuard<Request>(
+    scopes,
+    options,
+    (req) => (name) => req.get(name) ?? undefined,
+  );
   let warned = false;
   const report = (err: unknown) => {
     // Once per route: a broken onDeny fails on every denied request, and an attacker chooses how many those are.
     if (warned) return;
     warned = true;
-    process.emitWarning(`keyward requireScopes: onDeny or the denial answer failed (${(err as Error)?.message ?? String(err)}); the default denial was sent if nothing had been answered yet, else the response was cut. Later failures of this route are not reported.`, { code: "KEYWARD_DENY_FAILED" });
+    process.emitWarning(
+      `keyward requireScopes: onDeny or the denial answer failed (${(err as Error)?.message ?? String(err)}); the default denial was sent if nothing had been answered yet, else the response was cut. Later failures of this route are not reported.`,
+      { code: "KEYWARD_DENY_FAILED" },
+    );
   };
   return (req: Request, res: Response, next: NextFunction) => {
     guard(req).then(

@@ -1,5 +1,12 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
-import { answerDenial, createGuard, scopesAndOptions, type Denial, type KeywardIdentity, type RequireScopesOptions } from "./middleware.js";
+import {
+  answerDenial,
+  createGuard,
+  type Denial,
+  type KeywardIdentity,
+  type RequireScopesOptions,
+  scopesAndOptions,
+} from "./middleware.js";
 
 export type { Denial, DenialBody, KeywardIdentity, RequireScopesOptions } from "./middleware.js";
 
@@ -11,7 +18,11 @@ declare module "fastify" {
 }
 
 /** A Fastify preHandler in callback style: a denied request never calls `done`, so the route cannot run. */
-export type KeywardPreHandler = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+export type KeywardPreHandler = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+) => void;
 
 /**
  * A Fastify preHandler: `app.get("/campaigns", { preHandler: requireScopes("campaigns:read") }, handler)`.
@@ -19,14 +30,21 @@ export type KeywardPreHandler = (request: FastifyRequest, reply: FastifyReply, d
  * decision's status and JSON body unless onDeny sent a reply; keyward unreachable → 503.
  */
 export function requireScopes(...scopes: string[]): KeywardPreHandler;
-export function requireScopes(scopes: string[], options?: RequireScopesOptions<FastifyRequest, FastifyReply>): KeywardPreHandler;
+export function requireScopes(
+  scopes: string[],
+  options?: RequireScopesOptions<FastifyRequest, FastifyReply>,
+): KeywardPreHandler;
 export function requireScopes(...args: unknown[]): KeywardPreHandler {
   const { scopes, options } = scopesAndOptions<FastifyRequest, FastifyReply>(args);
   const guard = createGuard<FastifyRequest>(scopes, options, (request) => (name) => {
     const v = request.headers[name];
     return Array.isArray(v) ? v[0] : v;
   });
-  return function keywardPreHandler(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+  return function keywardPreHandler(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ) {
     guard(request).then(
       (outcome) => {
         if (outcome.allowed) {
@@ -54,7 +72,11 @@ export function requireScopes(...args: unknown[]): KeywardPreHandler {
             complete: () => sent || reply.sent,
             sendDefault: (d: Denial) => void reply.code(d.status).headers(d.headers).send(d.body),
             destroy: () => void reply.raw.destroy(),
-            report: (err) => request.log.error({ err }, "keyward requireScopes: onDeny or the denial answer failed; the default denial was sent if nothing had been answered yet, else the response was cut"),
+            report: (err) =>
+              request.log.error(
+                { err },
+                "keyward requireScopes: onDeny or the denial answer failed; the default denial was sent if nothing had been answered yet, else the response was cut",
+              ),
           },
           reply,
         ).finally(() => {

@@ -1,6 +1,18 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { apiKeyFromHeaders, denialBody, denialHeaders, type DenialBody, type HeaderReader } from "../protocol/http.js";
-import { createKeywardClient, Reason, type AuthorizeResponse, type KeywardClient, type KeywardTlsOptions } from "./index.js";
+import {
+  apiKeyFromHeaders,
+  type DenialBody,
+  denialBody,
+  denialHeaders,
+  type HeaderReader,
+} from "../protocol/http.js";
+import {
+  type AuthorizeResponse,
+  createKeywardClient,
+  type KeywardClient,
+  type KeywardTlsOptions,
+  Reason,
+} from "./index.js";
 
 export type { DenialBody } from "../protocol/http.js";
 
@@ -46,19 +58,42 @@ export interface Denial {
   decision: AuthorizeResponse | null;
 }
 
-export type Outcome = { allowed: true; identity: KeywardIdentity } | { allowed: false; denial: Denial };
+export type Outcome =
+  | { allowed: true; identity: KeywardIdentity }
+  | { allowed: false; denial: Denial };
 
 /** `requireScopes("a:b", "c:d")` or `requireScopes(["a:b"], options)`. */
-export function scopesAndOptions<Req, Res>(args: unknown[]): { scopes: string[]; options: RequireScopesOptions<Req, Res> } {
-  if (Array.isArray(args[0])) return { scopes: args[0] as string[], options: (args[1] ?? {}) as RequireScopesOptions<Req, Res> };
+export function scopesAndOptions<Req, Res>(
+  args: unknown[],
+): { scopes: string[]; options: RequireScopesOptions<Req, Res> } {
+  if (Array.isArray(args[0]))
+    return {
+      scopes: args[0] as string[],
+      options: (args[1] ?? {}) as RequireScopesOptions<Req, Res>,
+    };
   for (const [i, a] of args.entries()) {
-    if (typeof a !== "string") throw new TypeError(`requireScopes: argument ${i + 1} must be a scope string; pass options as requireScopes([scopes], options)`);
+    if (typeof a !== "string")
+      throw new TypeError(
+        `requireScopes: argument ${i + 1} must be a scope string; pass options as requireScopes([scopes], options)`,
+      );
   }
   return { scopes: args as string[], options: {} };
 }
 
-function denial(status: 401 | 403 | 503, reason: string, message: string, required: string[], granted: string[], decision: AuthorizeResponse | null): Denial {
-  return { status, headers: denialHeaders(status, reason), body: denialBody(status, reason, message, required, granted), decision };
+function denial(
+  status: 401 | 403 | 503,
+  reason: string,
+  message: string,
+  required: string[],
+  granted: string[],
+  decision: AuthorizeResponse | null,
+): Denial {
+  return {
+    status,
+    headers: denialHeaders(status, reason),
+    body: denialBody(status, reason, message, required, granted),
+    decision,
+  };
 }
 
 /** What the Express and Fastify adapters know how to do with their framework's response. */
@@ -78,7 +113,12 @@ export interface Responder {
  * denial. Never throws and never lets the request go on: a broken onDeny must not turn into an
  * allow, nor into an unhandled rejection that takes the process down.
  */
-export async function answerDenial(denial: Denial, onDeny: (() => unknown) | undefined, response: Responder, self?: unknown): Promise<void> {
+export async function answerDenial(
+  denial: Denial,
+  onDeny: (() => unknown) | undefined,
+  response: Responder,
+  self?: unknown,
+): Promise<void> {
   let failed = false;
   if (onDeny) {
     try {
@@ -101,26 +141,66 @@ export async function answerDenial(denial: Denial, onDeny: (() => unknown) | und
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 /** The shared core of the Express and Fastify middleware: one Authorize call, mapped to allow or a ready denial. */
-export function createGuard<Req>(scopes: readonly string[], options: RequireScopesOptions<Req, never>, header: (req: Req) => HeaderReader) {
+export function createGuard<Req>(
+  scopes: readonly string[],
+  options: RequireScopesOptions<Req, never>,
+  header: (req: Req) => HeaderReader,
+) {
   const client = options.client ?? createKeywardClient({ url: options.url, ...options.tls });
-  const valueOf = (from: FromRequest<Req> | undefined, req: Req) => (typeof from === "function" ? from(req) : from) ?? "";
+  const valueOf = (from: FromRequest<Req> | undefined, req: Req) =>
+    (typeof from === "function" ? from(req) : from) ?? "";
   return async (req: Req): Promise<Outcome> => {
     const credential = options.key ? options.key(req) : apiKeyFromHeaders(header(req));
     let d: AuthorizeResponse;
     try {
-      d = await client.authorize(credential ?? "", scopes, { workspace: valueOf(options.workspace, req), domain: valueOf(options.domain, req) });
+      d = await client.authorize(credential ?? "", scopes, {
+        workspace: valueOf(options.workspace, req),
+        domain: valueOf(options.domain, req),
+      });
     } catch {
       // Unreachable, past its deadline, or refused the request: never an allow.
-      return { allowed: false, denial: denial(503, "UNAVAILABLE", "Authorization service unavailable; retry later", [...scopes], [], null) };
+      return {
+        allowed: false,
+        denial: denial(
+          503,
+          "UNAVAILABLE",
+          "Authorization service unavailable; retry later",
+          [...scopes],
+          [],
+          null,
+        ),
+      };
     }
     if (d.allowed) {
-      return { allowed: true, identity: { keyId: d.keyId, workspace: d.workspace, scopes: d.grantedScopes, expiresAt: d.expiresAt ? timestampDate(d.expiresAt) : null } };
+      return {
+        allowed: true,
+        identity: {
+          keyId: d.keyId,
+          workspace: d.workspace,
+          scopes: d.grantedScopes,
+          expiresAt: d.expiresAt ? timestampDate(d.expiresAt) : null,
+        },
+      };
     }
     const status = d.httpStatus === 401 ? 401 : 403;
-    return { allowed: false, denial: denial(status, Reason[d.reason] ?? "UNSPECIFIED", d.message, [...scopes], d.grantedScopes, d) };
+    return {
+      allowed: false,
+      denial: denial(
+        status,
+        Reason[d.reason] ?? "UNSPECIFIED",
+        d.message,
+        [...scopes],
+        d.grantedScopes,
+        d,
+      ),
+    };
   };
 }

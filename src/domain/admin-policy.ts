@@ -41,9 +41,15 @@ export function reaches(admin: AdminIdentity, workspace: string | null): boolean
 }
 
 /** Admin scopes of `scopes` the admin does not hold (`keyward:all` needs `keyward:all`). */
-export function amplifiedScopes(admin: AdminIdentity, scopes: readonly string[], catalog: ScopeCatalog): string[] {
+export function amplifiedScopes(
+  admin: AdminIdentity,
+  scopes: readonly string[],
+  catalog: ScopeCatalog,
+): string[] {
   const held = new Set(admin.scopes);
-  return [...new Set(scopes.filter(isAdminScope))].filter((scope) => !isSatisfied(scope, held, catalog));
+  return [...new Set(scopes.filter(isAdminScope))].filter(
+    (scope) => !isSatisfied(scope, held, catalog),
+  );
 }
 
 function denied(outcome: "not_found" | "permission_denied", message: string): AdminVerdict {
@@ -65,22 +71,48 @@ export function decideAdmin(
 ): AdminVerdict {
   const scope = requiredAdminScope(action);
   if (!isSatisfied(scope, new Set(admin.scopes), catalog)) {
-    return denied("permission_denied", `${action === "read" || action === "list" ? "reading" : "changing"} keys needs ${scope} (or keyward:all); this key holds ${admin.scopes.filter(isAdminScope).join(", ") || "no admin scope"}`);
+    return denied(
+      "permission_denied",
+      `${action === "read" || action === "list" ? "reading" : "changing"} keys needs ${scope} (or keyward:all); this key holds ${admin.scopes.filter(isAdminScope).join(", ") || "no admin scope"}`,
+    );
   }
   if (action === "list") {
     return reaches(admin, before?.workspace ?? null)
       ? ALLOWED
-      : denied("permission_denied", before?.workspace == null ? "only a root admin (workspace *) lists every workspace" : `this admin key acts only in workspace ${admin.workspace}`);
+      : denied(
+          "permission_denied",
+          before?.workspace == null
+            ? "only a root admin (workspace *) lists every workspace"
+            : `this admin key acts only in workspace ${admin.workspace}`,
+        );
   }
-  if (before !== null && !reaches(admin, before.workspace)) return denied("not_found", "no such key");
+  if (before !== null && !reaches(admin, before.workspace))
+    return denied("not_found", "no such key");
   if (after !== null && !reaches(admin, after.workspace)) {
-    return denied("permission_denied", after.workspace === ROOT_WORKSPACE ? "only a root admin (workspace *) can create keys in workspace *" : `this admin key acts only in workspace ${admin.workspace}`);
+    return denied(
+      "permission_denied",
+      after.workspace === ROOT_WORKSPACE
+        ? "only a root admin (workspace *) can create keys in workspace *"
+        : `this admin key acts only in workspace ${admin.workspace}`,
+    );
   }
   if (action === "read") return ALLOWED;
-  const amplified = amplifiedScopes(admin, [...(before?.scopes ?? []), ...(after?.scopes ?? [])], catalog);
+  const amplified = amplifiedScopes(
+    admin,
+    [...(before?.scopes ?? []), ...(after?.scopes ?? [])],
+    catalog,
+  );
   if (amplified.length > 0) {
-    const verb = action === "create" ? "grant" : action === "update" ? "change a key holding or granting" : `${action} a key holding`;
-    return denied("permission_denied", `an admin cannot ${verb} authority it does not hold itself: ${amplified.join(", ")}`);
+    const verb =
+      action === "create"
+        ? "grant"
+        : action === "update"
+          ? "change a key holding or granting"
+          : `${action} a key holding`;
+    return denied(
+      "permission_denied",
+      `an admin cannot ${verb} authority it does not hold itself: ${amplified.join(", ")}`,
+    );
   }
   return ALLOWED;
 }

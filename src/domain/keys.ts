@@ -20,7 +20,8 @@ export function toBase62(value: bigint, width: number): string {
     out = BASE62[Number(n % 62n)] + out;
     n /= 62n;
   }
-  if (out.length > width) throw new RangeError(`value needs ${out.length} base62 digits, more than ${width}`);
+  if (out.length > width)
+    throw new RangeError(`value needs ${out.length} base62 digits, more than ${width}`);
   return out.padStart(width, "0");
 }
 
@@ -52,7 +53,11 @@ function checksum(text: string): string {
 }
 
 /** `random` is the source of secret bytes (crypto.randomBytes, from src/admin/key-material.ts): a parameter, so this stays a pure rule. */
-export function generateKey(prefix: string, environment: Environment, random: (n: number) => Buffer): RawKey {
+export function generateKey(
+  prefix: string,
+  environment: Environment,
+  random: (n: number) => Buffer,
+): RawKey {
   const body = toBase62(BigInt("0x" + random(BODY_BYTES).toString("hex")), BODY_WIDTH);
   const head = `${prefix}_${environment}_${body}`;
   return (head + checksum(head)) as RawKey;
@@ -69,11 +74,14 @@ export function parseKey(candidate: string, prefix: string): ParsedKey {
   if (!candidate.startsWith(start)) return { ok: false, problem: "wrong prefix" };
   const envEnd = candidate.indexOf("_", start.length);
   const environment = candidate.slice(start.length, envEnd);
-  if (envEnd < 0 || (environment !== "live" && environment !== "test")) return { ok: false, problem: "unknown environment" };
+  if (envEnd < 0 || (environment !== "live" && environment !== "test"))
+    return { ok: false, problem: "unknown environment" };
   const rest = candidate.slice(envEnd + 1);
-  if (rest.length !== BODY_WIDTH + CHECKSUM_WIDTH || !/^[0-9A-Za-z]+$/.test(rest)) return { ok: false, problem: "wrong length" };
+  if (rest.length !== BODY_WIDTH + CHECKSUM_WIDTH || !/^[0-9A-Za-z]+$/.test(rest))
+    return { ok: false, problem: "wrong length" };
   const head = candidate.slice(0, candidate.length - CHECKSUM_WIDTH);
-  if (checksum(head) !== candidate.slice(-CHECKSUM_WIDTH)) return { ok: false, problem: "bad checksum" };
+  if (checksum(head) !== candidate.slice(-CHECKSUM_WIDTH))
+    return { ok: false, problem: "bad checksum" };
   return { ok: true, key: candidate as RawKey, environment };
 }
 

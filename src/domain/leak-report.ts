@@ -24,20 +24,44 @@ export interface LeakFeedback {
 export const MAX_TOKENS_PER_REPORT = 1000;
 const MAX_TOKEN_LENGTH = 1024;
 
-export type ParsedReport = { ok: true; tokens: LeakedToken[] } | { ok: false; violation: FieldViolation };
+export type ParsedReport =
+  | { ok: true; tokens: LeakedToken[] }
+  | { ok: false; violation: FieldViolation };
 
 function text(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
 export function parseLeakReport(body: unknown): ParsedReport {
-  if (!Array.isArray(body)) return { ok: false, violation: { field: "body", problem: "must be a JSON array of {token, type, url, source}" } };
-  if (body.length > MAX_TOKENS_PER_REPORT) return { ok: false, violation: { field: "body", problem: `at most ${MAX_TOKENS_PER_REPORT} tokens per report, got ${body.length}` } };
+  if (!Array.isArray(body))
+    return {
+      ok: false,
+      violation: { field: "body", problem: "must be a JSON array of {token, type, url, source}" },
+    };
+  if (body.length > MAX_TOKENS_PER_REPORT)
+    return {
+      ok: false,
+      violation: {
+        field: "body",
+        problem: `at most ${MAX_TOKENS_PER_REPORT} tokens per report, got ${body.length}`,
+      },
+    };
   const tokens: LeakedToken[] = [];
   for (const [i, item] of body.entries()) {
     const token = text((item as { token?: unknown } | null)?.token);
-    if (token === "") return { ok: false, violation: { field: `[${i}].token`, problem: "must be a non-empty string" } };
-    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, violation: { field: `[${i}].token`, problem: `must be at most ${MAX_TOKEN_LENGTH} characters` } };
+    if (token === "")
+      return {
+        ok: false,
+        violation: { field: `[${i}].token`, problem: "must be a non-empty string" },
+      };
+    if (token.length > MAX_TOKEN_LENGTH)
+      return {
+        ok: false,
+        violation: {
+          field: `[${i}].token`,
+          problem: `must be at most ${MAX_TOKEN_LENGTH} characters`,
+        },
+      };
     const { type, url, source } = item as Record<string, unknown>;
     tokens.push({ token, type: text(type), url: text(url), source: text(source) });
   }

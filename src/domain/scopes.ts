@@ -46,8 +46,14 @@ export const ADMIN_ALL = "keyward:all";
 const ADMIN_CATALOG_RESOURCE: CatalogResource = {
   description: "keyward's own admin API (KeyAdminService); never granted by *",
   actions: new Map([
-    ["read", "Read key records, the scope catalog and audit events (GetKey, ListKeys, ListScopes, ListAuditEvents)"],
-    ["write", "Create, update, revoke and rotate keys (only keys holding no more admin authority than the caller)"],
+    [
+      "read",
+      "Read key records, the scope catalog and audit events (GetKey, ListKeys, ListScopes, ListAuditEvents)",
+    ],
+    [
+      "write",
+      "Create, update, revoke and rotate keys (only keys holding no more admin authority than the caller)",
+    ],
   ]),
   composites: new Map(),
 };
@@ -61,20 +67,29 @@ export function catalogFromJson(json: unknown): ScopeCatalog {
   const fail = (path: string, problem: string): never => {
     throw new Error(`${path}: ${problem}`);
   };
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
   const namePattern = new RegExp(`^${NAME}$`);
-  if (!isObject(json) || !isObject(json.resources)) return fail("resources", "expected an object of resources");
+  if (!isObject(json) || !isObject(json.resources))
+    return fail("resources", "expected an object of resources");
   const resources = new Map<string, CatalogResource>();
   for (const [name, raw] of Object.entries(json.resources)) {
     const path = `resources.${name}`;
     if (!namePattern.test(name)) fail(path, "resource names are lower case [a-z][a-z0-9_]*");
-    if (name === ADMIN_RESOURCE) fail(path, `"${ADMIN_RESOURCE}" is reserved for keyward's admin scopes (keyward:read, keyward:write, keyward:all) and cannot be defined or overridden`);
+    if (name === ADMIN_RESOURCE)
+      fail(
+        path,
+        `"${ADMIN_RESOURCE}" is reserved for keyward's admin scopes (keyward:read, keyward:write, keyward:all) and cannot be defined or overridden`,
+      );
     if (!isObject(raw)) return fail(path, "expected an object");
-    if (!isObject(raw.actions)) return fail(`${path}.actions`, "expected an object of action: description");
+    if (!isObject(raw.actions))
+      return fail(`${path}.actions`, "expected an object of action: description");
     const actions = new Map<string, string>();
     for (const [action, description] of Object.entries(raw.actions)) {
-      if (!namePattern.test(action) || action === "all") fail(`${path}.actions.${action}`, "action names are [a-z][a-z0-9_]* and not 'all'");
-      if (typeof description !== "string") fail(`${path}.actions.${action}`, "expected a description string");
+      if (!namePattern.test(action) || action === "all")
+        fail(`${path}.actions.${action}`, "action names are [a-z][a-z0-9_]* and not 'all'");
+      if (typeof description !== "string")
+        fail(`${path}.actions.${action}`, "expected a description string");
       actions.set(action, description as string);
     }
     const composites = new Map<string, { description: string; includes: string[] }>();
@@ -82,16 +97,23 @@ export function catalogFromJson(json: unknown): ScopeCatalog {
     if (!isObject(rawComposites)) return fail(`${path}.composites`, "expected an object");
     for (const [composite, def] of Object.entries(rawComposites)) {
       const cpath = `${path}.composites.${composite}`;
-      if (!namePattern.test(composite) || composite === "all" || actions.has(composite)) fail(cpath, "composite names are [a-z][a-z0-9_]*, not 'all' and not an action");
-      if (!isObject(def) || typeof def.description !== "string" || !Array.isArray(def.includes)) return fail(cpath, "expected {description, includes: [actions]}");
+      if (!namePattern.test(composite) || composite === "all" || actions.has(composite))
+        fail(cpath, "composite names are [a-z][a-z0-9_]*, not 'all' and not an action");
+      if (!isObject(def) || typeof def.description !== "string" || !Array.isArray(def.includes))
+        return fail(cpath, "expected {description, includes: [actions]}");
       const includes = def.includes as unknown[];
       for (const member of includes) {
-        if (typeof member !== "string" || !actions.has(member)) fail(cpath, `includes ${JSON.stringify(member)}, which is not an action of ${name}`);
+        if (typeof member !== "string" || !actions.has(member))
+          fail(cpath, `includes ${JSON.stringify(member)}, which is not an action of ${name}`);
       }
       if (includes.length === 0) fail(cpath, "includes no action");
       composites.set(composite, { description: def.description, includes: includes as string[] });
     }
-    resources.set(name, { description: typeof raw.description === "string" ? raw.description : "", actions, composites });
+    resources.set(name, {
+      description: typeof raw.description === "string" ? raw.description : "",
+      actions,
+      composites,
+    });
   }
   resources.set(ADMIN_RESOURCE, ADMIN_CATALOG_RESOURCE);
   return { resources };
@@ -109,7 +131,11 @@ export function unknownScopes(scopes: readonly string[], catalog: ScopeCatalog):
   });
 }
 
-export function isSatisfied(required: string, granted: ReadonlySet<string>, catalog: ScopeCatalog): boolean {
+export function isSatisfied(
+  required: string,
+  granted: ReadonlySet<string>,
+  catalog: ScopeCatalog,
+): boolean {
   if (granted.has(required)) return true;
   if (granted.has("*") && !isAdminScope(required)) return true;
   const parsed = parseScope(required);
@@ -119,9 +145,11 @@ export function isSatisfied(required: string, granted: ReadonlySet<string>, cata
   const resource = catalog.resources.get(parsed.resource);
   if (!resource) return false;
   const composite = resource.composites.get(parsed.action);
-  if (composite) return composite.includes.every((member) => granted.has(`${parsed.resource}:${member}`));
+  if (composite)
+    return composite.includes.every((member) => granted.has(`${parsed.resource}:${member}`));
   for (const [name, def] of resource.composites) {
-    if (def.includes.includes(parsed.action) && granted.has(`${parsed.resource}:${name}`)) return true;
+    if (def.includes.includes(parsed.action) && granted.has(`${parsed.resource}:${name}`))
+      return true;
   }
   return false;
 }
@@ -158,7 +186,11 @@ export function compileGrants(granted: readonly string[], catalog: ScopeCatalog)
 }
 
 /** Required scopes the granted set does not satisfy, deduplicated, in request order. */
-export function missingScopes(required: readonly string[], granted: readonly string[], catalog: ScopeCatalog): string[] {
+export function missingScopes(
+  required: readonly string[],
+  granted: readonly string[],
+  catalog: ScopeCatalog,
+): string[] {
   return compileGrants(granted, catalog).missing(required);
 }
 
@@ -169,12 +201,27 @@ export interface CatalogEntry {
 }
 
 export function catalogEntries(catalog: ScopeCatalog): CatalogEntry[] {
-  const entries: CatalogEntry[] = [{ name: "*", description: "Every product scope, current and future (never the keyward: admin scopes)", includes: [] }];
+  const entries: CatalogEntry[] = [
+    {
+      name: "*",
+      description: "Every product scope, current and future (never the keyward: admin scopes)",
+      includes: [],
+    },
+  ];
   for (const [resource, def] of catalog.resources) {
-    entries.push({ name: `${resource}:all`, description: `Every action on ${resource}, current and future`, includes: [] });
-    for (const [action, description] of def.actions) entries.push({ name: `${resource}:${action}`, description, includes: [] });
+    entries.push({
+      name: `${resource}:all`,
+      description: `Every action on ${resource}, current and future`,
+      includes: [],
+    });
+    for (const [action, description] of def.actions)
+      entries.push({ name: `${resource}:${action}`, description, includes: [] });
     for (const [composite, c] of def.composites) {
-      entries.push({ name: `${resource}:${composite}`, description: c.description, includes: c.includes.map((a) => `${resource}:${a}`) });
+      entries.push({
+        name: `${resource}:${composite}`,
+        description: c.description,
+        includes: c.includes.map((a) => `${resource}:${a}`),
+      });
     }
   }
   return entries;

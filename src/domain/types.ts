@@ -56,7 +56,10 @@ export interface AuditEvent {
   changes: FieldChange[];
 }
 
-export function keyStatus(record: Pick<KeyRecord, "revokedAt" | "retiresAt" | "expiresAt">, now: Date): KeyStatus {
+export function keyStatus(
+  record: Pick<KeyRecord, "revokedAt" | "retiresAt" | "expiresAt">,
+  now: Date,
+): KeyStatus {
   if (record.revokedAt !== null) return "revoked";
   if (record.retiresAt !== null && record.retiresAt.getTime() <= now.getTime()) return "revoked";
   if (record.expiresAt !== null && record.expiresAt.getTime() <= now.getTime()) return "expired";

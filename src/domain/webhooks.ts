@@ -1,8 +1,15 @@
-import type { AuditEvent } from "./types.js";
 import { ROOT_WORKSPACE } from "./admin-policy.js";
+import type { AuditEvent } from "./types.js";
 
 /** The event types of DESIGN "Events" that keyward sends (finding.opened waits for the usage work). */
-export const EVENT_TYPES = ["key.created", "key.updated", "key.revoked", "key.rotated", "key.leaked", "key.expiring"] as const;
+export const EVENT_TYPES = [
+  "key.created",
+  "key.updated",
+  "key.revoked",
+  "key.rotated",
+  "key.leaked",
+  "key.expiring",
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The audit actor of a leak report (src/admin/report-leaks.ts): its revoke is a leak. */
@@ -49,7 +56,10 @@ export function expiryEventId(keyId: string, expiresAt: Date, threshold: ExpiryT
 }
 
 /** Whether a webhook of `webhookWorkspace` listening to `events` (empty = all) receives this event. */
-export function receives(webhook: { workspace: string; events: readonly string[] }, event: { workspace: string; type: string }): boolean {
+export function receives(
+  webhook: { workspace: string; events: readonly string[] },
+  event: { workspace: string; type: string },
+): boolean {
   const inReach = webhook.workspace === ROOT_WORKSPACE || webhook.workspace === event.workspace;
   return inReach && (webhook.events.length === 0 || webhook.events.includes(event.type));
 }
@@ -71,9 +81,11 @@ export function urlViolation(url: string, allowlist: readonly string[]): string 
   } catch {
     return "is not an absolute URL";
   }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return "must be http:// or https://";
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:")
+    return "must be http:// or https://";
   if (parsed.username !== "" || parsed.password !== "") return "must not carry credentials";
   // Compare the normalised form so `http://allowed.example@evil` tricks cannot pass a prefix test.
-  if (!allowlist.some((prefix) => parsed.href.startsWith(prefix))) return `is outside WEBHOOK_URL_ALLOWLIST (${allowlist.join(", ")})`;
+  if (!allowlist.some((prefix) => parsed.href.startsWith(prefix)))
+    return `is outside WEBHOOK_URL_ALLOWLIST (${allowlist.join(", ")})`;
   return null;
 }

@@ -24,7 +24,10 @@ export interface HotCount {
 export class HotCounter<L extends string> {
   readonly type = "counter";
   readonly aggregator = "sum";
-  private readonly children = new Map<string, { labels: Record<L, string>; value: number; inc(): void }>();
+  private readonly children = new Map<
+    string,
+    { labels: Record<L, string>; value: number; inc(): void }
+  >();
 
   constructor(
     readonly name: string,
@@ -42,7 +45,10 @@ export class HotCounter<L extends string> {
     if (!child) {
       child = {
         // In the declared order, as prom-client prints them.
-        labels: Object.fromEntries(this.labelNames.map((name) => [name, labels[name]])) as Record<L, string>,
+        labels: Object.fromEntries(this.labelNames.map((name) => [name, labels[name]])) as Record<
+          L,
+          string
+        >,
         value: 0,
         inc() {
           this.value++;
@@ -54,8 +60,16 @@ export class HotCounter<L extends string> {
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: Sample[] } {
-    const values = [...this.children.values()].filter((c) => c.value > 0).map((c) => ({ labels: c.labels, value: c.value }));
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+    const values = [...this.children.values()]
+      .filter((c) => c.value > 0)
+      .map((c) => ({ labels: c.labels, value: c.value }));
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    };
   }
 
   reset(): void {
@@ -100,7 +114,13 @@ export class HotHistogram {
     values.push({ labels: { le: "+Inf" }, value: this.count, metricName: `${this.name}_bucket` });
     values.push({ labels: {}, value: this.sum, metricName: `${this.name}_sum` });
     values.push({ labels: {}, value: this.count, metricName: `${this.name}_count` });
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    };
   }
 
   reset(): void {

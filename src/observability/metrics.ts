@@ -1,8 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { HotCounter, HotHistogram } from "./hot-metrics.js";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { LookupLane } from "../authorize/lookup-limiter.js";
+import { HotCounter, HotHistogram } from "./hot-metrics.js";
 
 /**
  * Everything keyward reports to Prometheus. What every Authorize bumps is a
@@ -66,7 +66,8 @@ export class Metrics {
     labelNames: ["lane"] as const,
     registers: [this.registry],
     collect: (): void => {
-      for (const lane of ["known", "unknown"] as const) this.lookupsQueued.set({ lane }, this.lookupLimiter?.queued(lane) ?? 0);
+      for (const lane of ["known", "unknown"] as const)
+        this.lookupsQueued.set({ lane }, this.lookupLimiter?.queued(lane) ?? 0);
     },
   });
 
@@ -122,20 +123,30 @@ export class Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "keyward_" });
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: "keyward_" });
   }
 }
 
 /** Serves GET /metrics on its own port, away from the gRPC listener. */
-export async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveMetrics(
+  metrics: Metrics,
+  host: string,
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     if (req.method !== "GET" || (req.url ?? "/").split("?")[0] !== "/metrics") {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found: metrics are served at GET /metrics\n");
+      res
+        .writeHead(404, { "content-type": "text/plain" })
+        .end("not found: metrics are served at GET /metrics\n");
       return;
     }
     metrics.registry.metrics().then(
       (body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body),
-      (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${String(err)}\n`),
+      (err: unknown) =>
+        res
+          .writeHead(500, { "content-type": "text/plain" })
+          .end(`metrics failed: ${String(err)}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {

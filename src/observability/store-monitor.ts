@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { HealthState } from "./health-state.js";
 import type { MongoKeyStore } from "../store/mongo/mongo-key-store.js";
+import type { HealthState } from "./health-state.js";
 
 /**
  * Keeps health in step with the database: SERVING once indexes exist and a
@@ -30,7 +30,13 @@ export function startStoreMonitor(
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         store.ping(),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("ping past its deadline")), options.timeoutMs ?? 2000))),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(new Error("ping past its deadline")),
+              options.timeoutMs ?? 2000,
+            )),
+        ),
       ]).finally(() => clearTimeout(timer));
       if (reachable !== true) log.info("database reachable: serving");
       reachable = true;

@@ -28,7 +28,12 @@ export function apiKeyFromHeaders(header: HeaderReader): string | undefined {
 
 export type DenialStatus = 400 | 401 | 403 | 503;
 
-const STATUS_TEXT: Record<DenialStatus, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 503: "Service Unavailable" };
+const STATUS_TEXT: Record<DenialStatus, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  503: "Service Unavailable",
+};
 
 /**
  * The JSON body of every refusal: a superset of the seeds' two shapes,
@@ -44,8 +49,22 @@ export interface DenialBody {
   granted: string[];
 }
 
-export function denialBody(status: DenialStatus, reason: string, message: string, required: readonly string[], granted: readonly string[]): DenialBody {
-  return { statusCode: status, error: STATUS_TEXT[status], message, detail: message, reason, required: [...required], granted: [...granted] };
+export function denialBody(
+  status: DenialStatus,
+  reason: string,
+  message: string,
+  required: readonly string[],
+  granted: readonly string[],
+): DenialBody {
+  return {
+    statusCode: status,
+    error: STATUS_TEXT[status],
+    message,
+    detail: message,
+    reason,
+    required: [...required],
+    granted: [...granted],
+  };
 }
 
 /** The headers every refusal carries: the reason, and the challenge a 401 owes (RFC 9110 §11.6.1). */

@@ -10,5 +10,8 @@ export type KeyChangeListener = (digest: KeyDigest, changedAt: Date | null) => v
  */
 export interface KeyChangeFeed {
   /** null when the database offers no change stream (FerretDB, a standalone mongod): poll instead. */
-  watchKeyChanges(onChange: KeyChangeListener, onError: (err: unknown) => void): Promise<{ close(): Promise<void> } | null>;
+  watchKeyChanges(
+    onChange: KeyChangeListener,
+    onError: (err: unknown) => void,
+  ): Promise<{ close(): Promise<void> } | null>;
 }

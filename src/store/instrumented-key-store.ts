@@ -30,11 +30,15 @@ const OPERATIONS = {
 
 export const STORE_OPERATIONS = Object.keys(OPERATIONS) as (keyof KeyStore)[];
 
-function decorate(store: KeyStore, wrap: (operation: string, call: () => Promise<unknown>) => Promise<unknown>): KeyStore {
+function decorate(
+  store: KeyStore,
+  wrap: (operation: string, call: () => Promise<unknown>) => Promise<unknown>,
+): KeyStore {
   const decorated = Object.create(store) as KeyStore;
   for (const operation of STORE_OPERATIONS) {
     const call = (store[operation] as (...args: unknown[]) => Promise<unknown>).bind(store);
-    (decorated as unknown as Record<string, unknown>)[operation] = (...args: unknown[]) => wrap(operation, () => call(...args));
+    (decorated as unknown as Record<string, unknown>)[operation] = (...args: unknown[]) =>
+      wrap(operation, () => call(...args));
   }
   return decorated;
 }
@@ -68,10 +72,23 @@ const BACKGROUND_DEADLINE_MS = { appendUsage: 60_000, compactUsage: 60_000 } as 
  */
 export function withDeadline(store: KeyStore, timeoutMs: number): KeyStore {
   return decorate(store, (operation, call) => {
-    const ms = Object.hasOwn(BACKGROUND_DEADLINE_MS, operation) ? Math.max(timeoutMs, BACKGROUND_DEADLINE_MS[operation as keyof typeof BACKGROUND_DEADLINE_MS]) : timeoutMs;
+    const ms = Object.hasOwn(BACKGROUND_DEADLINE_MS, operation)
+      ? Math.max(
+          timeoutMs,
+          BACKGROUND_DEADLINE_MS[operation as keyof typeof BACKGROUND_DEADLINE_MS],
+        )
+      : timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError(`the key database did not answer ${operation} within ${ms} ms`)), ms);
+      timer = setTimeout(
+        () =>
+          reject(
+            new StoreUnavailableError(
+              `the key database did not answer ${operation} within ${ms} ms`,
+            ),
+          ),
+        ms,
+      );
     });
     return Promise.race([call(), expired]).finally(() => clearTimeout(timer));
   });

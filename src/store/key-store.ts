@@ -26,7 +26,18 @@ export interface ListAuditQuery {
 }
 
 export type KeyPatch = Partial<
-  Pick<KeyRecord, "name" | "scopes" | "allowedDomains" | "expiresAt" | "metadata" | "revokedAt" | "revokeReason" | "retiresAt" | "successorId">
+  Pick<
+    KeyRecord,
+    | "name"
+    | "scopes"
+    | "allowedDomains"
+    | "expiresAt"
+    | "metadata"
+    | "revokedAt"
+    | "revokeReason"
+    | "retiresAt"
+    | "successorId"
+  >
 > & {
   updatedAt: Date;
 };
@@ -117,7 +128,11 @@ export interface KeyStore {
    */
   readUsage(keyId: KeyId, start: Date, end: Date): Promise<UsagePeriod[]>;
   /** For findings: per key, its KeyUsageSummary as of `now`. Keys without usage are absent. */
-  usageSummaries(keyIds: readonly KeyId[], now: Date, unusedDays: number): Promise<Map<KeyId, KeyUsageSummary>>;
+  usageSummaries(
+    keyIds: readonly KeyId[],
+    now: Date,
+    unusedDays: number,
+  ): Promise<Map<KeyId, KeyUsageSummary>>;
   /**
    * Background maintenance, safe on every replica at once and idempotent: folds
    * closed hours, rolls hours older than hourlyDays into days, removes days older

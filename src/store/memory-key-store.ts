@@ -1,13 +1,16 @@
 import type { KeyUsageSummary } from "../domain/findings.js";
-import type { UsagePeriod } from "../domain/usage.js";
-import { MemoryPeriodCollection } from "./memory-usage.js";
-import type { PeriodCollection } from "./period-collection.js";
-import { UsagePeriods } from "./usage-periods.js";
-import { keyStatus, type AuditEvent, type KeyDigest, type KeyId, type KeyRecord } from "../domain/types.js";
 import {
-  DuplicateKeyError,
+  type AuditEvent,
+  type KeyDigest,
+  type KeyId,
+  type KeyRecord,
+  keyStatus,
+} from "../domain/types.js";
+import type { UsagePeriod } from "../domain/usage.js";
+import {
   type ChangeBatch,
   type Cursor,
+  DuplicateKeyError,
   type KeyPatch,
   type KeyStore,
   type ListAuditQuery,
@@ -15,8 +18,14 @@ import {
   type UsageCompaction,
   type UsageRetention,
 } from "./key-store.js";
+import { MemoryPeriodCollection } from "./memory-usage.js";
+import type { PeriodCollection } from "./period-collection.js";
+import { UsagePeriods } from "./usage-periods.js";
 
-function newestFirst(a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }): number {
+function newestFirst(
+  a: { createdAt: Date; id: string },
+  b: { createdAt: Date; id: string },
+): number {
   return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
@@ -43,7 +52,8 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async insertKey(record: KeyRecord): Promise<void> {
-    if (this.idByDigest.has(record.keyDigest) || this.byId.has(record.id)) throw new DuplicateKeyError();
+    if (this.idByDigest.has(record.keyDigest) || this.byId.has(record.id))
+      throw new DuplicateKeyError();
     this.byId.set(record.id, structuredClone(record));
     this.idByDigest.set(record.keyDigest, record.id);
     this.mark(record.id);
@@ -93,7 +103,8 @@ export class MemoryKeyStore implements KeyStore {
   async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
     for (const [id, at] of usage) {
       const record = this.byId.get(id);
-      if (record && (record.lastUsedAt === null || record.lastUsedAt < at)) record.lastUsedAt = new Date(at);
+      if (record && (record.lastUsedAt === null || record.lastUsedAt < at))
+        record.lastUsedAt = new Date(at);
     }
   }
 
@@ -105,7 +116,11 @@ export class MemoryKeyStore implements KeyStore {
     return this.usagePeriods.read(keyId, start, end);
   }
 
-  usageSummaries(keyIds: readonly KeyId[], now: Date, unusedDays: number): Promise<Map<KeyId, KeyUsageSummary>> {
+  usageSummaries(
+    keyIds: readonly KeyId[],
+    now: Date,
+    unusedDays: number,
+  ): Promise<Map<KeyId, KeyUsageSummary>> {
     return this.usagePeriods.summaries(keyIds, now, unusedDays);
   }
 
@@ -116,7 +131,9 @@ export class MemoryKeyStore implements KeyStore {
   async changesSince(since: Date): Promise<ChangeBatch> {
     const ids = [...this.changedAt].filter(([, mark]) => mark >= since.getTime());
     const latest = ids.reduce((max, [, mark]) => Math.max(max, mark), -Infinity);
-    const changes = ids.map(([id]) => this.byId.get(id)!).map((r) => ({ digest: r.keyDigest, revision: r.revision }));
+    const changes = ids
+      .map(([id]) => this.byId.get(id)!)
+      .map((r) => ({ digest: r.keyDigest, revision: r.revision }));
     return { changes, latest: ids.length === 0 ? null : new Date(latest) };
   }
 

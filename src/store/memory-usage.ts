@@ -34,7 +34,9 @@ export class MemoryPeriodCollection implements PeriodCollection {
 
   async find(filter: PeriodFilter, options: FindOptions = {}): Promise<PeriodDoc[]> {
     const found = [...this.docs.values()].filter((d) => matches(d, filter));
-    found.sort(options.newestFirst ? (a, b) => b.start.getTime() - a.start.getTime() : byKeyThenStart);
+    found.sort(
+      options.newestFirst ? (a, b) => b.start.getTime() - a.start.getTime() : byKeyThenStart,
+    );
     return found.slice(0, options.limit ?? found.length).map((d) => structuredClone(d));
   }
 

@@ -1,6 +1,14 @@
 import type { AuditEvent, KeyId, KeyRecord } from "../domain/types.js";
 import type { KeyStore } from "./key-store.js";
-import type { AttemptOutcome, Delivery, DeliveryState, EventSource, WebhookEvent, WebhookRecord, WebhookStore } from "./webhook-store.js";
+import type {
+  AttemptOutcome,
+  Delivery,
+  DeliveryState,
+  EventSource,
+  WebhookEvent,
+  WebhookRecord,
+  WebhookStore,
+} from "./webhook-store.js";
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -9,11 +17,20 @@ export class MemoryWebhookStore implements WebhookStore {
   private readonly webhooks = new Map<string, WebhookRecord & DeliveryState>();
   private readonly events = new Map<string, WebhookEvent & { fannedOut: boolean }>();
   private readonly deliveries = new Map<string, Delivery>();
-  private readonly leases = new Map<string, { holder: string; expiresAt: number; mark: Date | null }>();
+  private readonly leases = new Map<
+    string,
+    { holder: string; expiresAt: number; mark: Date | null }
+  >();
 
   async insertWebhook(webhook: WebhookRecord): Promise<void> {
     if (this.webhooks.has(webhook.id)) throw new Error(`webhook ${webhook.id} exists`);
-    this.webhooks.set(webhook.id, { ...copy(webhook), lastSuccessAt: null, lastFailureAt: null, lastFailure: "", pending: 0 });
+    this.webhooks.set(webhook.id, {
+      ...copy(webhook),
+      lastSuccessAt: null,
+      lastFailureAt: null,
+      lastFailure: "",
+      pending: 0,
+    });
   }
 
   async findWebhook(id: string): Promise<WebhookRecord | null> {
@@ -27,11 +44,17 @@ export class MemoryWebhookStore implements WebhookStore {
     return [...this.webhooks.values()]
       .filter((w) => workspace === null || w.workspace === workspace)
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
-      .map((w) => ({ ...copy(w), pending: [...this.deliveries.values()].filter((d) => d.webhookId === w.id && d.status === "pending").length }));
+      .map((w) => ({
+        ...copy(w),
+        pending: [...this.deliveries.values()].filter(
+          (d) => d.webhookId === w.id && d.status === "pending",
+        ).length,
+      }));
   }
 
   async deleteWebhook(id: string): Promise<boolean> {
-    for (const [key, d] of this.deliveries) if (d.webhookId === id && d.status === "pending") this.deliveries.delete(key);
+    for (const [key, d] of this.deliveries)
+      if (d.webhookId === id && d.status === "pending") this.deliveries.delete(key);
     return this.webhooks.delete(id);
   }
 
@@ -129,10 +152,11 @@ export class MemoryEventSource implements EventSource {
     const keys = this.keys;
     return new Proxy(keys, {
       get(target, prop, receiver) {
-        if (prop === "appendAudit") return async (event: AuditEvent) => {
-          await target.appendAudit(event);
-          audit.push(copy(event));
-        };
+        if (prop === "appendAudit")
+          return async (event: AuditEvent) => {
+            await target.appendAudit(event);
+            audit.push(copy(event));
+          };
         const value = Reflect.get(target, prop, receiver);
         return typeof value === "function" ? value.bind(target) : value;
       },
@@ -140,12 +164,24 @@ export class MemoryEventSource implements EventSource {
   }
 
   async auditSince(since: Date, limit: number): Promise<AuditEvent[]> {
-    return this.audit.filter((e) => e.occurredAt.getTime() >= since.getTime()).slice(0, limit).map(copy);
+    return this.audit
+      .filter((e) => e.occurredAt.getTime() >= since.getTime())
+      .slice(0, limit)
+      .map(copy);
   }
 
   async keysExpiringBetween(from: Date, to: Date): Promise<KeyRecord[]> {
-    const active = await this.keys.listKeys({ workspace: null, status: "active", now: from, limit: 100_000, after: null });
-    return active.filter((k) => k.expiresAt !== null && k.expiresAt > from && k.expiresAt <= to && k.retiresAt === null);
+    const active = await this.keys.listKeys({
+      workspace: null,
+      status: "active",
+      now: from,
+      limit: 100_000,
+      after: null,
+    });
+    return active.filter(
+      (k) =>
+        k.expiresAt !== null && k.expiresAt > from && k.expiresAt <= to && k.retiresAt === null,
+    );
   }
 
   async findKey(id: string): Promise<KeyRecord | null> {

@@ -3,7 +3,13 @@
  * collection of PeriodDocs, so that MongoDB and the memory store share one
  * algorithm and pass one contract; and the rule that reads them.
  */
-import { DAY_MS, HOUR_MS, HOURLY_DOMAIN_CAP, sumCounts, type UsagePeriod } from "../domain/usage.js";
+import {
+  DAY_MS,
+  HOUR_MS,
+  HOURLY_DOMAIN_CAP,
+  sumCounts,
+  type UsagePeriod,
+} from "../domain/usage.js";
 import { countsOf, type PeriodDoc, type PeriodKind, periodOf } from "./usage-documents.js";
 
 export interface PeriodFilter {
@@ -52,7 +58,8 @@ export function resolvePeriods(docs: readonly PeriodDoc[]): UsagePeriod[] {
     if (d.kind === "hour") hours.add(`${d.key_id}|${d.start.getTime()}`);
   }
   const dayOf = (d: PeriodDoc) => `${d.key_id}|${Math.floor(d.start.getTime() / DAY_MS) * DAY_MS}`;
-  const hourOf = (d: PeriodDoc) => `${d.key_id}|${Math.floor(d.start.getTime() / HOUR_MS) * HOUR_MS}`;
+  const hourOf = (d: PeriodDoc) =>
+    `${d.key_id}|${Math.floor(d.start.getTime() / HOUR_MS) * HOUR_MS}`;
   const periods: UsagePeriod[] = [];
   const flushes = new Map<string, PeriodDoc[]>();
   for (const d of docs) {
@@ -68,5 +75,7 @@ export function resolvePeriods(docs: readonly PeriodDoc[]): UsagePeriod[] {
   for (const parts of flushes.values()) {
     periods.push(periodOf(parts[0]!, sumCounts(parts.map(countsOf), HOURLY_DOMAIN_CAP)));
   }
-  return periods.sort((a, b) => (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : a.start.getTime() - b.start.getTime()));
+  return periods.sort((a, b) =>
+    a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : a.start.getTime() - b.start.getTime(),
+  );
 }

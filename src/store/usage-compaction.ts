@@ -6,7 +6,11 @@
  * double-counts (readers prefer the folded document, resolvePeriods).
  */
 import { DAY_MS, dayStart, HOUR_MS, HOURLY_DOMAIN_CAP, sumCounts } from "../domain/usage.js";
-import { USAGE_HOUR_CLOSES_AFTER_MS, type UsageCompaction, type UsageRetention } from "./key-store.js";
+import {
+  USAGE_HOUR_CLOSES_AFTER_MS,
+  type UsageCompaction,
+  type UsageRetention,
+} from "./key-store.js";
 import type { PeriodCollection } from "./period-collection.js";
 import { countsOf, foldedId, type PeriodDoc, periodOf, toPeriodDoc } from "./usage-documents.js";
 
@@ -45,13 +49,21 @@ export async function compactPeriods(
   // An hour starting before this is closed: start + the grace ≤ now.
   const hoursClosed = new Date(t - USAGE_HOUR_CLOSES_AFTER_MS + 1);
   // A day is rolled only when it is old enough and every hour of it is closed (folded just above).
-  const daysOld = new Date(dayStart(t - Math.max(retention.hourlyDays * DAY_MS, USAGE_HOUR_CLOSES_AFTER_MS)));
-  const folded = (await foldAll(col, HOURS, hoursClosed, limits)) + (await foldAll(col, DAYS, daysOld, limits));
+  const daysOld = new Date(
+    dayStart(t - Math.max(retention.hourlyDays * DAY_MS, USAGE_HOUR_CLOSES_AFTER_MS)),
+  );
+  const folded =
+    (await foldAll(col, HOURS, hoursClosed, limits)) + (await foldAll(col, DAYS, daysOld, limits));
   return { folded, removed };
 }
 
 /** Folds every group of `fold.from` documents starting before `before`; returns how many documents were folded. */
-async function foldAll(col: PeriodCollection, fold: Fold, before: Date, limits: CompactionLimits): Promise<number> {
+async function foldAll(
+  col: PeriodCollection,
+  fold: Fold,
+  before: Date,
+  limits: CompactionLimits,
+): Promise<number> {
   let folded = 0;
   while (performance.now() < limits.stopAfter) {
     const docs = await col.find({ kinds: [fold.from], before }, { limit: limits.batch });
@@ -75,11 +87,20 @@ function groupStart(doc: PeriodDoc, unit: number): number {
  * was cut by its limit, its last group may be incomplete: it waits for the next
  * batch, unless it is the only one, which is then read whole.
  */
-async function completeGroups(col: PeriodCollection, fold: Fold, before: Date, docs: PeriodDoc[], cut: boolean): Promise<PeriodDoc[][]> {
+async function completeGroups(
+  col: PeriodCollection,
+  fold: Fold,
+  before: Date,
+  docs: PeriodDoc[],
+  cut: boolean,
+): Promise<PeriodDoc[][]> {
   const groups: PeriodDoc[][] = [];
   let last: PeriodDoc | undefined;
   for (const doc of docs) {
-    const same = last !== undefined && last.key_id === doc.key_id && groupStart(last, fold.unit) === groupStart(doc, fold.unit);
+    const same =
+      last !== undefined &&
+      last.key_id === doc.key_id &&
+      groupStart(last, fold.unit) === groupStart(doc, fold.unit);
     if (same) groups[groups.length - 1]!.push(doc);
     else groups.push([doc]);
     last = doc;
@@ -89,7 +110,14 @@ async function completeGroups(col: PeriodCollection, fold: Fold, before: Date, d
   if (groups.length > 0) return groups;
   const start = groupStart(tail[0]!, fold.unit);
   const end = new Date(Math.min(start + fold.unit, before.getTime()));
-  return [await col.find({ keyIds: [tail[0]!.key_id], kinds: [fold.from], from: new Date(start), before: end })];
+  return [
+    await col.find({
+      keyIds: [tail[0]!.key_id],
+      kinds: [fold.from],
+      from: new Date(start),
+      before: end,
+    }),
+  ];
 }
 
 /** A taken id means another replica folded the same final set first: its document stands (insertNew skips ours). */

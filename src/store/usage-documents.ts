@@ -5,7 +5,7 @@
  * or domain may be named like an Object property ("constructor").
  */
 import type { KeyId } from "../domain/types.js";
-import { dict, type Dict, type UsageCounts, type UsagePeriod } from "../domain/usage.js";
+import { type Dict, dict, type UsageCounts, type UsagePeriod } from "../domain/usage.js";
 
 export type PeriodKind = "flush" | "hour" | "day";
 
@@ -67,7 +67,11 @@ export function toPeriodDoc(_id: string, kind: PeriodKind, period: UsagePeriod):
       last_used_at: toDate(s.lastUsedAt),
       granted_by: s.grantedBy,
     })),
-    domains: Object.entries(c.domains).map(([name, d]) => ({ name, calls: d.calls, last_seen_at: new Date(d.lastSeenAt) })),
+    domains: Object.entries(c.domains).map(([name, d]) => ({
+      name,
+      calls: d.calls,
+      last_seen_at: new Date(d.lastSeenAt),
+    })),
     last_call_at: toDate(c.lastCallAt),
     last_allowed_at: toDate(c.lastAllowedAt),
   };
@@ -92,9 +96,15 @@ export function countsOf(doc: PeriodDoc): UsageCounts {
     lastAllowedAt: toMs(doc.last_allowed_at),
   };
   for (const s of doc.scopes ?? []) {
-    counts.scopes[s.name] = { allowed: s.allowed, denied: s.denied, lastUsedAt: toMs(s.last_used_at), grantedBy: s.granted_by };
+    counts.scopes[s.name] = {
+      allowed: s.allowed,
+      denied: s.denied,
+      lastUsedAt: toMs(s.last_used_at),
+      grantedBy: s.granted_by,
+    };
   }
-  for (const d of doc.domains ?? []) counts.domains[d.name] = { calls: d.calls, lastSeenAt: d.last_seen_at.getTime() };
+  for (const d of doc.domains ?? [])
+    counts.domains[d.name] = { calls: d.calls, lastSeenAt: d.last_seen_at.getTime() };
   return counts;
 }
 

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
-import net, { type AddressInfo } from "node:net";
+import type net from "node:net";
+import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { TlsConfig } from "../config.js";
-import { boundListener, closeWhenIdle, type ConnectionLimits } from "./connection-limits.js";
+import { boundListener, type ConnectionLimits, closeWhenIdle } from "./connection-limits.js";
 import { createProtocolSniffer } from "./protocol-sniffer.js";
 
 /**
@@ -33,7 +34,10 @@ function http1Options(limits: ConnectionLimits) {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.idleTimeoutMs,
-    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    connectionsCheckingInterval: Math.max(
+      50,
+      Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)),
+    ),
   } satisfies http.ServerOptions;
 }
 
@@ -45,7 +49,10 @@ export interface ConnectServerOptions {
   limits: ConnectionLimits;
   routes: (router: ConnectRouter) => void;
   /** Plain HTTP endpoints served before the Connect router (forward auth, health); true when handled. */
-  gateway?: (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => boolean;
+  gateway?: (
+    req: http.IncomingMessage | http2.Http2ServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+  ) => boolean;
 }
 
 export interface ListeningServer {
@@ -58,7 +65,10 @@ type Handler = ReturnType<typeof connectNodeAdapter>;
 
 /** The gateway's plain HTTP endpoints first, then the Connect router. */
 function requestHandler(options: ConnectServerOptions): Handler {
-  const connect = connectNodeAdapter({ routes: options.routes, readMaxBytes: options.maxMessageBytes });
+  const connect = connectNodeAdapter({
+    routes: options.routes,
+    readMaxBytes: options.maxMessageBytes,
+  });
   const gateway = options.gateway;
   return gateway ? (req, res) => void (gateway(req, res as never) || connect(req, res)) : connect;
 }
@@ -75,7 +85,12 @@ function sessionTracker(limits: ConnectionLimits) {
 }
 
 /** TLS: HTTP/2 or HTTP/1.1 by ALPN, on one server. */
-function createTlsServer(tls: TlsConfig, limits: ConnectionLimits, handler: Handler, track: (s: http2.ServerHttp2Session) => void): net.Server {
+function createTlsServer(
+  tls: TlsConfig,
+  limits: ConnectionLimits,
+  handler: Handler,
+  track: (s: http2.ServerHttp2Session) => void,
+): net.Server {
   const secure = http2.createSecureServer(
     {
       ...HTTP2_LIMITS,
@@ -84,7 +99,9 @@ function createTlsServer(tls: TlsConfig, limits: ConnectionLimits, handler: Hand
       handshakeTimeout: limits.silentSocketTimeoutMs,
       cert: readFileSync(tls.certFile),
       key: readFileSync(tls.keyFile),
-      ...(tls.clientCaFile ? { ca: readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
+      ...(tls.clientCaFile
+        ? { ca: readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: true }
+        : {}),
     },
     handler,
   );
@@ -95,7 +112,11 @@ function createTlsServer(tls: TlsConfig, limits: ConnectionLimits, handler: Hand
 }
 
 /** Cleartext: an HTTP/1.1 and an h2c server behind the protocol sniffer. */
-function createCleartextServer(limits: ConnectionLimits, handler: Handler, track: (s: http2.ServerHttp2Session) => void): { server: net.Server; h1: http.Server } {
+function createCleartextServer(
+  limits: ConnectionLimits,
+  handler: Handler,
+  track: (s: http2.ServerHttp2Session) => void,
+): { server: net.Server; h1: http.Server } {
   const h2 = http2.createServer(HTTP2_LIMITS, handler);
   h2.on("session", track);
   const h1 = http.createServer({ maxHeaderSize: 16 * 1024, ...http1Options(limits) }, handler);
@@ -124,7 +145,11 @@ interface OpenConnections {
 }
 
 /** Stops accepting, lets in-flight calls finish (up to timeoutMs), then drops what is left. */
-function closeGracefully(server: net.Server, open: OpenConnections, timeoutMs: number): Promise<void> {
+function closeGracefully(
+  server: net.Server,
+  open: OpenConnections,
+  timeoutMs: number,
+): Promise<void> {
   const { sessions, sockets, h1 } = open;
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => {

@@ -18,7 +18,10 @@ export function boundListener(server: net.Server, limits: ConnectionLimits): Set
   server.on("connection", (socket: net.Socket) => {
     sockets.add(socket);
     // bytesRead is counted by the socket's handle, so it holds whoever reads it (TLS, HTTP/2, the HTTP/1 parser).
-    const timer = setTimeout(() => socket.bytesRead === 0 && socket.destroy(), limits.silentSocketTimeoutMs).unref();
+    const timer = setTimeout(
+      () => socket.bytesRead === 0 && socket.destroy(),
+      limits.silentSocketTimeoutMs,
+    ).unref();
     socket.once("close", () => {
       clearTimeout(timer);
       sockets.delete(socket);

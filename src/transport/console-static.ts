@@ -42,8 +42,21 @@ export function defaultConsoleDir(): string {
   return fileURLToPath(new URL(compiled ? "../../console" : "../../dist/console", import.meta.url));
 }
 
-function send(res: Response, status: number, type: string, cache: string, body: string | Buffer, head: boolean, extra: Record<string, string> = {}): void {
-  (res as ServerResponse).writeHead(status, { ...CONSOLE_HEADERS, "Content-Type": type, "Cache-Control": cache, ...extra });
+function send(
+  res: Response,
+  status: number,
+  type: string,
+  cache: string,
+  body: string | Buffer,
+  head: boolean,
+  extra: Record<string, string> = {},
+): void {
+  (res as ServerResponse).writeHead(status, {
+    ...CONSOLE_HEADERS,
+    "Content-Type": type,
+    "Cache-Control": cache,
+    ...extra,
+  });
   if (head) res.end();
   else res.end(body);
 }
@@ -55,11 +68,21 @@ export function consoleStatic(dir: string): (req: Request, res: Response) => boo
     if (path !== "/console" && !path.startsWith("/console/")) return false;
     const head = req.method === "HEAD";
     if (req.method !== "GET" && !head) {
-      send(res, 405, "text/plain; charset=utf-8", "no-store", "method not allowed: the console is read with GET\n", head, { Allow: "GET, HEAD" });
+      send(
+        res,
+        405,
+        "text/plain; charset=utf-8",
+        "no-store",
+        "method not allowed: the console is read with GET\n",
+        head,
+        { Allow: "GET, HEAD" },
+      );
       return true;
     }
     if (path === "/console") {
-      send(res, 308, "text/plain; charset=utf-8", "no-store", "moved to /console/\n", head, { Location: "/console/" });
+      send(res, 308, "text/plain; charset=utf-8", "no-store", "moved to /console/\n", head, {
+        Location: "/console/",
+      });
       return true;
     }
     const entry = FILES[path];
@@ -72,7 +95,14 @@ export function consoleStatic(dir: string): (req: Request, res: Response) => boo
       () =>
         entry.type === HTML
           ? send(res, 503, HTML, "no-store", NOT_BUILT, head)
-          : send(res, 404, "text/plain; charset=utf-8", "no-store", "not found: run npm run build\n", head),
+          : send(
+              res,
+              404,
+              "text/plain; charset=utf-8",
+              "no-store",
+              "not found: run npm run build\n",
+              head,
+            ),
     );
     return true;
   };

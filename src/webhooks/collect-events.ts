@@ -1,9 +1,14 @@
 import { toJson } from "@bufbuild/protobuf";
 import { ApiKeySchema } from "../../gen/keyward/v1/key_admin_pb.js";
-import { EXPIRY_HORIZON_MS, eventTypeOfAudit, expiryEventId, expiryThreshold } from "../domain/webhooks.js";
 import type { AuditEvent, KeyRecord } from "../domain/types.js";
-import { apiKeyMessage } from "../transport/services/messages.js";
+import {
+  EXPIRY_HORIZON_MS,
+  eventTypeOfAudit,
+  expiryEventId,
+  expiryThreshold,
+} from "../domain/webhooks.js";
 import type { EventSource, WebhookStore } from "../store/webhook-store.js";
+import { apiKeyMessage } from "../transport/services/messages.js";
 
 /**
  * How far behind the last seen audit event each scan starts again. An audit
@@ -37,7 +42,12 @@ export class SeenIds {
 }
 
 /** The audit trail is the outbox: each new audit event becomes one webhook event. */
-export async function collectAuditEvents(source: EventSource, store: WebhookStore, now: Date, seen: SeenIds): Promise<void> {
+export async function collectAuditEvents(
+  source: EventSource,
+  store: WebhookStore,
+  now: Date,
+  seen: SeenIds,
+): Promise<void> {
   const mark = (await store.readMark("audit")) ?? now;
   let since = new Date(mark.getTime() - AUDIT_LOOKBACK_MS);
   let newest = mark;
@@ -45,7 +55,13 @@ export async function collectAuditEvents(source: EventSource, store: WebhookStor
     const page = await source.auditSince(since, PAGE);
     const fresh = page.filter((e) => !seen.has(e.id));
     for (const audit of fresh) {
-      await store.insertEvent({ id: audit.id, type: eventTypeOfAudit(audit), workspace: audit.workspace, occurredAt: audit.occurredAt, body: await auditBody(audit, source, now) });
+      await store.insertEvent({
+        id: audit.id,
+        type: eventTypeOfAudit(audit),
+        workspace: audit.workspace,
+        occurredAt: audit.occurredAt,
+        body: await auditBody(audit, source, now),
+      });
       seen.add(audit.id);
       if (audit.occurredAt > newest) newest = audit.occurredAt;
     }
@@ -72,7 +88,12 @@ async function auditBody(audit: AuditEvent, source: EventSource, now: Date): Pro
 }
 
 /** key.expiring, 7 days and 1 day ahead: ids every replica computes alike, so each is made once. */
-export async function collectExpiryEvents(source: EventSource, store: WebhookStore, now: Date, seen: SeenIds): Promise<void> {
+export async function collectExpiryEvents(
+  source: EventSource,
+  store: WebhookStore,
+  now: Date,
+  seen: SeenIds,
+): Promise<void> {
   const keys = await source.keysExpiringBetween(now, new Date(now.getTime() + EXPIRY_HORIZON_MS));
   for (const key of keys) {
     const threshold = key.expiresAt && expiryThreshold(key.expiresAt, now);
@@ -80,7 +101,13 @@ export async function collectExpiryEvents(source: EventSource, store: WebhookSto
     const id = expiryEventId(key.id, key.expiresAt, threshold);
     if (seen.has(id)) continue;
     const data = { key: keyJson(key, now), threshold, expires_at: key.expiresAt.toISOString() };
-    await store.insertEvent({ id, type: "key.expiring", workspace: key.workspace, occurredAt: now, body: eventBody("key.expiring", now, data) });
+    await store.insertEvent({
+      id,
+      type: "key.expiring",
+      workspace: key.workspace,
+      occurredAt: now,
+      body: eventBody("key.expiring", now, data),
+    });
     seen.add(id);
   }
 }

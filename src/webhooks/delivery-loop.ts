@@ -1,7 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { GIVE_UP_AFTER_MS, receives, retryDelayMs } from "../domain/webhooks.js";
-import { deliveryId, type Delivery, type EventSource, type WebhookRecord, type WebhookStore } from "../store/webhook-store.js";
+import {
+  type Delivery,
+  deliveryId,
+  type EventSource,
+  type WebhookRecord,
+  type WebhookStore,
+} from "../store/webhook-store.js";
 import { collectAuditEvents, collectExpiryEvents, SeenIds } from "./collect-events.js";
 import { DELIVERY_TIMEOUT_MS, sendWebhook } from "./send-webhook.js";
 
@@ -44,7 +50,10 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       await fanOut(store, webhooks, options.now());
       await deliverDue(store, new Map(webhooks.map((w) => [w.id, w])), options);
     } catch (err) {
-      log.warn({ err: (err as Error).message }, "webhook delivery: tick failed; retrying at the next");
+      log.warn(
+        { err: (err as Error).message },
+        "webhook delivery: tick failed; retrying at the next",
+      );
     }
   };
   const schedule = () => {
@@ -65,37 +74,81 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
 }
 
 /** A webhook receives the events of its reach and types that happened after it was made. */
-async function fanOut(store: WebhookStore, webhooks: readonly WebhookRecord[], now: Date): Promise<void> {
+async function fanOut(
+  store: WebhookStore,
+  webhooks: readonly WebhookRecord[],
+  now: Date,
+): Promise<void> {
   for (;;) {
     const events = await store.eventsToFanOut(BATCH);
     for (const event of events) {
       const deliveries: Delivery[] = webhooks
         .filter((w) => receives(w, event) && event.occurredAt >= w.createdAt)
-        .map((w) => ({ id: deliveryId(event.id, w.id), webhookId: w.id, eventId: event.id, status: "pending", attempts: 0, nextAttemptAt: now, lastError: "", createdAt: now }));
+        .map((w) => ({
+          id: deliveryId(event.id, w.id),
+          webhookId: w.id,
+          eventId: event.id,
+          status: "pending",
+          attempts: 0,
+          nextAttemptAt: now,
+          lastError: "",
+          createdAt: now,
+        }));
       await store.fanOut(event.id, deliveries);
     }
     if (events.length < BATCH) return;
   }
 }
 
-async function deliverDue(store: WebhookStore, webhooks: ReadonlyMap<string, WebhookRecord>, options: DeliveryLoopOptions): Promise<void> {
+async function deliverDue(
+  store: WebhookStore,
+  webhooks: ReadonlyMap<string, WebhookRecord>,
+  options: DeliveryLoopOptions,
+): Promise<void> {
   const due = await store.dueDeliveries(options.now(), BATCH);
   for (let i = 0; i < due.length; i += PARALLEL) {
-    await Promise.all(due.slice(i, i + PARALLEL).map((d) => attempt(store, webhooks.get(d.webhookId), d, options)));
+    await Promise.all(
+      due.slice(i, i + PARALLEL).map((d) => attempt(store, webhooks.get(d.webhookId), d, options)),
+    );
   }
 }
 
-async function attempt(store: WebhookStore, webhook: WebhookRecord | undefined, delivery: Delivery, options: DeliveryLoopOptions): Promise<void> {
+async function attempt(
+  store: WebhookStore,
+  webhook: WebhookRecord | undefined,
+  delivery: Delivery,
+  options: DeliveryLoopOptions,
+): Promise<void> {
   const now = options.now();
-  if (!(await store.claimDelivery(delivery.id, delivery.attempts, new Date(now.getTime() + DELIVERY_TIMEOUT_MS * 2)))) return;
+  if (
+    !(await store.claimDelivery(
+      delivery.id,
+      delivery.attempts,
+      new Date(now.getTime() + DELIVERY_TIMEOUT_MS * 2),
+    ))
+  )
+    return;
   const event = await store.findEvent(delivery.eventId);
-  if (!webhook || !event) return store.finishAttempt(delivery, { status: "failed", at: now, error: webhook ? "event missing" : "webhook deleted" });
+  if (!webhook || !event)
+    return store.finishAttempt(delivery, {
+      status: "failed",
+      at: now,
+      error: webhook ? "event missing" : "webhook deleted",
+    });
   const result = await sendWebhook(webhook.url, webhook.secret, event.id, event.body);
   const at = options.now();
   if (result.ok) return store.finishAttempt(delivery, { status: "delivered", at });
   const attempts = delivery.attempts + 1;
   const next = new Date(at.getTime() + retryDelayMs(attempts, options.pollMs));
   const givenUp = next.getTime() - delivery.createdAt.getTime() > GIVE_UP_AFTER_MS;
-  options.log.info({ webhook: webhook.id, event: event.id, attempts, error: result.error, givenUp }, "webhook delivery failed");
-  await store.finishAttempt(delivery, givenUp ? { status: "failed", at, error: `${result.error} (gave up after ${attempts} attempts)` } : { status: "pending", at, error: result.error, nextAttemptAt: next });
+  options.log.info(
+    { webhook: webhook.id, event: event.id, attempts, error: result.error, givenUp },
+    "webhook delivery failed",
+  );
+  await store.finishAttempt(
+    delivery,
+    givenUp
+      ? { status: "failed", at, error: `${result.error} (gave up after ${attempts} attempts)` }
+      : { status: "pending", at, error: result.error, nextAttemptAt: next },
+  );
 }

@@ -6,13 +6,23 @@ export function newWebhookSecret(): string {
 }
 
 /** `v1,<base64 HMAC-SHA256(key, id.timestamp.body)>`, the key being the base64 after `whsec_`. */
-export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+export function signWebhook(
+  secret: string,
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): string {
   const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
   return `v1,${createHmac("sha256", key).update(`${id}.${timestampSeconds}.${body}`).digest("base64")}`;
 }
 
 /** The headers of one delivery attempt. */
-export function webhookHeaders(secret: string, id: string, at: Date, body: string): Record<string, string> {
+export function webhookHeaders(
+  secret: string,
+  id: string,
+  at: Date,
+  body: string,
+): Record<string, string> {
   const timestamp = Math.floor(at.getTime() / 1000);
   return {
     "content-type": "application/json",

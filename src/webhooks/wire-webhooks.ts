@@ -11,11 +11,23 @@ import { startDeliveryLoop } from "./delivery-loop.js";
  * themselves; in dev mode the key store is wrapped so appended audit events are seen.
  */
 export function openWebhooks(config: Config, keyStore: KeyStore, now: () => Date, log: Logger) {
-  const mongo = config.mode === "dev" || config.mongodbUri === null ? null : MongoWebhookStore.create({ uri: config.mongodbUri, dbName: config.mongodbDb, timeoutMs: config.mongodbTimeoutMs });
+  const mongo =
+    config.mode === "dev" || config.mongodbUri === null
+      ? null
+      : MongoWebhookStore.create({
+          uri: config.mongodbUri,
+          dbName: config.mongodbDb,
+          timeoutMs: config.mongodbTimeoutMs,
+        });
   const memorySource = mongo ? null : new MemoryEventSource(keyStore);
   const store = mongo ?? new MemoryWebhookStore();
   const source = mongo ?? memorySource!;
-  const deps: WebhookDeps = { store, catalog: config.catalog, allowlist: config.webhookUrlAllowlist, now };
+  const deps: WebhookDeps = {
+    store,
+    catalog: config.catalog,
+    allowlist: config.webhookUrlAllowlist,
+    now,
+  };
   let loop: { stop(): Promise<void> } | null = null;
   return {
     keyStore: memorySource ? memorySource.tee() : keyStore,
@@ -37,7 +49,11 @@ export function openWebhooks(config: Config, keyStore: KeyStore, now: () => Date
     },
     /** Bounded like the key store's close: a hung database must not hold shutdown. */
     async stop() {
-      const bound = <T>(p: Promise<T>) => Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref())]);
+      const bound = <T>(p: Promise<T>) =>
+        Promise.race([
+          p.then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), config.mongodbTimeoutMs).unref()),
+        ]);
       await bound(loop?.stop() ?? Promise.resolve());
       if (!(await bound(store.close()))) await mongo?.forceClose();
     },

@@ -19,7 +19,11 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
     });
 
     it("finds an inserted key by digest and by id, with every field intact", async () => {
-      const r = keyRecord({ metadata: { team: "growth" }, allowedDomains: ["*.example.com"], expiresAt: at(1000) });
+      const r = keyRecord({
+        metadata: { team: "growth" },
+        allowedDomains: ["*.example.com"],
+        expiresAt: at(1000),
+      });
       await store.insertKey(r);
       expect(await store.findKeyByDigest(r.keyDigest)).toEqual(r);
       expect(await store.findKeyById(r.id)).toEqual(r);
@@ -34,7 +38,9 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
     it("refuses a duplicate digest and keeps the original", async () => {
       const original = keyRecord({ name: "original" });
       await store.insertKey(original);
-      await expect(store.insertKey(keyRecord({ keyDigest: original.keyDigest, name: "intruder" }))).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(
+        store.insertKey(keyRecord({ keyDigest: original.keyDigest, name: "intruder" })),
+      ).rejects.toBeInstanceOf(DuplicateKeyError);
       expect((await store.findKeyByDigest(original.keyDigest))?.name).toBe("original");
     });
 
@@ -45,7 +51,9 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       await store.insertKeys(batch);
       for (const r of batch) expect((await store.findKeyByDigest(r.keyDigest))?.name).toBe(r.name);
       const before = keyRecord({ name: "before dup" });
-      await expect(store.insertKeys([before, keyRecord({ keyDigest: existing.keyDigest, name: "intruder" })])).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(
+        store.insertKeys([before, keyRecord({ keyDigest: existing.keyDigest, name: "intruder" })]),
+      ).rejects.toBeInstanceOf(DuplicateKeyError);
       expect((await store.findKeyByDigest(existing.keyDigest))?.name).toBe("existing");
       expect((await store.findKeyByDigest(before.keyDigest))?.name).toBe("before dup");
     });
@@ -60,25 +68,54 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
     it("updates only the patched fields, and bumps the revision", async () => {
       const r = keyRecord();
       await store.insertKey(r);
-      const updated = await store.updateKey(r.id, 0, { scopes: ["leads:read"], expiresAt: null, updatedAt: at(5) });
-      expect(updated).toEqual({ ...r, scopes: ["leads:read"], expiresAt: null, updatedAt: at(5), revision: 1 });
+      const updated = await store.updateKey(r.id, 0, {
+        scopes: ["leads:read"],
+        expiresAt: null,
+        updatedAt: at(5),
+      });
+      expect(updated).toEqual({
+        ...r,
+        scopes: ["leads:read"],
+        expiresAt: null,
+        updatedAt: at(5),
+        revision: 1,
+      });
       expect(await store.findKeyById(r.id)).toEqual(updated);
-      expect(await store.updateKey("key_000000000000000000000000" as KeyId, 0, { name: "x", updatedAt: at(5) })).toBeNull();
+      expect(
+        await store.updateKey("key_000000000000000000000000" as KeyId, 0, {
+          name: "x",
+          updatedAt: at(5),
+        }),
+      ).toBeNull();
     });
 
     it("compare-and-set: a write at a stale revision changes nothing", async () => {
       const r = keyRecord();
       await store.insertKey(r);
-      const first = await store.updateKey(r.id, 0, { revokedAt: at(2), revokeReason: "compromised", updatedAt: at(2) });
+      const first = await store.updateKey(r.id, 0, {
+        revokedAt: at(2),
+        revokeReason: "compromised",
+        updatedAt: at(2),
+      });
       expect(first).toMatchObject({ revokedAt: at(2), revision: 1 });
-      expect(await store.updateKey(r.id, 0, { successorId: "key_111111111111111111111111" as KeyId, retiresAt: at(99), updatedAt: at(3) })).toBeNull();
+      expect(
+        await store.updateKey(r.id, 0, {
+          successorId: "key_111111111111111111111111" as KeyId,
+          retiresAt: at(99),
+          updatedAt: at(3),
+        }),
+      ).toBeNull();
       expect(await store.findKeyById(r.id)).toEqual(first);
     });
 
     it("of concurrent writes at one revision, exactly one lands", async () => {
       const r = keyRecord();
       await store.insertKey(r);
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.updateKey(r.id, 0, { name: `writer ${i}`, updatedAt: at(i) })));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.updateKey(r.id, 0, { name: `writer ${i}`, updatedAt: at(i) }),
+        ),
+      );
       const landed = results.filter((x) => x !== null);
       expect(landed).toHaveLength(1);
       expect((await store.findKeyById(r.id))?.name).toBe(landed[0]?.name);
@@ -104,7 +141,12 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       const b = keyRecord();
       await store.insertKey(a);
       await store.insertKey(b);
-      await store.recordUsage(new Map([[a.id, at(100)], [b.id, at(50)]]));
+      await store.recordUsage(
+        new Map([
+          [a.id, at(100)],
+          [b.id, at(50)],
+        ]),
+      );
       await store.recordUsage(new Map([[a.id, at(20)]]));
       expect((await store.findKeyById(a.id))?.lastUsedAt).toEqual(at(100));
       expect((await store.findKeyById(b.id))?.lastUsedAt).toEqual(at(50));
@@ -129,11 +171,16 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       let flushing = true;
       // One flusher, as a replica runs them (UsageRecorder): FerretDB 1.24 can deadlock on concurrent bulk writes.
       const flusher = (async () => {
-        for (let n = 0; flushing; n++) await store.recordUsage(new Map(records.map((r) => [r.id, at(60_000 + n)])));
+        for (let n = 0; flushing; n++)
+          await store.recordUsage(new Map(records.map((r) => [r.id, at(60_000 + n)])));
       })();
       const revoker = async (first: number) => {
         for (let i = first; i < records.length; i += 3) {
-          const written = await store.updateKey(records[i]!.id, 0, { revokedAt: at(5), revokeReason: "race", updatedAt: at(5) });
+          const written = await store.updateKey(records[i]!.id, 0, {
+            revokedAt: at(5),
+            revokeReason: "race",
+            updatedAt: at(5),
+          });
           expect(written?.revokedAt).toEqual(at(5));
         }
       };
@@ -145,25 +192,47 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
         if (stored?.revokedAt === null || stored?.revision !== 1) lost.push(r.id);
       }
       expect(lost).toEqual([]);
-      expect((await store.findKeyById(records[0]!.id))?.lastUsedAt?.getTime()).toBeGreaterThanOrEqual(at(60_000).getTime());
+      expect(
+        (await store.findKeyById(records[0]!.id))?.lastUsedAt?.getTime(),
+      ).toBeGreaterThanOrEqual(at(60_000).getTime());
     });
 
     it("lists newest first, filtered by workspace, paged by cursor without gaps or repeats", async () => {
-      const records = Array.from({ length: 7 }, (_, i) => keyRecord({ workspace: "acme", createdAt: at(Math.floor(i / 2)) }));
+      const records = Array.from({ length: 7 }, (_, i) =>
+        keyRecord({ workspace: "acme", createdAt: at(Math.floor(i / 2)) }),
+      );
       await Promise.all(records.map((r) => store.insertKey(r)));
       await store.insertKey(keyRecord({ workspace: "other" }));
       const seen: string[] = [];
       let after = null;
       for (;;) {
-        const page = await store.listKeys({ workspace: "acme", status: null, now: at(0), limit: 3, after });
+        const page = await store.listKeys({
+          workspace: "acme",
+          status: null,
+          now: at(0),
+          limit: 3,
+          after,
+        });
         seen.push(...page.map((r) => r.id));
         const last = page[page.length - 1];
         if (page.length < 3 || !last) break;
         after = { createdAt: last.createdAt, id: last.id };
       }
-      const expected = [...records].sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? 1 : -1)).map((r) => r.id);
+      const expected = [...records]
+        .sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? 1 : -1))
+        .map((r) => r.id);
       expect(seen).toEqual(expected);
-      expect((await store.listKeys({ workspace: null, status: null, now: at(0), limit: 100, after: null })).length).toBe(8);
+      expect(
+        (
+          await store.listKeys({
+            workspace: null,
+            status: null,
+            now: at(0),
+            limit: 100,
+            after: null,
+          })
+        ).length,
+      ).toBe(8);
     });
 
     it("filters by status as of the given instant", async () => {
@@ -175,7 +244,10 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       const revoked = keyRecord({ revokedAt: at(5000), expiresAt: at(100) });
       const expired = keyRecord({ expiresAt: at(900) });
       await Promise.all([active, graced, retired, revoked, expired].map((r) => store.insertKey(r)));
-      const ids = async (status: KeyStatus) => (await store.listKeys({ workspace: "acme", status, now, limit: 10, after: null })).map((r) => r.id).sort();
+      const ids = async (status: KeyStatus) =>
+        (await store.listKeys({ workspace: "acme", status, now, limit: 10, after: null }))
+          .map((r) => r.id)
+          .sort();
       expect(await ids("active")).toEqual([active.id, graced.id].sort());
       expect(await ids("revoked")).toEqual([retired.id, revoked.id].sort());
       expect(await ids("expired")).toEqual([expired.id]);
@@ -230,7 +302,11 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       const first = await store.listAudit({ workspace: "acme", limit: 2, after: null });
       expect(first.map((e) => e.id)).toEqual(["evt_3", "evt_2"]);
       expect(first[0]).toEqual(events[2]);
-      const rest = await store.listAudit({ workspace: "acme", limit: 2, after: { createdAt: at(2), id: "evt_2" } });
+      const rest = await store.listAudit({
+        workspace: "acme",
+        limit: 2,
+        after: { createdAt: at(2), id: "evt_2" },
+      });
       expect(rest.map((e) => e.id)).toEqual(["evt_1"]);
     });
 

@@ -1,5 +1,5 @@
-import { MemoryPeriodCollection } from "../../src/store/memory-usage.js";
 import { MemoryKeyStore } from "../../src/store/memory-key-store.js";
+import { MemoryPeriodCollection } from "../../src/store/memory-usage.js";
 import { keyStoreContract } from "./key-store.contract.js";
 import { usageStoreContract } from "./usage-store.contract.js";
 

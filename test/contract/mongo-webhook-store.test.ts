@@ -4,7 +4,11 @@ import { uniqueDbName } from "../support/harness.js";
 import { webhookStoreContract } from "./webhook-store.contract.js";
 
 webhookStoreContract("mongodb", async () => {
-  const store = MongoWebhookStore.create({ uri: inject("mongoUri"), dbName: uniqueDbName(), timeoutMs: 2000 });
+  const store = MongoWebhookStore.create({
+    uri: inject("mongoUri"),
+    dbName: uniqueDbName(),
+    timeoutMs: 2000,
+  });
   await store.ensureIndexes();
   return store;
 });

@@ -5,11 +5,11 @@ import {
   emptyCounts,
   HOUR_MS,
   type RecordedReason,
+  USAGE_SOURCES,
   type UsageCall,
   type UsageCounts,
   type UsagePeriod,
   type UsageSource,
-  USAGE_SOURCES,
 } from "../../src/domain/usage.js";
 
 /** Deterministic, so a failure can be replayed. */
@@ -24,7 +24,15 @@ export function rng(seed: number): () => number {
   };
 }
 
-const REASONS: readonly RecordedReason[] = ["OK", "OK", "OK", "SCOPE_MISSING", "KEY_REVOKED", "DOMAIN_NOT_ALLOWED", "WORKSPACE_MISMATCH"];
+const REASONS: readonly RecordedReason[] = [
+  "OK",
+  "OK",
+  "OK",
+  "SCOPE_MISSING",
+  "KEY_REVOKED",
+  "DOMAIN_NOT_ALLOWED",
+  "WORKSPACE_MISMATCH",
+];
 const SCOPES = ["campaigns:read", "campaigns:pause", "constructor"];
 const DOMAINS = ["api.example.com", "constructor", "a.b.c.example.org"];
 
@@ -39,20 +47,45 @@ export interface Tally {
   scopesAllowed: Record<string, number>;
 }
 
-export const emptyTally = (): Tally => ({ allowed: 0, denied: 0, reasons: {}, sources: {}, scopesAllowed: {} });
+export const emptyTally = (): Tally => ({
+  allowed: 0,
+  denied: 0,
+  reasons: {},
+  sources: {},
+  scopesAllowed: {},
+});
 const bump = (d: Record<string, number>, k: string, n = 1) => {
   d[k] = (Object.hasOwn(d, k) ? d[k]! : 0) + n;
 };
 
-export function call(at: number, reason: RecordedReason, source: UsageSource, scopes: readonly string[], domain: string | null): UsageCall {
-  return { at, reason, source, requiredScopes: scopes, missingScopes: reason === "SCOPE_MISSING" ? scopes : [], domain };
+export function call(
+  at: number,
+  reason: RecordedReason,
+  source: UsageSource,
+  scopes: readonly string[],
+  domain: string | null,
+): UsageCall {
+  return {
+    at,
+    reason,
+    source,
+    requiredScopes: scopes,
+    missingScopes: reason === "SCOPE_MISSING" ? scopes : [],
+    domain,
+  };
 }
 
 /** `n` random decisions within `hour`, counted into fresh counts and into `tally`. */
 export function randomCounts(r: () => number, hour: number, n: number, tally: Tally): UsageCounts {
   const counts = emptyCounts();
   for (let i = 0; i < n; i++) {
-    const c = call(hour + Math.floor(r() * HOUR_MS), pick(r, REASONS), pick(r, USAGE_SOURCES), [pick(r, SCOPES)], pick(r, DOMAINS));
+    const c = call(
+      hour + Math.floor(r() * HOUR_MS),
+      pick(r, REASONS),
+      pick(r, USAGE_SOURCES),
+      [pick(r, SCOPES)],
+      pick(r, DOMAINS),
+    );
     countCall(counts, c, (s) => s);
     if (c.reason === "OK") {
       tally.allowed++;
@@ -73,14 +106,20 @@ export function countsOf(...calls: UsageCall[]): UsageCounts {
   return counts;
 }
 
-export function period(keyId: KeyId, start: number, counts: UsageCounts, workspace = "acme"): UsagePeriod {
+export function period(
+  keyId: KeyId,
+  start: number,
+  counts: UsageCounts,
+  workspace = "acme",
+): UsagePeriod {
   return { keyId, workspace, start: new Date(start), granularity: "hour", counts };
 }
 
 /** A period's counts as the test's Tally, to compare with one. */
 export function tallyOf(p: UsagePeriod): Tally {
   const scopesAllowed: Record<string, number> = {};
-  for (const [name, s] of Object.entries(p.counts.scopes)) if (s.allowed > 0) scopesAllowed[name] = s.allowed;
+  for (const [name, s] of Object.entries(p.counts.scopes))
+    if (s.allowed > 0) scopesAllowed[name] = s.allowed;
   return {
     allowed: p.counts.allowed,
     denied: p.counts.denied,

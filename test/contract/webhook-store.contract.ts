@@ -1,12 +1,40 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { deliveryId, type Delivery, type WebhookRecord, type WebhookStore } from "../../src/store/webhook-store.js";
+import {
+  type Delivery,
+  deliveryId,
+  type WebhookRecord,
+  type WebhookStore,
+} from "../../src/store/webhook-store.js";
 import { T0 } from "../support/records.js";
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
 let n = 0;
-const hook = (over: Partial<WebhookRecord> = {}): WebhookRecord => ({ id: `wh_${++n}`, workspace: "acme", url: "https://hooks.example.com/x", events: [], secret: "whsec_c2VjcmV0", createdAt: at(n), ...over });
-const event = (id: string, ms = 0) => ({ id, type: "key.created", workspace: "acme", occurredAt: at(ms), body: `{"id":"${id}"}` });
-const delivery = (eventId: string, webhookId: string): Delivery => ({ id: deliveryId(eventId, webhookId), webhookId, eventId, status: "pending", attempts: 0, nextAttemptAt: at(0), lastError: "", createdAt: at(0) });
+const hook = (over: Partial<WebhookRecord> = {}): WebhookRecord => ({
+  id: `wh_${++n}`,
+  workspace: "acme",
+  url: "https://hooks.example.com/x",
+  events: [],
+  secret: "whsec_c2VjcmV0",
+  createdAt: at(n),
+  ...over,
+});
+const event = (id: string, ms = 0) => ({
+  id,
+  type: "key.created",
+  workspace: "acme",
+  occurredAt: at(ms),
+  body: `{"id":"${id}"}`,
+});
+const delivery = (eventId: string, webhookId: string): Delivery => ({
+  id: deliveryId(eventId, webhookId),
+  webhookId,
+  eventId,
+  status: "pending",
+  attempts: 0,
+  nextAttemptAt: at(0),
+  lastError: "",
+  createdAt: at(0),
+});
 
 /** The behaviour every WebhookStore must have. `fresh` returns an empty store. */
 export function webhookStoreContract(name: string, fresh: () => Promise<WebhookStore>) {
@@ -29,7 +57,9 @@ export function webhookStoreContract(name: string, fresh: () => Promise<WebhookS
       expect(await store.findWebhook(a.id)).toEqual(a);
       expect((await store.listWebhooks("acme")).map((w) => w.id)).toEqual([a.id]);
       expect((await store.listWebhooks(null)).map((w) => w.id)).toEqual([a.id, b.id]);
-      expect(await store.listWebhooks("acme")).toEqual([{ ...a, lastSuccessAt: null, lastFailureAt: null, lastFailure: "", pending: 0 }]);
+      expect(await store.listWebhooks("acme")).toEqual([
+        { ...a, lastSuccessAt: null, lastFailureAt: null, lastFailure: "", pending: 0 },
+      ]);
       expect(await store.deleteWebhook(a.id)).toBe(true);
       expect(await store.deleteWebhook(a.id)).toBe(false);
       expect(await store.findWebhook(a.id)).toBeNull();
@@ -63,13 +93,23 @@ export function webhookStoreContract(name: string, fresh: () => Promise<WebhookS
       expect(await store.claimDelivery(due!.id, 0, at(10_000))).toBe(true);
       expect(await store.claimDelivery(due!.id, 0, at(10_000))).toBe(false);
       expect(await store.dueDeliveries(at(5_000), 10)).toEqual([]);
-      await store.finishAttempt(due!, { status: "pending", at: at(1), error: "HTTP 503", nextAttemptAt: at(2_000) });
+      await store.finishAttempt(due!, {
+        status: "pending",
+        at: at(1),
+        error: "HTTP 503",
+        nextAttemptAt: at(2_000),
+      });
       const [again] = await store.dueDeliveries(at(2_000), 10);
       expect(again).toMatchObject({ attempts: 1, lastError: "HTTP 503" });
       expect(await store.claimDelivery(again!.id, 1, at(20_000))).toBe(true);
       await store.finishAttempt(again!, { status: "delivered", at: at(3) });
       expect(await store.dueDeliveries(at(100_000), 10)).toEqual([]);
-      expect((await store.listWebhooks("acme"))[0]).toMatchObject({ lastSuccessAt: at(3), lastFailureAt: at(1), lastFailure: "HTTP 503", pending: 0 });
+      expect((await store.listWebhooks("acme"))[0]).toMatchObject({
+        lastSuccessAt: at(3),
+        lastFailureAt: at(1),
+        lastFailure: "HTTP 503",
+        pending: 0,
+      });
     });
 
     it("gives a lease to one holder at a time until it expires or is released", async () => {

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
-import { startGateway, type Gateway } from "../support/gateways.js";
-import { bearer, startTestServer, waitFor, type TestServer } from "../support/harness.js";
+import { type Gateway, startGateway } from "../support/gateways.js";
+import { bearer, startTestServer, type TestServer, waitFor } from "../support/harness.js";
 
 describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_auth)", () => {
   let server: TestServer;
@@ -22,10 +22,25 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
     server = await startTestServer();
     const admin = server.client(KeyAdminService);
     const root = bearer(server.rootKey);
-    const r = await admin.createKey({ name: "reader", workspace: "acme", scopes: ["campaigns:read"] }, root);
+    const r = await admin.createKey(
+      { name: "reader", workspace: "acme", scopes: ["campaigns:read"] },
+      root,
+    );
     reader = { key: r.key, id: r.apiKey!.id };
-    leadsOnly = (await admin.createKey({ name: "leads", workspace: "acme", scopes: ["leads:read"] }, root)).key;
-    domainRestricted = (await admin.createKey({ name: "domain", workspace: "acme", scopes: ["campaigns:read"], allowedDomains: ["app.acme.com"] }, root)).key;
+    leadsOnly = (
+      await admin.createKey({ name: "leads", workspace: "acme", scopes: ["leads:read"] }, root)
+    ).key;
+    domainRestricted = (
+      await admin.createKey(
+        {
+          name: "domain",
+          workspace: "acme",
+          scopes: ["campaigns:read"],
+          allowedDomains: ["app.acme.com"],
+        },
+        root,
+      )
+    ).key;
     upstream = http.createServer((req, res) => {
       seen.push(req.headers);
       res.writeHead(200, { "content-type": "application/json" });
@@ -71,7 +86,9 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
   it(
     "an unknown key: 401",
     each(async (g) => {
-      const res = await fetch(`${g.url}/campaigns`, { headers: { "x-api-key": "kw_live_" + "B".repeat(49) } });
+      const res = await fetch(`${g.url}/campaigns`, {
+        headers: { "x-api-key": "kw_live_" + "B".repeat(49) },
+      });
       expect(res.status, g.name).toBe(401);
     }),
   );
@@ -79,7 +96,9 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
   it(
     "a key without the route's scope: 403, and the client sees which scope is missing",
     each(async (g) => {
-      const res = await fetch(`${g.url}/campaigns`, { headers: { authorization: `Bearer ${leadsOnly}`, "x-keyward-scopes": "leads:read" } });
+      const res = await fetch(`${g.url}/campaigns`, {
+        headers: { authorization: `Bearer ${leadsOnly}`, "x-keyward-scopes": "leads:read" },
+      });
       expect(res.status, g.name).toBe(403);
       const body = (await res.json()) as { message: string };
       expect(body, g.name).toMatchObject({ statusCode: 403, reason: "SCOPE_MISSING" });
@@ -91,7 +110,12 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
     "a client naming its key's allowed domain itself, in X-Keyward-* headers or the query, is refused and never reaches the upstream",
     each(async (g) => {
       const before = seen.length;
-      const headers = { "x-api-key": domainRestricted, "x-keyward-domain": "app.acme.com", "x-keyward-scopes": "", "x-keyward-workspace": "acme" };
+      const headers = {
+        "x-api-key": domainRestricted,
+        "x-keyward-domain": "app.acme.com",
+        "x-keyward-scopes": "",
+        "x-keyward-workspace": "acme",
+      };
       const res = await fetch(`${g.url}/campaigns?domain=app.acme.com&scopes=`, { headers });
       expect(res.status, g.name).toBe(403);
       expect(await res.json(), g.name).toMatchObject({ reason: "DOMAIN_NOT_ALLOWED" });
@@ -102,7 +126,9 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
   it(
     "a valid key: 200 from the upstream, which sees X-Keyward-Key-Id and X-Keyward-Workspace (a forged one replaced)",
     each(async (g) => {
-      const res = await fetch(`${g.url}/campaigns`, { headers: { "x-api-key": reader.key, "x-keyward-key-id": "forged" } });
+      const res = await fetch(`${g.url}/campaigns`, {
+        headers: { "x-api-key": reader.key, "x-keyward-key-id": "forged" },
+      });
       expect(res.status, g.name).toBe(200);
       const body = (await res.json()) as { upstream: string; headers: Record<string, string> };
       expect(body.upstream).toBe("campaigns");
@@ -114,17 +140,33 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
 
   it("a key revoked through KeyAdmin is refused through both gateways within 1 s", async () => {
     const start = Date.now();
-    await server.client(KeyAdminService).revokeKey({ id: reader.id, reason: "gateway test" }, bearer(server.rootKey));
+    await server
+      .client(KeyAdminService)
+      .revokeKey({ id: reader.id, reason: "gateway test" }, bearer(server.rootKey));
     for (const g of gateways) {
-      await waitFor(async () => (await fetch(`${g.url}/campaigns`, { headers: { "x-api-key": reader.key } })).status === 401, 1000 - (Date.now() - start), `${g.name} refuses the revoked key`);
+      await waitFor(
+        async () =>
+          (await fetch(`${g.url}/campaigns`, { headers: { "x-api-key": reader.key } })).status ===
+          401,
+        1000 - (Date.now() - start),
+        `${g.name} refuses the revoked key`,
+      );
     }
     expect(Date.now() - start).toBeLessThan(1000);
   });
 
   it("keyward stopped: each gateway answers 5xx, never the upstream's 200", async () => {
     const admin = server.client(KeyAdminService);
-    const live = (await admin.createKey({ name: "live", workspace: "acme", scopes: ["campaigns:read"] }, bearer(server.rootKey))).key;
-    for (const g of gateways) expect((await fetch(`${g.url}/campaigns`, { headers: { "x-api-key": live } })).status).toBe(200);
+    const live = (
+      await admin.createKey(
+        { name: "live", workspace: "acme", scopes: ["campaigns:read"] },
+        bearer(server.rootKey),
+      )
+    ).key;
+    for (const g of gateways)
+      expect((await fetch(`${g.url}/campaigns`, { headers: { "x-api-key": live } })).status).toBe(
+        200,
+      );
     await server.stop();
     const before = seen.length;
     for (const g of gateways) {

@@ -1,16 +1,19 @@
 import { mkdirSync } from "node:fs";
 import type { Client } from "@connectrpc/connect";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 import { buildConsole, consoleBuilt } from "../../scripts/build-console.js";
-import { bearer, startTestServer, waitFor, type TestServer } from "../support/harness.js";
+import { bearer, startTestServer, type TestServer, waitFor } from "../support/harness.js";
 
 const SHOTS = new URL("../../.tmp/console/", import.meta.url).pathname;
-const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-
+const SIZES = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const;
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 describe("web console in Chromium (playwright-core)", () => {
   let server: TestServer;
@@ -18,13 +21,21 @@ describe("web console in Chromium (playwright-core)", () => {
   let admin: Client<typeof KeyAdminService>;
   let authorize: Client<typeof AuthorizeService>;
   let base: string;
-  const keys: Record<"wsAdmin" | "reader" | "revokedAdmin" | "otherWorkspace", string> = { wsAdmin: "", reader: "", revokedAdmin: "", otherWorkspace: "" };
+  const keys: Record<"wsAdmin" | "reader" | "revokedAdmin" | "otherWorkspace", string> = {
+    wsAdmin: "",
+    reader: "",
+    revokedAdmin: "",
+    otherWorkspace: "",
+  };
   /** Problems any page reported: console errors, uncaught exceptions, CSP violations. */
   const problems: string[] = [];
 
   beforeAll(async () => {
     if (!consoleBuilt()) await buildConsole();
-    server = await startTestServer({ store: "memory", env: { USAGE_FLUSH_MS: "200", LAST_USED_FLUSH_MS: "200" } });
+    server = await startTestServer({
+      store: "memory",
+      env: { USAGE_FLUSH_MS: "200", LAST_USED_FLUSH_MS: "200" },
+    });
     base = `${server.httpUrl}/console/`;
     admin = server.client(KeyAdminService);
     authorize = server.client(AuthorizeService);
@@ -34,7 +45,9 @@ describe("web console in Chromium (playwright-core)", () => {
     keys.reader = await make("ws-a reader", "ws-a", ["keyward:read"]);
     keys.revokedAdmin = await make("gone admin", "ws-a", ["keyward:all"]);
     keys.otherWorkspace = await make("other-workspace-key", "ws-b", ["leads:read"]);
-    const gone = await authorize.authorize({ credential: { case: "apiKey", value: keys.revokedAdmin } });
+    const gone = await authorize.authorize({
+      credential: { case: "apiKey", value: keys.revokedAdmin },
+    });
     await admin.revokeKey({ id: gone.keyId }, bearer(server.rootKey));
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
     mkdirSync(SHOTS, { recursive: true });
@@ -45,7 +58,9 @@ describe("web console in Chromium (playwright-core)", () => {
     await server?.stop();
   });
 
-  async function open(size: keyof typeof SIZES = "desktop"): Promise<{ context: BrowserContext; page: Page }> {
+  async function open(
+    size: keyof typeof SIZES = "desktop",
+  ): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: SIZES[size] });
     context.setDefaultTimeout(8_000);
     const page = await context.newPage();
@@ -65,7 +80,8 @@ describe("web console in Chromium (playwright-core)", () => {
   }
 
   const violations = (page: Page) => page.evaluate<string[]>("window.__violations");
-  const storageCount = (page: Page) => page.evaluate<number>("sessionStorage.length + localStorage.length");
+  const storageCount = (page: Page) =>
+    page.evaluate<number>("sessionStorage.length + localStorage.length");
 
   it("serves /console/ with the CSP and security headers, no-store on HTML, and nothing outside its files", async () => {
     for (const path of ["", "app.js", "app.css", "missing.js", "..%2fpackage.json"]) {
@@ -79,9 +95,13 @@ describe("web console in Chromium (playwright-core)", () => {
     expect(html.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(html.headers.get("cache-control")).toBe("no-store");
     expect(await html.text()).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
-    expect((await fetch(base + "app.js")).headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect((await fetch(base + "app.js")).headers.get("content-type")).toBe(
+      "text/javascript; charset=utf-8",
+    );
     expect((await fetch(base + "..%2fpackage.json")).status).toBe(404);
-    expect((await fetch(`${server.httpUrl}/console`, { redirect: "manual" })).headers.get("location")).toBe("/console/");
+    expect(
+      (await fetch(`${server.httpUrl}/console`, { redirect: "manual" })).headers.get("location"),
+    ).toBe("/console/");
   });
 
   it("refuses an invalid admin key with the reason, and a revoked one", async () => {
@@ -96,7 +116,9 @@ describe("web console in Chromium (playwright-core)", () => {
 
   it("creates a key through the dialog, shows the secret once, and revokes it by its typed name", async () => {
     const { context, page } = await open();
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.httpUrl });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: server.httpUrl,
+    });
     await signIn(page, server.rootKey);
     await page.getByRole("table", { name: "Keys" }).waitFor();
     await page.screenshot({ path: `${SHOTS}keys-desktop.png`, fullPage: true });
@@ -114,17 +136,25 @@ describe("web console in Chromium (playwright-core)", () => {
     const copy = page.getByRole("dialog", { name: "Copy your key" });
     const secret = await copy.getByRole("textbox", { name: "Secret key" }).inputValue();
     expect(secret).toMatch(/^kw_live_/);
-    expect(await copy.getByRole("textbox", { name: "Secret key" }).getAttribute("readonly")).not.toBeNull();
+    expect(
+      await copy.getByRole("textbox", { name: "Secret key" }).getAttribute("readonly"),
+    ).not.toBeNull();
     await copy.getByRole("button", { name: "Copy" }).click();
     await expect.poll(() => copy.getByRole("status").textContent()).toMatch(/Copied|clipboard/);
     await page.screenshot({ path: `${SHOTS}copy-desktop.png` });
-    const allowed = await authorize.authorize({ credential: { case: "apiKey", value: secret }, requiredScopes: ["campaigns:read", "leads:delete"], domain: "app.example.com" });
+    const allowed = await authorize.authorize({
+      credential: { case: "apiKey", value: secret },
+      requiredScopes: ["campaigns:read", "leads:delete"],
+      domain: "app.example.com",
+    });
     expect(allowed.allowed).toBe(true);
     expect(allowed.workspace).toBe("ws-a");
     await copy.getByRole("button", { name: "I have stored it" }).click();
     await copy.waitFor({ state: "detached" });
     expect(await page.content()).not.toContain(secret);
-    const stored = await page.evaluate<string>("JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }) + document.cookie");
+    const stored = await page.evaluate<string>(
+      "JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }) + document.cookie",
+    );
     expect(stored).not.toContain(secret);
 
     const row = page.getByRole("row").filter({ hasText: "console e2e key" });
@@ -139,7 +169,18 @@ describe("web console in Chromium (playwright-core)", () => {
     await revoke.getByRole("textbox", { name: "Key name" }).fill("console e2e key");
     await revoke.getByRole("button", { name: "Revoke key" }).click();
     await revoke.waitFor({ state: "detached" });
-    await waitFor(async () => !(await authorize.authorize({ credential: { case: "apiKey", value: secret }, requiredScopes: ["campaigns:read"], domain: "app.example.com" })).allowed, 5_000, "Authorize to refuse the revoked key");
+    await waitFor(
+      async () =>
+        !(
+          await authorize.authorize({
+            credential: { case: "apiKey", value: secret },
+            requiredScopes: ["campaigns:read"],
+            domain: "app.example.com",
+          })
+        ).allowed,
+      5_000,
+      "Authorize to refuse the revoked key",
+    );
     expect(await violations(page)).toEqual([]);
     await context.close();
   });
@@ -154,40 +195,65 @@ describe("web console in Chromium (playwright-core)", () => {
     await page.screenshot({ path: `${SHOTS}keys-phone.png`, fullPage: true });
     await page.getByRole("button", { name: "Create key" }).click();
     await page.getByRole("dialog", { name: "Create key" }).waitFor();
-    expect(await page.getByRole("dialog", { name: "Create key" }).getByRole("textbox", { name: "Workspace", exact: true }).count()).toBe(0);
+    expect(
+      await page
+        .getByRole("dialog", { name: "Create key" })
+        .getByRole("textbox", { name: "Workspace", exact: true })
+        .count(),
+    ).toBe(0);
     await page.screenshot({ path: `${SHOTS}create-phone.png` });
     await page.keyboard.press("Escape");
     await page.getByRole("button", { name: "Sign out" }).click();
     expect(await storageCount(page)).toBe(0);
 
     await signIn(page, keys.reader);
-    await expect.poll(() => page.getByRole("table", { name: "Keys" }).textContent()).toContain("ws-a admin");
+    await expect
+      .poll(() => page.getByRole("table", { name: "Keys" }).textContent())
+      .toContain("ws-a admin");
     expect(await page.getByRole("button", { name: "Create key" }).count()).toBe(0);
     await context.close();
   });
 
   it("signs out with the reason when the admin key is revoked mid-session, and says when keyward is unreachable", async () => {
     const { context, page } = await open();
-    const tempKey = await admin.createKey({ name: "short-lived admin", workspace: "ws-a", scopes: ["keyward:read"] }, bearer(server.rootKey));
+    const tempKey = await admin.createKey(
+      { name: "short-lived admin", workspace: "ws-a", scopes: ["keyward:read"] },
+      bearer(server.rootKey),
+    );
     await signIn(page, tempKey.key);
     await page.getByRole("table", { name: "Keys" }).waitFor();
     await admin.revokeKey({ id: tempKey.apiKey!.id }, bearer(server.rootKey));
     await page.getByRole("link", { name: "Audit log" }).click();
-    await expect.poll(() => page.getByRole("alert").first().textContent()).toMatch(/signed out.*revoked/i);
+    await expect
+      .poll(() => page.getByRole("alert").first().textContent())
+      .toMatch(/signed out.*revoked/i);
     expect(await page.getByLabel("Admin key").count()).toBe(1);
     expect(await storageCount(page)).toBe(0);
 
     // Signing in again returns to the page the admin was on.
     await signIn(page, keys.wsAdmin);
     await page.getByRole("table", { name: "Audit log" }).waitFor();
-    await page.route("**/keyward.v1.KeyAdminService/**", (route) => route.abort("connectionrefused"));
+    await page.route("**/keyward.v1.KeyAdminService/**", (route) =>
+      route.abort("connectionrefused"),
+    );
     await page.getByRole("link", { name: "Findings" }).click();
-    await expect.poll(() => page.getByRole("alert").first().textContent()).toContain("keyward is unreachable");
+    await expect
+      .poll(() => page.getByRole("alert").first().textContent())
+      .toContain("keyward is unreachable");
     expect(await page.content()).not.toMatch(/\{"code"|at \w+ \(/);
     await context.close();
     // The aborted requests above log "Failed to load resource" on purpose.
     // The revoked key's 401 and the aborted requests above are logged by Chromium on purpose.
-    problems.splice(0, problems.length, ...problems.filter((p) => !/Failed to load resource: (net::ERR_CONNECTION_REFUSED|the server responded with a status of 401)/.test(p)));
+    problems.splice(
+      0,
+      problems.length,
+      ...problems.filter(
+        (p) =>
+          !/Failed to load resource: (net::ERR_CONNECTION_REFUSED|the server responded with a status of 401)/.test(
+            p,
+          ),
+      ),
+    );
   });
 
   it("does not run a script injected into the page (CSP script-src 'self')", async () => {
@@ -200,18 +266,41 @@ describe("web console in Chromium (playwright-core)", () => {
       d.innerHTML = '<img src="data:," onload="window.__injected = true">';
       document.body.append(d);
     }`);
-    await waitFor(async () => (await violations(page)).length >= 1, 5_000, "a CSP violation report");
+    await waitFor(
+      async () => (await violations(page)).length >= 1,
+      5_000,
+      "a CSP violation report",
+    );
     expect(await page.evaluate("window.__injected")).toBeUndefined();
     expect((await violations(page)).join()).toMatch(/script-src/);
     await context.close();
-    problems.splice(0, problems.length, ...problems.filter((p) => !p.includes("Content Security Policy")));
+    problems.splice(
+      0,
+      problems.length,
+      ...problems.filter((p) => !p.includes("Content Security Policy")),
+    );
   });
 
   it("charts a key's calls, and Apply suggestion narrows its scopes", async () => {
-    const created = await admin.createKey({ name: "usage key", workspace: "ws-a", scopes: ["campaigns:all", "leads:read"] }, bearer(server.rootKey));
-    for (let i = 0; i < 3; i++) await authorize.authorize({ credential: { case: "apiKey", value: created.key }, requiredScopes: ["campaigns:read"] });
-    await authorize.authorize({ credential: { case: "apiKey", value: created.key }, requiredScopes: ["leads:write"] });
-    await waitFor(async () => (await admin.getKeyUsage({ id: created.apiKey!.id }, bearer(server.rootKey))).allowed >= 3n, 10_000, "usage flushed");
+    const created = await admin.createKey(
+      { name: "usage key", workspace: "ws-a", scopes: ["campaigns:all", "leads:read"] },
+      bearer(server.rootKey),
+    );
+    for (let i = 0; i < 3; i++)
+      await authorize.authorize({
+        credential: { case: "apiKey", value: created.key },
+        requiredScopes: ["campaigns:read"],
+      });
+    await authorize.authorize({
+      credential: { case: "apiKey", value: created.key },
+      requiredScopes: ["leads:write"],
+    });
+    await waitFor(
+      async () =>
+        (await admin.getKeyUsage({ id: created.apiKey!.id }, bearer(server.rootKey))).allowed >= 3n,
+      10_000,
+      "usage flushed",
+    );
     const { context, page } = await open();
     await signIn(page, server.rootKey);
     await page.goto(`${base}#/keys/${created.apiKey!.id}`);
@@ -219,13 +308,25 @@ describe("web console in Chromium (playwright-core)", () => {
     await expect.poll(() => page.getByText("Allowed calls:").textContent()).toContain("3");
     await page.getByText("Usage as a table").click();
     expect(await page.getByRole("table", { name: "Usage over time" }).textContent()).toContain("3");
-    expect(await page.getByRole("table", { name: "Scopes used" }).textContent()).toContain("campaigns:read");
+    expect(await page.getByRole("table", { name: "Scopes used" }).textContent()).toContain(
+      "campaigns:read",
+    );
     await page.screenshot({ path: `${SHOTS}key-usage-desktop.png`, fullPage: true });
     await page.setViewportSize(SIZES.phone);
     await page.screenshot({ path: `${SHOTS}key-phone.png`, fullPage: true });
     await page.getByRole("button", { name: "Apply suggestion" }).click();
-    await page.getByRole("dialog", { name: "Apply suggestion" }).getByRole("button", { name: "Apply", exact: true }).click();
-    await waitFor(async () => (await admin.getKey({ id: created.apiKey!.id }, bearer(server.rootKey))).apiKey!.scopes.join() === "campaigns:read", 5_000, "scopes narrowed");
+    await page
+      .getByRole("dialog", { name: "Apply suggestion" })
+      .getByRole("button", { name: "Apply", exact: true })
+      .click();
+    await waitFor(
+      async () =>
+        (
+          await admin.getKey({ id: created.apiKey!.id }, bearer(server.rootKey))
+        ).apiKey!.scopes.join() === "campaigns:read",
+      5_000,
+      "scopes narrowed",
+    );
     expect(await violations(page)).toEqual([]);
     await page.getByRole("link", { name: "Findings" }).click();
     await page.getByRole("table", { name: "Findings" }).waitFor();

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { type Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -27,7 +27,8 @@ const testService: Partial<ServiceImpl<typeof TestService>> = {
     if (initial !== null) ctx.responseHeader.set(ECHO_INITIAL, initial);
     const trailing = ctx.requestHeader.get(ECHO_TRAILING);
     if (trailing !== null) ctx.responseTrailer.set(ECHO_TRAILING, trailing);
-    if (req.responseStatus && req.responseStatus.code !== 0) throw new ConnectError(req.responseStatus.message, req.responseStatus.code as Code);
+    if (req.responseStatus && req.responseStatus.code !== 0)
+      throw new ConnectError(req.responseStatus.message, req.responseStatus.code as Code);
     return { payload: { type: PayloadType.COMPRESSABLE, body: new Uint8Array(req.responseSize) } };
   },
   // UnimplementedCall is left out on purpose: the adapter must answer UNIMPLEMENTED.
@@ -52,7 +53,16 @@ function fullDuplexCall(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
       return;
     }
     for (const p of req.responseParameters) {
-      call.write(Buffer.from(toBinary(StreamingOutputCallResponseSchema, create(StreamingOutputCallResponseSchema, { payload: { body: new Uint8Array(p.size) } }))));
+      call.write(
+        Buffer.from(
+          toBinary(
+            StreamingOutputCallResponseSchema,
+            create(StreamingOutputCallResponseSchema, {
+              payload: { body: new Uint8Array(p.size) },
+            }),
+          ),
+        ),
+      );
     }
   });
   call.on("end", () => {
@@ -86,19 +96,38 @@ describe("grpc-go's interop client against a ServiceImpl served by keyward's grp
       { fullDuplexCall },
     );
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
     );
   });
   afterAll(() => server?.forceShutdown());
 
-  it.each(["empty_unary", "large_unary", "custom_metadata", "status_code_and_message", "special_status_message", "unimplemented_method", "unimplemented_service"])(
-    "%s",
-    async (testCase) => {
-      const run = await execFileAsync(client, [`--server_host=127.0.0.1`, `--server_port=${port}`, `--test_case=${testCase}`, "--use_tls=false"], { encoding: "utf8" }).then(
-        (r) => ({ code: 0, output: r.stdout + r.stderr }),
-        (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` }),
-      );
-      expect(run.code, run.output).toBe(0);
-    },
-  );
+  it.each([
+    "empty_unary",
+    "large_unary",
+    "custom_metadata",
+    "status_code_and_message",
+    "special_status_message",
+    "unimplemented_method",
+    "unimplemented_service",
+  ])("%s", async (testCase) => {
+    const run = await execFileAsync(
+      client,
+      [
+        `--server_host=127.0.0.1`,
+        `--server_port=${port}`,
+        `--test_case=${testCase}`,
+        "--use_tls=false",
+      ],
+      { encoding: "utf8" },
+    ).then(
+      (r) => ({ code: 0, output: r.stdout + r.stderr }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: e.code ?? 1,
+        output: `${e.stdout ?? ""}${e.stderr ?? ""}`,
+      }),
+    );
+    expect(run.code, run.output).toBe(0);
+  });
 });

@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer, waitFor } from "../support/harness.js";
 import { freePort } from "../support/mongo-provider.js";
-import { startTestServer, waitFor, type TestServer } from "../support/harness.js";
 
 const run = promisify(execFile);
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -53,10 +53,15 @@ console.log(JSON.stringify({
 `;
 
 /** What @keyward/client may ship: the client, the HTTP contract it shares with the gateways, the generated messages. */
-const CLIENT_FILES = /^(package\.json|README\.md|dist\/(src\/client|src\/protocol|gen\/keyward\/v1)\/[\w.-]+\.(js|d\.ts))$/;
+const CLIENT_FILES =
+  /^(package\.json|README\.md|dist\/(src\/client|src\/protocol|gen\/keyward\/v1)\/[\w.-]+\.(js|d\.ts))$/;
 
 const npmInstall = (cwd: string, specs: string[]) =>
-  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", ...specs], { cwd, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  run(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", ...specs],
+    { cwd, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+  );
 
 /** An empty project: a package.json and one script. */
 function emptyProject(dir: string, name: string, script: string): string {
@@ -80,37 +85,80 @@ describe("the published package", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("npm pack, installed into an empty project, imports keyward/client, keyward/express and keyward/fastify by name", { timeout: 300_000 }, async () => {
+  it("npm pack, installed into an empty project, imports keyward/client, keyward/express and keyward/fastify by name", {
+    timeout: 300_000,
+  }, async () => {
     // prepack compiles dist/ first, as `npm publish` would.
-    const packed = await run("npm", ["pack", "--pack-destination", dir, "--silent"], { cwd: ROOT, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+    const packed = await run("npm", ["pack", "--pack-destination", dir, "--silent"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const tarball = join(dir, packed.stdout.trim().split("\n").pop()!);
     const app = emptyProject(dir, "consumer", CONSUMER);
     await npmInstall(app, [tarball, "express@5", "fastify@5"]);
-    const { stdout } = await run(process.execPath, ["consumer.mjs", server.baseUrl], { cwd: app, encoding: "utf8" });
-    expect(JSON.parse(stdout)).toEqual({ reason: "KEY_MISSING", express: "function", fastify: "function" });
+    const { stdout } = await run(process.execPath, ["consumer.mjs", server.baseUrl], {
+      cwd: app,
+      encoding: "utf8",
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      reason: "KEY_MISSING",
+      express: "function",
+      fastify: "function",
+    });
   });
 
-  it("@keyward/client, packed and installed into an empty project, calls keyward with no server dependency in its tree", { timeout: 300_000 }, async () => {
+  it("@keyward/client, packed and installed into an empty project, calls keyward with no server dependency in its tree", {
+    timeout: 300_000,
+  }, async () => {
     // The workspace's prepack compiles packages/client/dist from src/client, src/protocol and gen/keyward/v1.
-    const packed = await run("npm", ["pack", "--pack-destination", dir, "--json"], { cwd: join(ROOT, "packages/client"), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-    const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
+    const packed = await run("npm", ["pack", "--pack-destination", dir, "--json"], {
+      cwd: join(ROOT, "packages/client"),
+      encoding: "utf8",
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const [{ filename, files }] = JSON.parse(packed.stdout) as [
+      { filename: string; files: { path: string }[] },
+    ];
     expect(files.map((f) => f.path).filter((path) => !CLIENT_FILES.test(path))).toEqual([]);
     const app = emptyProject(dir, "client-consumer", CLIENT_CONSUMER);
     // No fastify here: fastify itself depends on pino, and /fastify needs only its types, not the module.
     await npmInstall(app, [join(dir, filename), "express@5"]);
-    const { stdout } = await run(process.execPath, ["consumer.mjs", server.baseUrl, server.rootKey], { cwd: app, encoding: "utf8" });
+    const { stdout } = await run(
+      process.execPath,
+      ["consumer.mjs", server.baseUrl, server.rootKey],
+      { cwd: app, encoding: "utf8" },
+    );
     expect(JSON.parse(stdout)).toEqual({
-      allowed: { status: 200, body: { keyId: expect.any(String), workspace: "*", scopes: ["keyward:all"], expiresAt: null } },
+      allowed: {
+        status: 200,
+        body: {
+          keyId: expect.any(String),
+          workspace: "*",
+          scopes: ["keyward:all"],
+          expiresAt: null,
+        },
+      },
       denied: {
         status: 401,
         reason: "KEY_MISSING",
-        body: { statusCode: 401, error: "Unauthorized", message: expect.any(String), detail: expect.any(String), reason: "KEY_MISSING", required: ["keyward:all"], granted: [] },
+        body: {
+          statusCode: 401,
+          error: "Unauthorized",
+          message: expect.any(String),
+          detail: expect.any(String),
+          reason: "KEY_MISSING",
+          required: ["keyward:all"],
+          granted: [],
+        },
       },
       reason: "KEY_MISSING",
       fastify: "function",
     });
     for (const name of ["mongodb", "pino", "prom-client", "keyward"]) {
-      expect(existsSync(join(app, "node_modules", name)), `${name} in the client's tree`).toBe(false);
+      expect(existsSync(join(app, "node_modules", name)), `${name} in the client's tree`).toBe(
+        false,
+      );
     }
   });
 });
@@ -125,26 +173,44 @@ describe("examples/coldsend-api: the README's one command", () => {
     }
   });
 
-  it("`npm run example` starts keyward and the API; a demo key reads campaigns and is refused creating one", { timeout: 120_000 }, async () => {
+  it("`npm run example` starts keyward and the API; a demo key reads campaigns and is refused creating one", {
+    timeout: 120_000,
+  }, async () => {
     const [apiPort, grpcPort, httpPort] = [await freePort(), await freePort(), await freePort()];
     child = spawn("npm", ["run", "--silent", "example"], {
       cwd: ROOT,
       detached: true,
-      env: { ...process.env, API_PORT: String(apiPort), KEYWARD_PORT: String(grpcPort), KEYWARD_HTTP_PORT: String(httpPort) },
+      env: {
+        ...process.env,
+        API_PORT: String(apiPort),
+        KEYWARD_PORT: String(grpcPort),
+        KEYWARD_HTTP_PORT: String(httpPort),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
     child.stdout!.on("data", (d: Buffer) => (out += d));
     child.stderr!.on("data", (d: Buffer) => (out += d));
-    await waitFor(() => /demo key .*: (kw_(?:live|test)_\w+)/.test(out) || child!.exitCode !== null, 90_000, "the example to start");
+    await waitFor(
+      () => /demo key .*: (kw_(?:live|test)_\w+)/.test(out) || child!.exitCode !== null,
+      90_000,
+      "the example to start",
+    );
     const demoKey = /demo key .*: (kw_(?:live|test)_\w+)/.exec(out)?.[1];
     expect(demoKey, out).toBeDefined();
     const base = `http://127.0.0.1:${apiPort}`;
     const list = await fetch(`${base}/campaigns`, { headers: { "x-api-key": demoKey! } });
     expect(list.status).toBe(200);
     expect(await list.json()).toEqual([]);
-    const create = await fetch(`${base}/campaigns`, { method: "POST", headers: { "x-api-key": demoKey!, "content-type": "application/json" }, body: "{}" });
+    const create = await fetch(`${base}/campaigns`, {
+      method: "POST",
+      headers: { "x-api-key": demoKey!, "content-type": "application/json" },
+      body: "{}",
+    });
     expect(create.status).toBe(403);
-    expect(await create.json()).toMatchObject({ reason: "SCOPE_MISSING", required: ["campaigns:create"] });
+    expect(await create.json()).toMatchObject({
+      reason: "SCOPE_MISSING",
+      required: ["campaigns:create"],
+    });
   });
 });

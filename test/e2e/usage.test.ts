@@ -1,5 +1,5 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
@@ -7,8 +7,15 @@ import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 import { FindingKind, UsageGranularity } from "../../gen/keyward/v1/usage_pb.js";
 import { DAY_MS, HOUR_MS } from "../../src/domain/usage.js";
-import { bearer, startTestServer, TEST_PEPPER, uniqueDbName, waitFor, type TestServer } from "../support/harness.js";
-import { spawnKeyward, type KeywardProcess } from "../support/keyward-process.js";
+import {
+  bearer,
+  startTestServer,
+  TEST_PEPPER,
+  type TestServer,
+  uniqueDbName,
+  waitFor,
+} from "../support/harness.js";
+import { type KeywardProcess, spawnKeyward } from "../support/keyward-process.js";
 
 type Source = "grpc" | "connect" | "forward_auth" | "ext_authz";
 const SOURCES: Source[] = ["grpc", "connect", "forward_auth", "ext_authz"];
@@ -26,23 +33,53 @@ async function failure(p: Promise<unknown>): Promise<ConnectError> {
 function asker(proc: { port: number; httpPort: number }) {
   const grpc = createGrpcTransport({ baseUrl: `http://127.0.0.1:${proc.port}` });
   const authz = createClient(AuthorizeService, grpc);
-  const connect = createClient(AuthorizeService, createConnectTransport({ baseUrl: `http://127.0.0.1:${proc.httpPort}`, httpVersion: "1.1" }));
+  const connect = createClient(
+    AuthorizeService,
+    createConnectTransport({ baseUrl: `http://127.0.0.1:${proc.httpPort}`, httpVersion: "1.1" }),
+  );
   const envoy = createClient(Authorization, grpc);
-  return async (source: Source, key: string, scopes: string[], workspace: string, domain: string): Promise<string> => {
+  return async (
+    source: Source,
+    key: string,
+    scopes: string[],
+    workspace: string,
+    domain: string,
+  ): Promise<string> => {
     if (source === "grpc" || source === "connect") {
-      const r = await (source === "grpc" ? authz : connect).authorize({ credential: { case: "apiKey", value: key }, requiredScopes: scopes, workspace, domain });
+      const r = await (source === "grpc" ? authz : connect).authorize({
+        credential: { case: "apiKey", value: key },
+        requiredScopes: scopes,
+        workspace,
+        domain,
+      });
       return Reason[r.reason];
     }
     if (source === "forward_auth") {
       const q = new URLSearchParams({ scopes: scopes.join(","), workspace, domain });
-      const res = await fetch(`http://127.0.0.1:${proc.httpPort}/v1/check?${q}`, { headers: { "x-api-key": key } });
+      const res = await fetch(`http://127.0.0.1:${proc.httpPort}/v1/check?${q}`, {
+        headers: { "x-api-key": key },
+      });
       await res.arrayBuffer();
-      return res.headers.get("x-keyward-reason") ?? (res.status === 200 ? "OK" : `HTTP ${res.status}`);
+      return (
+        res.headers.get("x-keyward-reason") ?? (res.status === 200 ? "OK" : `HTTP ${res.status}`)
+      );
     }
-    const ext = { "keyward.scopes": scopes.join(","), "keyward.workspace": workspace, "keyward.domain": domain };
-    const r = await envoy.check({ attributes: { request: { http: { method: "GET", path: "/", headers: { "x-api-key": key } } }, contextExtensions: ext } });
+    const ext = {
+      "keyward.scopes": scopes.join(","),
+      "keyward.workspace": workspace,
+      "keyward.domain": domain,
+    };
+    const r = await envoy.check({
+      attributes: {
+        request: { http: { method: "GET", path: "/", headers: { "x-api-key": key } } },
+        contextExtensions: ext,
+      },
+    });
     if (r.httpResponse.case !== "deniedResponse") return "OK";
-    return r.httpResponse.value.headers.find((h) => h.header?.key === "X-Keyward-Reason")?.header?.value ?? "?";
+    return (
+      r.httpResponse.value.headers.find((h) => h.header?.key === "X-Keyward-Reason")?.header
+        ?.value ?? "?"
+    );
   };
 }
 
@@ -55,7 +92,11 @@ describe("usage across two replicas on one database (FerretDB)", () => {
   let admin: Client<typeof KeyAdminService>;
   const root = () => bearer(reader.rootKey);
   const FLUSH_MS = 100;
-  const mongoEnv = () => ({ MONGODB_URI: inject("mongoUri"), MONGODB_DB: db, KEY_PEPPER: TEST_PEPPER });
+  const mongoEnv = () => ({
+    MONGODB_URI: inject("mongoUri"),
+    MONGODB_DB: db,
+    KEY_PEPPER: TEST_PEPPER,
+  });
 
   beforeAll(async () => {
     reader = await startTestServer({ env: { MONGODB_DB: db } });
@@ -64,13 +105,34 @@ describe("usage across two replicas on one database (FerretDB)", () => {
   afterAll(async () => reader?.stop());
 
   it("counts every decision exactly once: totals, reasons, scopes, sources and domains equal what was sent through all four entry points, after SIGTERM", async () => {
-    const k = await admin.createKey({ name: "main", workspace: "acme", scopes: ["campaigns:read", "leads:all"], allowedDomains: ["app.acme.com", "api.acme.com"] }, root());
-    const revoked = await admin.createKey({ name: "revoked", workspace: "acme", scopes: ["campaigns:read"] }, root());
+    const k = await admin.createKey(
+      {
+        name: "main",
+        workspace: "acme",
+        scopes: ["campaigns:read", "leads:all"],
+        allowedDomains: ["app.acme.com", "api.acme.com"],
+      },
+      root(),
+    );
+    const revoked = await admin.createKey(
+      { name: "revoked", workspace: "acme", scopes: ["campaigns:read"] },
+      root(),
+    );
     await admin.revokeKey({ id: revoked.apiKey!.id }, root());
-    const replicas: KeywardProcess[] = await Promise.all([0, 1].map(() => spawnKeyward({ env: { ...mongoEnv(), USAGE_FLUSH_MS: String(FLUSH_MS) } })));
+    const replicas: KeywardProcess[] = await Promise.all(
+      [0, 1].map(() => spawnKeyward({ env: { ...mongoEnv(), USAGE_FLUSH_MS: String(FLUSH_MS) } })),
+    );
     // Created once the replicas serve, so it is still valid for its first calls.
     const expiresAt = new Date(Date.now() + 3000);
-    const expiring = await admin.createKey({ name: "expiring", workspace: "acme", scopes: ["campaigns:read"], expiresAt: timestampFromDate(expiresAt) }, root());
+    const expiring = await admin.createKey(
+      {
+        name: "expiring",
+        workspace: "acme",
+        scopes: ["campaigns:read"],
+        expiresAt: timestampFromDate(expiresAt),
+      },
+      root(),
+    );
     const asks = replicas.map(asker);
     // [key, required scopes, workspace, domain, expected reason, times] per replica and source.
     const plan: Array<[string, string[], string, string, string, number]> = [
@@ -87,7 +149,10 @@ describe("usage across two replicas on one database (FerretDB)", () => {
       for (const ask of asks)
         for (const source of SOURCES)
           for (const [key, scopes, workspace, domain, reason, times] of rows)
-            for (let i = 0; i < times; i++) expect(await ask(source, key, scopes, workspace, domain), `${source} ${reason}`).toBe(reason);
+            for (let i = 0; i < times; i++)
+              expect(await ask(source, key, scopes, workspace, domain), `${source} ${reason}`).toBe(
+                reason,
+              );
     };
     await run([[expiring.key, ["campaigns:read"], "acme", "", "OK", 1]]);
     await run(plan);
@@ -100,8 +165,14 @@ describe("usage across two replicas on one database (FerretDB)", () => {
     expect(usage.keyId).toBe(k.apiKey!.id);
     expect(usage.allowed).toBe(BigInt(5 * n));
     expect(usage.denied).toBe(BigInt(3 * n));
-    expect(asMap(usage.deniedByReason)).toEqual({ SCOPE_MISSING: BigInt(n), WORKSPACE_MISMATCH: BigInt(n), DOMAIN_NOT_ALLOWED: BigInt(n) });
-    expect(asMap(usage.bySource)).toEqual(Object.fromEntries(SOURCES.map((s) => [s, BigInt(2 * 8)])));
+    expect(asMap(usage.deniedByReason)).toEqual({
+      SCOPE_MISSING: BigInt(n),
+      WORKSPACE_MISMATCH: BigInt(n),
+      DOMAIN_NOT_ALLOWED: BigInt(n),
+    });
+    expect(asMap(usage.bySource)).toEqual(
+      Object.fromEntries(SOURCES.map((s) => [s, BigInt(2 * 8)])),
+    );
     expect(usage.scopes.map((s) => [s.scope, s.allowed, s.denied, s.grantedBy])).toEqual([
       ["campaigns:read", BigInt(3 * n), 0n, "campaigns:read"],
       ["campaigns:write", 0n, BigInt(n), ""],
@@ -117,9 +188,16 @@ describe("usage across two replicas on one database (FerretDB)", () => {
     expect(usage.unusedScopes).toEqual([]);
 
     const retired = await admin.getKeyUsage({ id: revoked.apiKey!.id }, root());
-    expect([retired.allowed, asMap(retired.deniedByReason)]).toEqual([0n, { KEY_REVOKED: BigInt(2 * n) }]);
+    expect([retired.allowed, asMap(retired.deniedByReason)]).toEqual([
+      0n,
+      { KEY_REVOKED: BigInt(2 * n) },
+    ]);
     const expired = await admin.getKeyUsage({ id: expiring.apiKey!.id }, root());
-    expect([expired.allowed, asMap(expired.deniedByReason), asMap(expired.bySource)]).toEqual([BigInt(n), { KEY_EXPIRED: BigInt(n) }, Object.fromEntries(SOURCES.map((s) => [s, 4n]))]);
+    expect([expired.allowed, asMap(expired.deniedByReason), asMap(expired.bySource)]).toEqual([
+      BigInt(n),
+      { KEY_EXPIRED: BigInt(n) },
+      Object.fromEntries(SOURCES.map((s) => [s, 4n])),
+    ]);
     // last_used_at comes from the same flush: the last allowed call.
     expect((await admin.getKey({ id: k.apiKey!.id }, root())).apiKey!.lastUsedAt).toBeDefined();
   }, 60_000);
@@ -127,8 +205,13 @@ describe("usage across two replicas on one database (FerretDB)", () => {
   it("a SIGKILL loses at most one flush interval of that replica (plus the write under way): every call answered before kill − (USAGE_FLUSH_MS + 500 ms) is counted, none twice", async () => {
     const KILL_FLUSH_MS = 500;
     const WRITE_ALLOWANCE_MS = 500;
-    const key = await admin.createKey({ name: "crash", workspace: "acme", scopes: ["campaigns:read"] }, root());
-    const replica = await spawnKeyward({ env: { ...mongoEnv(), USAGE_FLUSH_MS: String(KILL_FLUSH_MS) } });
+    const key = await admin.createKey(
+      { name: "crash", workspace: "acme", scopes: ["campaigns:read"] },
+      root(),
+    );
+    const replica = await spawnKeyward({
+      env: { ...mongoEnv(), USAGE_FLUSH_MS: String(KILL_FLUSH_MS) },
+    });
     const ask = asker(replica);
     const answeredAt: number[] = [];
     const until = Date.now() + 4 * KILL_FLUSH_MS;
@@ -140,7 +223,9 @@ describe("usage across two replicas on one database (FerretDB)", () => {
     const killedAt = Date.now();
     replica.child.kill("SIGKILL");
     await replica.exited;
-    const mustHave = answeredAt.filter((t) => t < killedAt - KILL_FLUSH_MS - WRITE_ALLOWANCE_MS).length;
+    const mustHave = answeredAt.filter(
+      (t) => t < killedAt - KILL_FLUSH_MS - WRITE_ALLOWANCE_MS,
+    ).length;
     const counted = Number((await admin.getKeyUsage({ id: key.apiKey!.id }, root())).allowed);
     expect(mustHave).toBeGreaterThan(0);
     expect(counted).toBeGreaterThanOrEqual(mustHave);
@@ -157,23 +242,50 @@ describe("GetKeyUsage and ListFindings: authority, findings, ranges", () => {
   let offsetMs = 0;
   const now = () => new Date(Date.now() + offsetMs);
   const keys: Record<string, { key: string; id: string }> = {};
-  const make = async (name: string, workspace: string, scopes: string[], expiresInMs: number | null = 60 * DAY_MS) => {
-    const r = await admin.createKey({ name, workspace, scopes, expiresAt: expiresInMs === null ? undefined : timestampFromDate(new Date(now().getTime() + expiresInMs)) }, root());
+  const make = async (
+    name: string,
+    workspace: string,
+    scopes: string[],
+    expiresInMs: number | null = 60 * DAY_MS,
+  ) => {
+    const r = await admin.createKey(
+      {
+        name,
+        workspace,
+        scopes,
+        expiresAt:
+          expiresInMs === null
+            ? undefined
+            : timestampFromDate(new Date(now().getTime() + expiresInMs)),
+      },
+      root(),
+    );
     keys[name] = { key: r.key, id: r.apiKey!.id };
     return keys[name]!;
   };
   const call = async (name: string, scopes: string[], times = 1) => {
-    for (let i = 0; i < times; i++) await authz.authorize({ credential: { case: "apiKey", value: keys[name]!.key }, requiredScopes: scopes });
+    for (let i = 0; i < times; i++)
+      await authz.authorize({
+        credential: { case: "apiKey", value: keys[name]!.key },
+        requiredScopes: scopes,
+      });
   };
   /** Key names with a finding of `kind` in workspace "finds", after a flush. */
   const withFinding = async (kind: FindingKind): Promise<string[]> => {
     await server.app.usage.flush();
-    const { findings } = await admin.listFindings({ workspace: "finds", kinds: [kind], pageSize: 100 }, root());
+    const { findings } = await admin.listFindings(
+      { workspace: "finds", kinds: [kind], pageSize: 100 },
+      root(),
+    );
     return findings.map((f) => f.keyName).sort();
   };
 
   beforeAll(async () => {
-    server = await startTestServer({ store: "memory", env: { FINDINGS_DENIALS_PER_DAY: "5" }, overrides: { now } });
+    server = await startTestServer({
+      store: "memory",
+      env: { FINDINGS_DENIALS_PER_DAY: "5" },
+      overrides: { now },
+    });
     admin = server.client(KeyAdminService);
     authz = server.client(AuthorizeService);
     await make("acme reader", "acme", ["keyward:read"]);
@@ -185,25 +297,41 @@ describe("GetKeyUsage and ListFindings: authority, findings, ranges", () => {
   afterAll(async () => server?.stop());
 
   it("keyward:read suffices in its own workspace; another workspace's key is NOT_FOUND (as a missing one) and its findings PERMISSION_DENIED; product * and keyward:write alone are refused, on both ports", async () => {
-    const connect = createClient(KeyAdminService, createConnectTransport({ baseUrl: server.httpUrl, httpVersion: "1.1" }));
+    const connect = createClient(
+      KeyAdminService,
+      createConnectTransport({ baseUrl: server.httpUrl, httpVersion: "1.1" }),
+    );
     for (const client of [admin, connect]) {
       const reader = bearer(keys["acme reader"]!.key);
-      expect((await client.getKeyUsage({ id: keys["acme product"]!.id }, reader)).keyId).toBe(keys["acme product"]!.id);
+      expect((await client.getKeyUsage({ id: keys["acme product"]!.id }, reader)).keyId).toBe(
+        keys["acme product"]!.id,
+      );
       const own = (await client.listFindings({}, reader)).findings;
       expect(own.length).toBeGreaterThan(0);
       expect(own.every((f) => f.workspace === "acme")).toBe(true);
       const other = await failure(client.getKeyUsage({ id: keys["globex product"]!.id }, reader));
-      const missing = await failure(client.getKeyUsage({ id: "key_000000000000000000000000" }, reader));
+      const missing = await failure(
+        client.getKeyUsage({ id: "key_000000000000000000000000" }, reader),
+      );
       expect([other.code, missing.code]).toEqual([Code.NotFound, Code.NotFound]);
       expect(other.rawMessage).toBe(`no key with id ${keys["globex product"]!.id}`);
-      expect((await failure(client.listFindings({ workspace: "globex" }, reader))).code).toBe(Code.PermissionDenied);
+      expect((await failure(client.listFindings({ workspace: "globex" }, reader))).code).toBe(
+        Code.PermissionDenied,
+      );
       for (const refused of ["acme star", "acme writer"]) {
         const as = bearer(keys[refused]!.key);
-        expect((await failure(client.getKeyUsage({ id: keys["acme product"]!.id }, as))).code, refused).toBe(Code.PermissionDenied);
-        expect((await failure(client.listFindings({}, as))).code, refused).toBe(Code.PermissionDenied);
+        expect(
+          (await failure(client.getKeyUsage({ id: keys["acme product"]!.id }, as))).code,
+          refused,
+        ).toBe(Code.PermissionDenied);
+        expect((await failure(client.listFindings({}, as))).code, refused).toBe(
+          Code.PermissionDenied,
+        );
       }
       // The root admin reaches every workspace.
-      expect((await client.listFindings({ workspace: "globex" }, root())).findings.length).toBeGreaterThan(0);
+      expect(
+        (await client.listFindings({ workspace: "globex" }, root())).findings.length,
+      ).toBeGreaterThan(0);
     }
   });
 
@@ -213,21 +341,38 @@ describe("GetKeyUsage and ListFindings: authority, findings, ranges", () => {
     const first = Math.floor((at - 30 * DAY_MS) / DAY_MS) * DAY_MS;
     expect(Number(usage.buckets[0]!.startTime!.seconds) * 1000).toBe(first);
     expect(usage.buckets.length).toBe(Math.ceil((at - first) / DAY_MS));
-    expect(usage.buckets.every((b, i) => Number(b.startTime!.seconds) * 1000 === first + i * DAY_MS)).toBe(true);
-    const hourly = await admin.getKeyUsage({ id: keys["acme product"]!.id, startTime: timestampFromDate(new Date(at - 6 * HOUR_MS)) }, root());
-    expect(Number(hourly.buckets[1]!.startTime!.seconds - hourly.buckets[0]!.startTime!.seconds)).toBe(3600);
+    expect(
+      usage.buckets.every((b, i) => Number(b.startTime!.seconds) * 1000 === first + i * DAY_MS),
+    ).toBe(true);
+    const hourly = await admin.getKeyUsage(
+      { id: keys["acme product"]!.id, startTime: timestampFromDate(new Date(at - 6 * HOUR_MS)) },
+      root(),
+    );
+    expect(
+      Number(hourly.buckets[1]!.startTime!.seconds - hourly.buckets[0]!.startTime!.seconds),
+    ).toBe(3600);
     const refused = async (req: Parameters<typeof admin.getKeyUsage>[0]) => {
-      const err = await failure(admin.getKeyUsage({ id: keys["acme product"]!.id, ...req }, root()));
+      const err = await failure(
+        admin.getKeyUsage({ id: keys["acme product"]!.id, ...req }, root()),
+      );
       expect(err.code).toBe(Code.InvalidArgument);
       return err.rawMessage;
     };
     const t = (ms: number) => timestampFromDate(new Date(at + ms));
-    expect(await refused({ startTime: t(0), endTime: t(-HOUR_MS) })).toContain("start_time: must be before end_time");
-    expect(await refused({ startTime: t(-401 * DAY_MS) })).toContain("start_time: the range is at most 400 days");
-    expect(await refused({ startTime: t(-40 * DAY_MS), granularity: UsageGranularity.HOUR })).toContain("granularity:");
+    expect(await refused({ startTime: t(0), endTime: t(-HOUR_MS) })).toContain(
+      "start_time: must be before end_time",
+    );
+    expect(await refused({ startTime: t(-401 * DAY_MS) })).toContain(
+      "start_time: the range is at most 400 days",
+    );
+    expect(
+      await refused({ startTime: t(-40 * DAY_MS), granularity: UsageGranularity.HOUR }),
+    ).toContain("granularity:");
     expect(await refused({ granularity: 9 as UsageGranularity })).toContain("granularity:");
     expect(await refused({ id: "nope" })).toContain("id:");
-    expect((await failure(admin.listFindings({ kinds: [FindingKind.UNSPECIFIED] }, root()))).rawMessage).toContain("kinds[0]:");
+    expect(
+      (await failure(admin.listFindings({ kinds: [FindingKind.UNSPECIFIED] }, root()))).rawMessage,
+    ).toContain("kinds[0]:");
   });
 
   it("each finding kind appears for its scenario and not without it", async () => {
@@ -267,11 +412,18 @@ describe("GetKeyUsage and ListFindings: authority, findings, ranges", () => {
     expect(await withFinding(FindingKind.EXPIRING_SOON)).toEqual(["soon"]);
     expect(await withFinding(FindingKind.RETIRED_KEY_IN_USE)).toEqual(["revoked used"]);
     expect(await withFinding(FindingKind.UNEXPECTED_DENIALS)).toEqual(["denied"]);
-    const trim = (await admin.listFindings({ workspace: "finds", kinds: [FindingKind.UNUSED_SCOPES] }, root())).findings[0]!;
-    expect([trim.suggestedScopes, trim.detail]).toEqual([["campaigns:read"], expect.stringContaining("leads:read")]);
+    const trim = (
+      await admin.listFindings({ workspace: "finds", kinds: [FindingKind.UNUSED_SCOPES] }, root())
+    ).findings[0]!;
+    expect([trim.suggestedScopes, trim.detail]).toEqual([
+      ["campaigns:read"],
+      expect.stringContaining("leads:read"),
+    ]);
 
     // Paging: small pages add up to the one big page, in the same order.
-    const all = (await admin.listFindings({ workspace: "finds", pageSize: 100 }, root())).findings.map((f) => `${f.keyId} ${f.kind}`);
+    const all = (
+      await admin.listFindings({ workspace: "finds", pageSize: 100 }, root())
+    ).findings.map((f) => `${f.keyId} ${f.kind}`);
     const paged: string[] = [];
     let pageToken = "";
     do {
@@ -281,6 +433,21 @@ describe("GetKeyUsage and ListFindings: authority, findings, ranges", () => {
       pageToken = page.nextPageToken;
     } while (pageToken !== "");
     expect(paged).toEqual(all);
-    expect((await failure(admin.listFindings({ workspace: "acme", pageSize: 3, pageToken: (await admin.listFindings({ workspace: "finds", pageSize: 3 }, root())).nextPageToken }, root()))).rawMessage).toContain("page_token");
+    expect(
+      (
+        await failure(
+          admin.listFindings(
+            {
+              workspace: "acme",
+              pageSize: 3,
+              pageToken: (
+                await admin.listFindings({ workspace: "finds", pageSize: 3 }, root())
+              ).nextPageToken,
+            },
+            root(),
+          ),
+        )
+      ).rawMessage,
+    ).toContain("page_token");
   });
 });

@@ -3,7 +3,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
-import { startTestServer, waitFor, type TestServer } from "../support/harness.js";
+import { startTestServer, type TestServer, waitFor } from "../support/harness.js";
 
 /**
  * DESIGN "Connections": what a slow, idle or hostile client can hold on either
@@ -21,7 +21,10 @@ const SLACK_MS = 1800;
 /** How long a test waits for a close that should have come, before failing. */
 const GIVE_UP_MS = 6000;
 
-const ANONYMOUS_CHECK = JSON.stringify({ api_key: "kw_live_nope", required_scopes: ["campaigns:read"] });
+const ANONYMOUS_CHECK = JSON.stringify({
+  api_key: "kw_live_nope",
+  required_scopes: ["campaigns:read"],
+});
 
 function connectRaw(port: number): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
@@ -40,7 +43,10 @@ function connectRaw(port: number): Promise<net.Socket> {
 }
 
 /** Milliseconds from `since` until `target` closes; Infinity if it is still open after GIVE_UP_MS. */
-function closedAfter(target: EventEmitter & { destroyed: boolean }, since: number): Promise<number> {
+function closedAfter(
+  target: EventEmitter & { destroyed: boolean },
+  since: number,
+): Promise<number> {
   if (target.destroyed) return Promise.resolve(Date.now() - since);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(Infinity), GIVE_UP_MS);
@@ -52,8 +58,12 @@ function closedAfter(target: EventEmitter & { destroyed: boolean }, since: numbe
 }
 
 function expectWithin(elapsed: number, bound: number, what: string): void {
-  expect(elapsed, `${what}: closed after ${elapsed} ms, bound ${bound} ms`).toBeGreaterThanOrEqual(bound);
-  expect(elapsed, `${what}: closed after ${elapsed} ms, bound ${bound} ms`).toBeLessThan(bound + SLACK_MS);
+  expect(elapsed, `${what}: closed after ${elapsed} ms, bound ${bound} ms`).toBeGreaterThanOrEqual(
+    bound,
+  );
+  expect(elapsed, `${what}: closed after ${elapsed} ms, bound ${bound} ms`).toBeLessThan(
+    bound + SLACK_MS,
+  );
 }
 
 /** Reads one HTTP/1.1 response (Content-Length or chunked) off a raw socket. */
@@ -65,21 +75,28 @@ function readResponse(socket: net.Socket): Promise<string> {
       const end = text.indexOf("\r\n\r\n");
       if (end < 0) return;
       const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
-      const complete = length ? text.length >= end + 4 + Number(length[1]) : text.endsWith("0\r\n\r\n");
+      const complete = length
+        ? text.length >= end + 4 + Number(length[1])
+        : text.endsWith("0\r\n\r\n");
       if (complete) {
         socket.off("data", onData);
         socket.off("close", onClose);
         resolve(text);
       }
     };
-    const onClose = () => reject(new Error(`connection closed before a whole response: ${JSON.stringify(text)}`));
+    const onClose = () =>
+      reject(new Error(`connection closed before a whole response: ${JSON.stringify(text)}`));
     socket.on("data", onData);
     socket.once("close", onClose);
   });
 }
 
 /** One request on an HTTP/2 session; resolves with the status and the body. */
-function h2Request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body: Buffer | string): Promise<{ status: number; body: Buffer }> {
+function h2Request(
+  session: http2.ClientHttp2Session,
+  headers: http2.OutgoingHttpHeaders,
+  body: Buffer | string,
+): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const stream = session.request({ ":method": "POST", ...headers });
     const chunks: Buffer[] = [];
@@ -100,22 +117,38 @@ describe("connections one client can hold (DESIGN Connections)", () => {
   let server: TestServer;
   let httpPort: number;
   beforeAll(async () => {
-    server = await startTestServer({ store: "memory", env: { IDLE_TIMEOUT_MS: String(IDLE_MS) }, connections: LIMITS });
+    server = await startTestServer({
+      store: "memory",
+      env: { IDLE_TIMEOUT_MS: String(IDLE_MS) },
+      connections: LIMITS,
+    });
     httpPort = Number(new URL(server.httpUrl).port);
   });
   afterAll(async () => server?.stop());
 
   /** A well-behaved client on both ports: the gRPC client on PORT and Connect JSON over fetch (keep-alive) on HTTP_PORT. */
   async function normalClientWorks(): Promise<void> {
-    const res = await server.client(AuthorizeService).authorize({ credential: { case: "apiKey", value: "kw_live_nope" }, requiredScopes: ["campaigns:read"] });
+    const res = await server
+      .client(AuthorizeService)
+      .authorize({
+        credential: { case: "apiKey", value: "kw_live_nope" },
+        requiredScopes: ["campaigns:read"],
+      });
     expect(res.reason).toBe(Reason.KEY_MALFORMED);
-    const http = await fetch(`${server.httpUrl}/keyward.v1.AuthorizeService/Authorize`, { method: "POST", headers: { "content-type": "application/json" }, body: ANONYMOUS_CHECK });
+    const http = await fetch(`${server.httpUrl}/keyward.v1.AuthorizeService/Authorize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: ANONYMOUS_CHECK,
+    });
     expect(await http.json()).toMatchObject({ reason: "REASON_KEY_MALFORMED" });
   }
 
   it("closes a connection that sends nothing after the silent-socket timeout, on both ports", async () => {
     const start = Date.now();
-    const [grpcSilent, httpSilent] = await Promise.all([connectRaw(server.port), connectRaw(httpPort)]);
+    const [grpcSilent, httpSilent] = await Promise.all([
+      connectRaw(server.port),
+      connectRaw(httpPort),
+    ]);
     const closed = Promise.all([closedAfter(grpcSilent, start), closedAfter(httpSilent, start)]);
     await normalClientWorks();
     const [grpcElapsed, httpElapsed] = await closed;
@@ -146,7 +179,9 @@ describe("connections one client can hold (DESIGN Connections)", () => {
   it("cuts an HTTP/1.1 request whose body trickles once requestTimeout has passed", async () => {
     const socket = await connectRaw(httpPort);
     const start = Date.now();
-    socket.write(`POST /keyward.v1.AuthorizeService/Authorize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`);
+    socket.write(
+      `POST /keyward.v1.AuthorizeService/Authorize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`,
+    );
     const trickle = setInterval(() => socket.write(" "), 300);
     try {
       expectWithin(await closedAfter(socket, start), LIMITS.requestTimeoutMs, "body trickle");
@@ -176,7 +211,11 @@ describe("connections one client can hold (DESIGN Connections)", () => {
     session.on("error", () => {});
     let goaway = false;
     session.on("goaway", () => (goaway = true));
-    const res = await h2Request(session, { ":path": "/keyward.v1.AuthorizeService/Authorize", "content-type": "application/json" }, ANONYMOUS_CHECK);
+    const res = await h2Request(
+      session,
+      { ":path": "/keyward.v1.AuthorizeService/Authorize", "content-type": "application/json" },
+      ANONYMOUS_CHECK,
+    );
     expect(res.status).toBe(200);
     const idleSince = Date.now();
     const closed = closedAfter(session, idleSince);
@@ -188,7 +227,11 @@ describe("connections one client can hold (DESIGN Connections)", () => {
   it("sends GOAWAY to an idle gRPC connection on PORT after IDLE_TIMEOUT_MS, but keeps one with a call open", async () => {
     const watching = http2.connect(server.baseUrl);
     watching.on("error", () => {});
-    const watch = watching.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", ...GRPC_HEADERS });
+    const watch = watching.request({
+      ":method": "POST",
+      ":path": "/grpc.health.v1.Health/Watch",
+      ...GRPC_HEADERS,
+    });
     watch.on("error", () => {});
     const firstStatus = new Promise((resolve) => watch.once("data", resolve));
     watch.end(EMPTY_GRPC_MESSAGE);
@@ -198,7 +241,11 @@ describe("connections one client can hold (DESIGN Connections)", () => {
     idle.on("error", () => {});
     let goaway = false;
     idle.on("goaway", () => (goaway = true));
-    const res = await h2Request(idle, { ":path": "/grpc.health.v1.Health/Check", ...GRPC_HEADERS }, EMPTY_GRPC_MESSAGE);
+    const res = await h2Request(
+      idle,
+      { ":path": "/grpc.health.v1.Health/Check", ...GRPC_HEADERS },
+      EMPTY_GRPC_MESSAGE,
+    );
     expect(res.status).toBe(200);
     const idleSince = Date.now();
     expectWithin(await closedAfter(idle, idleSince), IDLE_MS, "idle gRPC connection");
@@ -208,7 +255,11 @@ describe("connections one client can hold (DESIGN Connections)", () => {
 
     watch.close();
     const watchEnded = Date.now();
-    expectWithin(await closedAfter(watching, watchEnded), IDLE_MS, "gRPC connection after its last call ended");
+    expectWithin(
+      await closedAfter(watching, watchEnded),
+      IDLE_MS,
+      "gRPC connection after its last call ended",
+    );
   });
 });
 
@@ -230,7 +281,9 @@ describe("MAX_CONNECTIONS", () => {
   async function holdHttp(): Promise<net.Socket> {
     const socket = await connectRaw(httpPort);
     const response = readResponse(socket);
-    socket.write(`POST /keyward.v1.AuthorizeService/Authorize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${ANONYMOUS_CHECK.length}\r\n\r\n${ANONYMOUS_CHECK}`);
+    socket.write(
+      `POST /keyward.v1.AuthorizeService/Authorize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${ANONYMOUS_CHECK.length}\r\n\r\n${ANONYMOUS_CHECK}`,
+    );
     expect(await response).toMatch(/^HTTP\/1\.1 200 /);
     held.push(socket);
     return socket;
@@ -239,7 +292,11 @@ describe("MAX_CONNECTIONS", () => {
   async function holdGrpc(): Promise<http2.ClientHttp2Session> {
     const session = http2.connect(server.baseUrl);
     session.on("error", () => {});
-    const res = await h2Request(session, { ":path": "/grpc.health.v1.Health/Check", ...GRPC_HEADERS }, EMPTY_GRPC_MESSAGE);
+    const res = await h2Request(
+      session,
+      { ":path": "/grpc.health.v1.Health/Check", ...GRPC_HEADERS },
+      EMPTY_GRPC_MESSAGE,
+    );
     expect(res.status).toBe(200);
     return session;
   }
@@ -270,7 +327,11 @@ describe("MAX_CONNECTIONS", () => {
     await waitFor(
       async () => {
         try {
-          const res = await fetch(`${server.httpUrl}/keyward.v1.AuthorizeService/Authorize`, { method: "POST", headers: { "content-type": "application/json", connection: "close" }, body: ANONYMOUS_CHECK });
+          const res = await fetch(`${server.httpUrl}/keyward.v1.AuthorizeService/Authorize`, {
+            method: "POST",
+            headers: { "content-type": "application/json", connection: "close" },
+            body: ANONYMOUS_CHECK,
+          });
           return res.status === 200;
         } catch {
           return false;

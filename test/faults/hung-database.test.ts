@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
 import { generateKey } from "../../src/admin/key-material.js";
+import { bearer, startTestServer, type TestServer, waitFor } from "../support/harness.js";
 import { FerretDb, ferretdbBinary } from "../support/mongo-provider.js";
-import { bearer, startTestServer, waitFor, type TestServer } from "../support/harness.js";
 
 const TIMEOUT_MS = 500;
 /** Client and server share this event loop; answers arrive a little after keyward gives them. */
@@ -27,11 +27,19 @@ describe(`a hung database (the FerretDB process frozen with SIGSTOP), MONGODB_TI
 
   beforeAll(async () => {
     const binary = ferretdbBinary();
-    if (!binary) throw new Error("this test freezes its own FerretDB: run bash scripts/install-go-tools.sh");
+    if (!binary)
+      throw new Error("this test freezes its own FerretDB: run bash scripts/install-go-tools.sh");
     ferret = await FerretDb.start(binary);
-    server = await startTestServer({ env: { MONGODB_URI: ferret.uri, MONGODB_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    server = await startTestServer({
+      env: { MONGODB_URI: ferret.uri, MONGODB_TIMEOUT_MS: String(TIMEOUT_MS) },
+    });
     const admin = server.client(KeyAdminService);
-    cachedKey = (await admin.createKey({ name: "hot", workspace: "acme", scopes: ["leads:read"] }, bearer(server.rootKey))).key;
+    cachedKey = (
+      await admin.createKey(
+        { name: "hot", workspace: "acme", scopes: ["leads:read"] },
+        bearer(server.rootKey),
+      )
+    ).key;
     ferret.pause();
   });
   afterAll(async () => {
@@ -41,10 +49,19 @@ describe(`a hung database (the FerretDB process frozen with SIGSTOP), MONGODB_TI
 
   it("answers uncached keys UNAVAILABLE within the deadline, however many wait, and keeps serving cached ones", async () => {
     const authz = server.client(AuthorizeService);
-    const results = await Promise.all(Array.from({ length: 200 }, () => timed(authz.authorize({ credential: { case: "apiKey", value: generateKey("kw", "live") } }))));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        timed(
+          authz.authorize({ credential: { case: "apiKey", value: generateKey("kw", "live") } }),
+        ),
+      ),
+    );
     expect(new Set(results.map((r) => r.code))).toEqual(new Set(["Unavailable"]));
     expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(TIMEOUT_MS + SLACK_MS);
-    const cached = await authz.authorize({ credential: { case: "apiKey", value: cachedKey }, requiredScopes: ["leads:read"] });
+    const cached = await authz.authorize({
+      credential: { case: "apiKey", value: cachedKey },
+      requiredScopes: ["leads:read"],
+    });
     expect(cached.allowed).toBe(true);
   });
 

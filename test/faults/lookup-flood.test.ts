@@ -6,7 +6,7 @@ import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
 import type { KeyStore } from "../../src/store/key-store.js";
 import { goTool } from "../support/go-tools.js";
 import { grpcJsClient, grpcJsUnary } from "../support/grpc-js-client.js";
-import { startTestServer, waitFor, type TestServer } from "../support/harness.js";
+import { startTestServer, type TestServer, waitFor } from "../support/harness.js";
 import { FerretDb, ferretdbBinary } from "../support/mongo-provider.js";
 import { outcomeOf } from "../support/outcomes.js";
 
@@ -29,7 +29,13 @@ const percentile = (values: number[], p: number) => {
 
 async function ask(client: grpc.Client, apiKey: string): Promise<{ ms: number; outcome: string }> {
   const start = performance.now();
-  const outcome = await outcomeOf(grpcJsUnary(client, AuthorizeService.method.authorize, { credential: { case: "apiKey", value: apiKey }, requiredScopes: ["leads:read"] }), { withMessage: true });
+  const outcome = await outcomeOf(
+    grpcJsUnary(client, AuthorizeService.method.authorize, {
+      credential: { case: "apiKey", value: apiKey },
+      requiredScopes: ["leads:read"],
+    }),
+    { withMessage: true },
+  );
   return { ms: performance.now() - start, outcome };
 }
 
@@ -77,19 +83,38 @@ describe(`a flood of random key_hash values (${FLOOD_CONCURRENCY} in flight for 
 
   beforeAll(async () => {
     const binary = ferretdbBinary();
-    if (!binary) throw new Error("this test floods a FerretDB of its own: run bash scripts/install-go-tools.sh");
+    if (!binary)
+      throw new Error(
+        "this test floods a FerretDB of its own: run bash scripts/install-go-tools.sh",
+      );
     ferret = await FerretDb.start(binary);
     server = await startTestServer({
-      env: { MONGODB_URI: ferret.uri, CACHE_TTL_MS: String(CACHE_TTL_MS), STORE_MAX_CONCURRENT_LOOKUPS: String(MAX_LOOKUPS) },
+      env: {
+        MONGODB_URI: ferret.uri,
+        CACHE_TTL_MS: String(CACHE_TTL_MS),
+        STORE_MAX_CONCURRENT_LOOKUPS: String(MAX_LOOKUPS),
+      },
       overrides: { store: (s) => (lookups = lookupProbe(s)).store },
     });
     const { config } = server;
     const deps = { catalog: config.catalog, pepper: config.keyPepper!, prefix: config.keyPrefix };
     // Written past keyward's cache: it has seen neither key until it is asked.
-    const hot = await bootstrapAdmin(server.app.store, deps, { workspace: "acme", name: "hot", scopes: ["leads:read"], environment: "live" });
+    const hot = await bootstrapAdmin(server.app.store, deps, {
+      workspace: "acme",
+      name: "hot",
+      scopes: ["leads:read"],
+      environment: "live",
+    });
     hotKey = hot.key;
     lookups.watched.digest = hot.record.keyDigest;
-    coldKey = (await bootstrapAdmin(server.app.store, deps, { workspace: "acme", name: "cold", scopes: ["leads:read"], environment: "live" })).key;
+    coldKey = (
+      await bootstrapAdmin(server.app.store, deps, {
+        workspace: "acme",
+        name: "cold",
+        scopes: ["leads:read"],
+        environment: "live",
+      })
+    ).key;
     client = grpcJsClient(server.port);
   }, 60_000);
 
@@ -99,17 +124,30 @@ describe(`a flood of random key_hash values (${FLOOD_CONCURRENCY} in flight for 
     await ferret?.stop();
   });
 
-  it("holds store lookups to the bound, keeps a cached key fast and answers a cold legitimate key", { timeout: 20_000 }, async () => {
+  it("holds store lookups to the bound, keeps a cached key fast and answers a cold legitimate key", {
+    timeout: 20_000,
+  }, async () => {
     expect((await ask(client, hotKey)).outcome).toBe("ALLOW");
     const quietEnd = performance.now() + 1000;
     const quiet = await probe(client, hotKey, () => performance.now() > quietEnd);
 
     const ghz = spawn(goTool("ghz", "GHZ_BIN"), [
       "--insecure",
-      "--call", "keyward.v1.AuthorizeService/Authorize",
+      "--call",
+      "keyward.v1.AuthorizeService/Authorize",
       // 32 bytes of a fresh UUID as 64 hex digits: a new digest on every call, never in the negative cache.
-      "-d", JSON.stringify({ key_hash: "{{printf `%.32x` .UUID}}", required_scopes: ["leads:read"] }),
-      "-c", String(FLOOD_CONCURRENCY), "--connections", "4", "-z", `${FLOOD_SECONDS}s`, "--duration-stop", "wait", "-O", "json",
+      "-d",
+      JSON.stringify({ key_hash: "{{printf `%.32x` .UUID}}", required_scopes: ["leads:read"] }),
+      "-c",
+      String(FLOOD_CONCURRENCY),
+      "--connections",
+      "4",
+      "-z",
+      `${FLOOD_SECONDS}s`,
+      "--duration-stop",
+      "wait",
+      "-O",
+      "json",
       `127.0.0.1:${server.port}`,
     ]);
     let out = "";
@@ -124,33 +162,67 @@ describe(`a flood of random key_hash values (${FLOOD_CONCURRENCY} in flight for 
       }),
     );
     let notServing = 0;
-    const health = setInterval(() => (notServing += server.app.health.get("") === "SERVING" ? 0 : 1), 50);
+    const health = setInterval(
+      () => (notServing += server.app.health.get("") === "SERVING" ? 0 : 1),
+      50,
+    );
 
     // Measure inside the flood: from when misses queue for the store's bound.
     const floodStart = performance.now();
     const hotReadsBefore = lookups.watched.ms.length;
     const { metrics } = server.app;
-    const queued = async () => (await metrics.lookupsQueued.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const queued = async () =>
+      (await metrics.lookupsQueued.get()).values.reduce((sum, v) => sum + v.value, 0);
     await waitFor(async () => (await queued()) > 0, 2000, "store lookups queued behind the bound");
-    const during = probe(client, hotKey, () => floodDone || performance.now() - floodStart > (FLOOD_SECONDS - 0.3) * 1000);
+    const during = probe(
+      client,
+      hotKey,
+      () => floodDone || performance.now() - floodStart > (FLOOD_SECONDS - 0.3) * 1000,
+    );
     // The cached key's refresh had to get through the flooded store queue once before the cold key is asked.
-    await waitFor(() => lookups.watched.ms.length > hotReadsBefore, (FLOOD_SECONDS - 1) * 1000, "a refresh of the cached key inside the flood");
-    const gauges = { inFlight: (await metrics.lookupsInFlight.get()).values[0]?.value ?? 0, queued: Object.fromEntries((await metrics.lookupsQueued.get()).values.map((v) => [v.labels.lane, v.value])) };
+    await waitFor(
+      () => lookups.watched.ms.length > hotReadsBefore,
+      (FLOOD_SECONDS - 1) * 1000,
+      "a refresh of the cached key inside the flood",
+    );
+    const gauges = {
+      inFlight: (await metrics.lookupsInFlight.get()).values[0]?.value ?? 0,
+      queued: Object.fromEntries(
+        (await metrics.lookupsQueued.get()).values.map((v) => [v.labels.lane, v.value]),
+      ),
+    };
     const cold = await ask(client, coldKey);
     const hot = await during;
     await ghzDone;
     clearInterval(health);
 
     if (!out) throw new Error(`ghz gave no report: ${err}`);
-    const report = JSON.parse(out) as { count: number; rps: number; statusCodeDistribution: Record<string, number> };
+    const report = JSON.parse(out) as {
+      count: number;
+      rps: number;
+      statusCodeDistribution: Record<string, number>;
+    };
     const rejected = await metrics.lookupsRejected.get();
     const summary = {
-      flood: { calls: report.count, rps: Math.round(report.rps), status: report.statusCodeDistribution },
+      flood: {
+        calls: report.count,
+        rps: Math.round(report.rps),
+        status: report.statusCodeDistribution,
+      },
       storeLookupsMaxInFlight: lookups.max(),
       gaugesMidFlood: gauges,
       rejected: Object.fromEntries(rejected.values.map((v) => [v.labels.reason, v.value])),
-      cachedBefore: { n: quiet.ms.length, p50: +percentile(quiet.ms, 50).toFixed(2), p99: +percentile(quiet.ms, 99).toFixed(2) },
-      cachedDuring: { n: hot.ms.length, p50: +percentile(hot.ms, 50).toFixed(2), p99: +percentile(hot.ms, 99).toFixed(2), failures: hot.failures.length },
+      cachedBefore: {
+        n: quiet.ms.length,
+        p50: +percentile(quiet.ms, 50).toFixed(2),
+        p99: +percentile(quiet.ms, 99).toFixed(2),
+      },
+      cachedDuring: {
+        n: hot.ms.length,
+        p50: +percentile(hot.ms, 50).toFixed(2),
+        p99: +percentile(hot.ms, 99).toFixed(2),
+        failures: hot.failures.length,
+      },
       // The cached key's refreshes that ran during the flood: read time at the store, after any wait for a slot.
       cachedRefreshes: lookups.watched.ms.slice(hotReadsBefore).map((ms) => Math.round(ms)),
       coldKey: { outcome: cold.outcome, ms: +cold.ms.toFixed(1) },

@@ -1,12 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HealthCheckResponse_ServingStatus, Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
-import { digestOfHash, hashKey } from "../../src/domain/keys.js";
 import { generateKey } from "../../src/admin/key-material.js";
+import { digestOfHash, hashKey } from "../../src/domain/keys.js";
 import type { RawKey } from "../../src/domain/types.js";
+import {
+  bearer,
+  startTestServer,
+  TEST_PEPPER,
+  type TestServer,
+  waitFor,
+} from "../support/harness.js";
 import { FerretDb, ferretdbBinary } from "../support/mongo-provider.js";
-import { TEST_PEPPER, bearer, startTestServer, waitFor, type TestServer } from "../support/harness.js";
 import { outcomeOf } from "../support/outcomes.js";
 
 const STALE_BOUND_MS = 10_000;
@@ -25,12 +31,27 @@ describe("database outage: the test database process is stopped under load and s
 
   beforeAll(async () => {
     const binary = ferretdbBinary();
-    if (!binary) throw new Error("this test stops and starts its own FerretDB: run bash scripts/install-go-tools.sh");
+    if (!binary)
+      throw new Error(
+        "this test stops and starts its own FerretDB: run bash scripts/install-go-tools.sh",
+      );
     ferret = await FerretDb.start(binary);
-    server = await startTestServer({ env: { MONGODB_URI: ferret.uri, CACHE_TTL_MS: String(STALE_BOUND_MS) } });
+    server = await startTestServer({
+      env: { MONGODB_URI: ferret.uri, CACHE_TTL_MS: String(STALE_BOUND_MS) },
+    });
     const admin = server.client(KeyAdminService);
-    cachedKey = (await admin.createKey({ name: "hot", workspace: "acme", scopes: ["leads:read"] }, bearer(server.rootKey))).key;
-    uncachedKey = (await admin.createKey({ name: "cold", workspace: "acme", scopes: ["leads:read"] }, bearer(server.rootKey))).key;
+    cachedKey = (
+      await admin.createKey(
+        { name: "hot", workspace: "acme", scopes: ["leads:read"] },
+        bearer(server.rootKey),
+      )
+    ).key;
+    uncachedKey = (
+      await admin.createKey(
+        { name: "cold", workspace: "acme", scopes: ["leads:read"] },
+        bearer(server.rootKey),
+      )
+    ).key;
     server.app.lookup.invalidate(digestOfHash(hashKey(uncachedKey as RawKey, TEST_PEPPER))); // creation cached it on this replica
   }, 60_000);
   afterAll(async () => {
@@ -41,7 +62,13 @@ describe("database outage: the test database process is stopped under load and s
   it("serves cached keys up to the staleness bound, refuses to guess about the rest, and recovers without a restart", async () => {
     const authz = server.client(AuthorizeService);
     const health = server.client(Health);
-    const ask = (key: string) => outcomeOf(authz.authorize({ credential: { case: "apiKey", value: key }, requiredScopes: ["leads:read"] }, { timeoutMs: 5000 }));
+    const ask = (key: string) =>
+      outcomeOf(
+        authz.authorize(
+          { credential: { case: "apiKey", value: key }, requiredScopes: ["leads:read"] },
+          { timeoutMs: 5000 },
+        ),
+      );
 
     expect(await ask(cachedKey)).toBe("ALLOW");
 
@@ -54,7 +81,15 @@ describe("database outage: the test database process is stopped under load and s
         const random = generateKey("kw", "live");
         const batch = await Promise.all([
           ask(cachedKey).then((result) => ({ key: "cached" as const, at: Date.now(), result })),
-          ...(Date.now() > stoppedAt ? [ask(uncachedKey).then((result) => ({ key: "uncached" as const, at: Date.now(), result }))] : []),
+          ...(Date.now() > stoppedAt
+            ? [
+                ask(uncachedKey).then((result) => ({
+                  key: "uncached" as const,
+                  at: Date.now(),
+                  result,
+                })),
+              ]
+            : []),
           ask(random).then((result) => ({ key: "random" as const, at: Date.now(), result })),
         ]);
         answers.push(...batch);
@@ -69,7 +104,11 @@ describe("database outage: the test database process is stopped under load and s
     const readAt = Date.now();
     await ferret.stopProcess();
     stoppedAt = Date.now();
-    await waitFor(async () => (await health.check({})).status === HealthCheckResponse_ServingStatus.NOT_SERVING, 10_000, "NOT_SERVING");
+    await waitFor(
+      async () => (await health.check({})).status === HealthCheckResponse_ServingStatus.NOT_SERVING,
+      10_000,
+      "NOT_SERVING",
+    );
 
     // Inside the bound the cached key is still served; a key never verified is UNAVAILABLE, never allowed.
     expect(Date.now() - readAt).toBeLessThan(STALE_BOUND_MS - 1000);
@@ -80,19 +119,33 @@ describe("database outage: the test database process is stopped under load and s
     expect(performance.now() - t).toBeLessThan(500); // fails fast while the database is known to be down
 
     // Past the bound (the last read was before the stop) the cached key is no longer trusted either.
-    await waitFor(() => Date.now() - stoppedAt > STALE_BOUND_MS + SLACK_MS, STALE_BOUND_MS + SLACK_MS + 1000, "staleness bound");
+    await waitFor(
+      () => Date.now() - stoppedAt > STALE_BOUND_MS + SLACK_MS,
+      STALE_BOUND_MS + SLACK_MS + 1000,
+      "staleness bound",
+    );
     expect(await ask(cachedKey)).toBe("Unavailable");
 
     const restartAt = Date.now();
     await ferret.startProcess();
-    await waitFor(async () => (await health.check({})).status === HealthCheckResponse_ServingStatus.SERVING, 15_000, "SERVING again");
+    await waitFor(
+      async () => (await health.check({})).status === HealthCheckResponse_ServingStatus.SERVING,
+      15_000,
+      "SERVING again",
+    );
     loading = false;
     await load;
 
     expect(await ask(cachedKey)).toBe("ALLOW");
     expect(await ask(uncachedKey)).toBe("ALLOW");
 
-    if (process.env.OUTAGE_DEBUG) console.log(answers.filter((a) => a.key === "cached").map((a) => `${a.at - stoppedAt}:${a.result}`).join(" "));
+    if (process.env.OUTAGE_DEBUG)
+      console.log(
+        answers
+          .filter((a) => a.key === "cached")
+          .map((a) => `${a.at - stoppedAt}:${a.result}`)
+          .join(" "),
+      );
     const during = answers.filter((a) => a.at > stoppedAt + 3000 && a.at < restartAt);
     expect(during.length).toBeGreaterThan(20);
     for (const a of answers) {
@@ -103,6 +156,8 @@ describe("database outage: the test database process is stopped under load and s
         expect(a.at - stoppedAt).toBeLessThan(STALE_BOUND_MS + SLACK_MS);
       }
     }
-    expect(during.filter((a) => a.key === "uncached").every((a) => a.result === "Unavailable")).toBe(true);
+    expect(
+      during.filter((a) => a.key === "uncached").every((a) => a.result === "Unavailable"),
+    ).toBe(true);
   }, 60_000);
 });

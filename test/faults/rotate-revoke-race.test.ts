@@ -5,7 +5,13 @@ import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
 import { KeyAdminService, KeyStatus } from "../../gen/keyward/v1/key_admin_pb.js";
 import { StoreUnavailableError } from "../../src/domain/errors.js";
 import type { KeyStore } from "../../src/store/key-store.js";
-import { bearer, startTestServer, uniqueDbName, waitFor, type TestServer } from "../support/harness.js";
+import {
+  bearer,
+  startTestServer,
+  type TestServer,
+  uniqueDbName,
+  waitFor,
+} from "../support/harness.js";
 
 const PAIRS = 40;
 
@@ -13,7 +19,10 @@ type Settled<T> = { ok: true; value: T } | { ok: false; code: Code };
 const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
   p.then(
     (value) => ({ ok: true as const, value }),
-    (e: unknown) => ({ ok: false as const, code: e instanceof ConnectError ? e.code : Code.Unknown }),
+    (e: unknown) => ({
+      ok: false as const,
+      code: e instanceof ConnectError ? e.code : Code.Unknown,
+    }),
   );
 
 describe(`${PAIRS} concurrent RotateKey/RevokeKey pairs on one key each, through two replicas`, () => {
@@ -33,7 +42,9 @@ describe(`${PAIRS} concurrent RotateKey/RevokeKey pairs on one key each, through
     await b?.stop();
   });
 
-  it("never makes a successor for a key revoked before the rotation, nor loses a revoke", { timeout: 120_000 }, async () => {
+  it("never makes a successor for a key revoked before the rotation, nor loses a revoke", {
+    timeout: 120_000,
+  }, async () => {
     const adminA = a.client(KeyAdminService);
     const adminB = b.client(KeyAdminService);
     const authz = a.client(AuthorizeService);
@@ -43,17 +54,25 @@ describe(`${PAIRS} concurrent RotateKey/RevokeKey pairs on one key each, through
     await Promise.all(
       Array.from({ length: PAIRS }, async (_, i) => {
         const workspace = `race${i}`;
-        const { key, apiKey } = await adminA.createKey({ name: "contested", workspace, scopes: ["leads:read"] }, bearer(a.rootKey));
+        const { key, apiKey } = await adminA.createKey(
+          { name: "contested", workspace, scopes: ["leads:read"] },
+          bearer(a.rootKey),
+        );
         const id = apiKey!.id;
         // Alternate which replica carries which call, so both orders of arrival occur.
         const [rotateVia, revokeVia] = i % 2 === 0 ? [adminA, adminB] : [adminB, adminA];
         const [rotate, revoke] = await Promise.all([
-          settle(rotateVia.rotateKey({ id, gracePeriod: durationFromMs(3_600_000) }, bearer(a.rootKey))),
+          settle(
+            rotateVia.rotateKey({ id, gracePeriod: durationFromMs(3_600_000) }, bearer(a.rootKey)),
+          ),
           settle(revokeVia.revokeKey({ id, reason: "compromised" }, bearer(a.rootKey))),
         ]);
 
         // A revoke always lands: it is never lost to a concurrent rotation.
-        expect(revoke.ok, `pair ${i}: revoke failed with ${revoke.ok ? "" : Code[revoke.code]}`).toBe(true);
+        expect(
+          revoke.ok,
+          `pair ${i}: revoke failed with ${revoke.ok ? "" : Code[revoke.code]}`,
+        ).toBe(true);
         if (!revoke.ok) return;
         const revokedRecord = revoke.value.apiKey!;
         expect(revokedRecord.status).toBe(KeyStatus.REVOKED);
@@ -63,12 +82,19 @@ describe(`${PAIRS} concurrent RotateKey/RevokeKey pairs on one key each, through
           // The revoke took effect before any rotation: the rotation must have been refused, leaving no successor.
           outcomes.revokeFirst++;
           expect(rotate.ok, `pair ${i}: a rotation succeeded after the revoke`).toBe(false);
-          if (!rotate.ok) expect(Code[rotate.code], `pair ${i}: the rotation failed, but not as FAILED_PRECONDITION`).toBe("FailedPrecondition");
+          if (!rotate.ok)
+            expect(
+              Code[rotate.code],
+              `pair ${i}: the rotation failed, but not as FAILED_PRECONDITION`,
+            ).toBe("FailedPrecondition");
           expect(keys.map((k) => k.id)).toEqual([id]);
         } else {
           // The rotation took effect first: the revoke then ended the old key's grace at once.
           outcomes.rotateFirst++;
-          expect(rotate.ok, `pair ${i}: revoke saw a successor that the rotation did not report`).toBe(true);
+          expect(
+            rotate.ok,
+            `pair ${i}: revoke saw a successor that the rotation did not report`,
+          ).toBe(true);
           if (!rotate.ok) return;
           expect(revokedRecord.successorId).toBe(rotate.value.apiKey!.id);
           expect(keys.map((k) => k.id).sort()).toEqual([id, rotate.value.apiKey!.id].sort());
@@ -76,11 +102,18 @@ describe(`${PAIRS} concurrent RotateKey/RevokeKey pairs on one key each, through
         // Whatever the order, the old secret is refused on both replicas. (Propagation within 1 s is
         // test/faults/clock-skew.test.ts's promise; here, under 40 pairs of load, it only has to happen.)
         for (const replica of [authz, authzB]) {
-          await waitFor(async () => !(await replica.authorize({ credential: { case: "apiKey", value: key } })).allowed, 5000, `pair ${i}: old key refused`);
+          await waitFor(
+            async () =>
+              !(await replica.authorize({ credential: { case: "apiKey", value: key } })).allowed,
+            5000,
+            `pair ${i}: old key refused`,
+          );
         }
       }),
     );
-    process.stderr.write(`[race] ${PAIRS} pairs: revoke first ${outcomes.revokeFirst}, rotate first ${outcomes.rotateFirst}\n`);
+    process.stderr.write(
+      `[race] ${PAIRS} pairs: revoke first ${outcomes.revokeFirst}, rotate first ${outcomes.rotateFirst}\n`,
+    );
     expect(outcomes.revokeFirst + outcomes.rotateFirst).toBe(PAIRS);
   });
 });
@@ -101,7 +134,9 @@ function faultyWrites(inner: KeyStore) {
       return async (...args: unknown[]) => {
         if (!plan.armed || ++plan.writes < plan.fromWrite) return value.apply(target, args);
         if (plan.landed) await value.apply(target, args);
-        throw new StoreUnavailableError(`the key database did not answer ${String(prop)} within 1000 ms`);
+        throw new StoreUnavailableError(
+          `the key database did not answer ${String(prop)} within 1000 ms`,
+        );
       };
     },
   });
@@ -131,12 +166,18 @@ describe("a rotation cut off at any write leaves no change or a consistent pair"
         const admin = server.client(KeyAdminService);
         const authz = server.client(AuthorizeService);
         const root = bearer(server.rootKey);
-        const allowed = async (key: string) => (await authz.authorize({ credential: { case: "apiKey", value: key } })).allowed;
-        const { key, apiKey } = await admin.createKey({ name: "cut off", workspace: `cut${fromWrite}${landed}`, scopes: ["leads:read"] }, root);
+        const allowed = async (key: string) =>
+          (await authz.authorize({ credential: { case: "apiKey", value: key } })).allowed;
+        const { key, apiKey } = await admin.createKey(
+          { name: "cut off", workspace: `cut${fromWrite}${landed}`, scopes: ["leads:read"] },
+          root,
+        );
         const id = apiKey!.id;
 
         Object.assign(faults, { armed: true, fromWrite, landed, writes: 0 });
-        const rotation = await settle(admin.rotateKey({ id, gracePeriod: durationFromMs(3_600_000) }, root));
+        const rotation = await settle(
+          admin.rotateKey({ id, gracePeriod: durationFromMs(3_600_000) }, root),
+        );
         faults.armed = false;
 
         // Whatever the rotation reported, the old key still works (no change, or its grace has begun).
@@ -144,16 +185,24 @@ describe("a rotation cut off at any write leaves no change or a consistent pair"
         const old = (await admin.getKey({ id }, root)).apiKey!;
         if (old.successorId === "") {
           expect(old.status).toBe(KeyStatus.ACTIVE);
-          expect(rotation.ok, "a rotation reported success without marking the old key").toBe(false);
+          expect(rotation.ok, "a rotation reported success without marking the old key").toBe(
+            false,
+          );
           // Nothing blocks the next try.
           const again = await admin.rotateKey({ id, gracePeriod: durationFromMs(0) }, root);
           expect(await allowed(again.key)).toBe(true);
         } else {
           // The old key names its successor: it must exist, so rotation carries on from there.
           const successor = await settle(admin.getKey({ id: old.successorId }, root));
-          expect(successor.ok, `the old key points at ${old.successorId}, which ${successor.ok ? "" : Code[successor.code]}`).toBe(true);
+          expect(
+            successor.ok,
+            `the old key points at ${old.successorId}, which ${successor.ok ? "" : Code[successor.code]}`,
+          ).toBe(true);
           if (rotation.ok) expect(rotation.value.apiKey!.id).toBe(old.successorId);
-          const next = await admin.rotateKey({ id: old.successorId, gracePeriod: durationFromMs(0) }, root);
+          const next = await admin.rotateKey(
+            { id: old.successorId, gracePeriod: durationFromMs(0) },
+            root,
+          );
           expect(await allowed(next.key)).toBe(true);
         }
       });

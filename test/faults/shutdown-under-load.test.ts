@@ -5,8 +5,8 @@ import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
 import { loadCatalog } from "../../src/config.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { goTool } from "../support/go-tools.js";
-import { spawnKeyward } from "../support/keyward-process.js";
 import { TEST_PEPPER, uniqueDbName, waitFor } from "../support/harness.js";
+import { spawnKeyward } from "../support/keyward-process.js";
 import { freePort } from "../support/mongo-provider.js";
 import { ROOT } from "../support/paths.js";
 
@@ -20,8 +20,13 @@ interface GhzDetail {
 /** Allowed Authorize calls so far, from the server's own /metrics. */
 async function okDecisions(metricsPort: number): Promise<number> {
   // Refused until the metrics listener is up: no calls counted yet.
-  const body = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => "");
-  const line = body.split("\n").find((l) => l.startsWith('keyward_authorize_decisions_total{reason="OK",source="grpc"} '));
+  const body = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+    (r) => r.text(),
+    () => "",
+  );
+  const line = body
+    .split("\n")
+    .find((l) => l.startsWith('keyward_authorize_decisions_total{reason="OK",source="grpc"} '));
   return line ? Number(line.split(" ")[1]) : 0;
 }
 
@@ -52,9 +57,18 @@ describe("SIGTERM during a ghz run", () => {
 
     const ghz = spawn(goTool("ghz", "GHZ_BIN"), [
       "--insecure",
-      "--call", "keyward.v1.AuthorizeService/Authorize",
-      "-d", JSON.stringify({ api_key: key, required_scopes: ["leads:read"] }),
-      "-c", "20", "--connections", "2", "-z", "5s", "-O", "json",
+      "--call",
+      "keyward.v1.AuthorizeService/Authorize",
+      "-d",
+      JSON.stringify({ api_key: key, required_scopes: ["leads:read"] }),
+      "-c",
+      "20",
+      "--connections",
+      "2",
+      "-z",
+      "5s",
+      "-O",
+      "json",
       `127.0.0.1:${port}`,
     ]);
     let out = "";
@@ -62,20 +76,29 @@ describe("SIGTERM during a ghz run", () => {
     const ghzDone = new Promise<void>((resolve) => ghz.on("close", () => resolve()));
 
     // SIGTERM once the load is steady: well past the calls the assertions below need before it.
-    await waitFor(async () => (await okDecisions(metricsPort)) >= 1000, 4000, "1,000 allowed calls under ghz");
+    await waitFor(
+      async () => (await okDecisions(metricsPort)) >= 1000,
+      4000,
+      "1,000 allowed calls under ghz",
+    );
     const sigtermAt = Date.now();
     const code = await server.stop();
     await ghzDone;
 
     expect(code, server.output()).toBe(0);
     const report = JSON.parse(out) as { details: GhzDetail[] };
-    const calls = report.details.map((d) => ({ start: Date.parse(d.timestamp), status: d.status, error: d.error }));
+    const calls = report.details.map((d) => ({
+      start: Date.parse(d.timestamp),
+      status: d.status,
+      error: d.error,
+    }));
     const before = calls.filter((c) => c.start < sigtermAt - 50);
     expect(before.length).toBeGreaterThan(100);
     const failedBefore = before.filter((c) => c.status !== "OK");
     expect(failedBefore, "calls started before SIGTERM must all complete").toEqual([]);
     // After the listener closes the only failure a caller may see is UNAVAILABLE (retry elsewhere).
-    for (const c of calls.filter((x) => x.status !== "OK")) expect(["Unavailable", "Canceled"]).toContain(c.status);
+    for (const c of calls.filter((x) => x.status !== "OK"))
+      expect(["Unavailable", "Canceled"]).toContain(c.status);
 
     const stored = await store.findKeyById(record.id);
     expect(stored?.lastUsedAt).toBeInstanceOf(Date);

@@ -9,7 +9,10 @@ import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health
 import { makeCertificates } from "../support/certificates.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
 
-async function check(port: number, options: { ca?: Buffer; cert?: Buffer; key?: Buffer; plaintext?: boolean }): Promise<string> {
+async function check(
+  port: number,
+  options: { ca?: Buffer; cert?: Buffer; key?: Buffer; plaintext?: boolean },
+): Promise<string> {
   const transport = createGrpcTransport({
     baseUrl: `${options.plaintext ? "http" : "https"}://127.0.0.1:${port}`,
     nodeOptions: { ca: options.ca, cert: options.cert, key: options.key },
@@ -31,10 +34,17 @@ describe("TLS from configured files", () => {
 
   beforeAll(async () => {
     makeCertificates(dir);
-    tls = await startTestServer({ store: "memory", env: { TLS_CERT_FILE: file("server.pem"), TLS_KEY_FILE: file("server.key") } });
+    tls = await startTestServer({
+      store: "memory",
+      env: { TLS_CERT_FILE: file("server.pem"), TLS_KEY_FILE: file("server.key") },
+    });
     mtls = await startTestServer({
       store: "memory",
-      env: { TLS_CERT_FILE: file("server.pem"), TLS_KEY_FILE: file("server.key"), TLS_CLIENT_CA_FILE: file("ca.pem") },
+      env: {
+        TLS_CERT_FILE: file("server.pem"),
+        TLS_KEY_FILE: file("server.key"),
+        TLS_CLIENT_CA_FILE: file("ca.pem"),
+      },
     });
   }, 30_000);
   afterAll(async () => {
@@ -51,9 +61,39 @@ describe("TLS from configured files", () => {
 
   it("with TLS_CLIENT_CA_FILE, refuses a client without a certificate and serves one with a certificate from that CA", async () => {
     expect(await check(mtls.port, { ca: read("ca.pem") })).toMatch(/^error:/);
-    expect(await check(mtls.port, { ca: read("ca.pem"), cert: read("client.pem"), key: read("client.key") })).toBe("SERVING");
+    expect(
+      await check(mtls.port, {
+        ca: read("ca.pem"),
+        cert: read("client.pem"),
+        key: read("client.key"),
+      }),
+    ).toBe("SERVING");
     // A certificate this CA did not sign is refused like none at all.
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=stranger", "-keyout", "stranger.key", "-out", "stranger.pem"], { cwd: dir, stdio: "pipe" });
-    expect(await check(mtls.port, { ca: read("ca.pem"), cert: read("stranger.pem"), key: read("stranger.key") })).toMatch(/^error:/);
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=stranger",
+        "-keyout",
+        "stranger.key",
+        "-out",
+        "stranger.pem",
+      ],
+      { cwd: dir, stdio: "pipe" },
+    );
+    expect(
+      await check(mtls.port, {
+        ca: read("ca.pem"),
+        cert: read("stranger.pem"),
+        key: read("stranger.key"),
+      }),
+    ).toMatch(/^error:/);
   });
 });

@@ -38,7 +38,14 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     child.once("error", reject);
     child.once("close", (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr: stderr.split("\n").filter((l) => l !== "").join("\n") });
+      resolve({
+        code,
+        stdout,
+        stderr: stderr
+          .split("\n")
+          .filter((l) => l !== "")
+          .join("\n"),
+      });
     });
   });
 }

@@ -1,5 +1,13 @@
+import {
+  create,
+  type DescMessage,
+  type DescMethodUnary,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { fromBinary, toBinary, type DescMethodUnary, type MessageInitShape, type MessageShape, create, type DescMessage } from "@bufbuild/protobuf";
 
 /**
  * Calls a unary method with @grpc/grpc-js, the reference gRPC client,

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
+import { type Client, createClient, type Transport } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
 import { inject } from "vitest";
-import { startApp, type AppOverrides, type RunningApp } from "../../src/app.js";
 import { bootstrapAdmin } from "../../src/admin/bootstrap.js";
-import { loadConfig, type Config } from "../../src/config.js";
+import { type AppOverrides, type RunningApp, startApp } from "../../src/app.js";
+import { type Config, loadConfig } from "../../src/config.js";
 import type { RawKey } from "../../src/domain/types.js";
 
 export const TEST_PEPPER = "test-pepper-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -31,24 +31,34 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export function testConfig(env: Record<string, string> = {}, store: "mongo" | "memory" = "mongo"): Config {
+export function testConfig(
+  env: Record<string, string> = {},
+  store: "mongo" | "memory" = "mongo",
+): Config {
   return loadConfig(
     {
-    HOST: "127.0.0.1",
-    PORT: "0",
-    HTTP_PORT: "0",
-    LOG_LEVEL: "silent",
-    ...(store === "mongo" ? { MONGODB_URI: inject("mongoUri"), MONGODB_DB: uniqueDbName(), KEY_PEPPER: TEST_PEPPER } : {}),
-    ...env,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      HTTP_PORT: "0",
+      LOG_LEVEL: "silent",
+      ...(store === "mongo"
+        ? { MONGODB_URI: inject("mongoUri"), MONGODB_DB: uniqueDbName(), KEY_PEPPER: TEST_PEPPER }
+        : {}),
+      ...env,
     },
     { devRequested: store === "memory" },
   );
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -64,7 +74,9 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const base = testConfig(options.env, options.store ?? "mongo");
-  const config = options.connections ? { ...base, connections: { ...base.connections, ...options.connections } } : base;
+  const config = options.connections
+    ? { ...base, connections: { ...base.connections, ...options.connections } }
+    : base;
   const app = await startApp(config, pino({ level: "silent" }), options.overrides);
   await waitFor(() => app.health.get("") === "SERVING", 15_000, "health SERVING");
   const rootKey =

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
@@ -54,7 +54,14 @@ const SERVING_WITHIN_MS = 20_000;
 export async function spawnKeyward(options: SpawnOptions = {}): Promise<KeywardProcess> {
   const port = await freePort();
   const httpPort = await freePort();
-  const env = { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: String(port), HTTP_PORT: String(httpPort), LOG_LEVEL: "warn", ...options.env };
+  const env = {
+    PATH: process.env.PATH,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    HTTP_PORT: String(httpPort),
+    LOG_LEVEL: "warn",
+    ...options.env,
+  };
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entryArgs(options)], {
     cwd: options.root ?? ROOT,
     // Node skips undefined values: those variables stay unset.
@@ -68,8 +75,14 @@ export async function spawnKeyward(options: SpawnOptions = {}): Promise<KeywardP
 
 function entryArgs(options: SpawnOptions): string[] {
   // Without a database the source runs as `npm start` does (--dev); the compiled entry needs KEYWARD_DEV=1.
-  if (options.compiled) return [...PRODUCTION_NODE_ARGS, "dist/src/main.js", ...(options.args ?? [])];
-  return ["--import", "tsx", "src/main.ts", ...(options.args ?? (options.env?.MONGODB_URI ? [] : ["--dev"]))];
+  if (options.compiled)
+    return [...PRODUCTION_NODE_ARGS, "dist/src/main.js", ...(options.args ?? [])];
+  return [
+    "--import",
+    "tsx",
+    "src/main.ts",
+    ...(options.args ?? (options.env?.MONGODB_URI ? [] : ["--dev"])),
+  ];
 }
 
 function processOf(child: ChildProcess, port: number, httpPort: number): KeywardProcess {
@@ -80,7 +93,9 @@ function processOf(child: ChildProcess, port: number, httpPort: number): Keyward
   };
   child.stdout?.on("data", keep("stdout"));
   child.stderr?.on("data", keep("stderr"));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
   return {
     child,
     port,
@@ -101,15 +116,26 @@ function processOf(child: ChildProcess, port: number, httpPort: number): Keyward
 }
 
 async function untilServing(proc: KeywardProcess): Promise<void> {
-  const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${proc.port}` }));
+  const health = createClient(
+    Health,
+    createGrpcTransport({ baseUrl: `http://127.0.0.1:${proc.port}` }),
+  );
   const deadline = Date.now() + SERVING_WITHIN_MS;
   for (;;) {
-    const status = await health.check({}, { timeoutMs: 1000 }).then((r) => r.status, () => 0);
+    const status = await health.check({}, { timeoutMs: 1000 }).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 1) return;
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`keyward exited (${proc.child.exitCode ?? proc.child.signalCode}) before serving:\n${proc.output()}`);
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null)
+      throw new Error(
+        `keyward exited (${proc.child.exitCode ?? proc.child.signalCode}) before serving:\n${proc.output()}`,
+      );
     if (Date.now() > deadline) {
       proc.child.kill("SIGKILL");
-      throw new Error(`keyward did not become SERVING within ${SERVING_WITHIN_MS / 1000} s:\n${proc.output()}`);
+      throw new Error(
+        `keyward did not become SERVING within ${SERVING_WITHIN_MS / 1000} s:\n${proc.output()}`,
+      );
     }
     // A poll, not a wait for time to pass: Health answers as soon as the listener is up.
     await new Promise((r) => setTimeout(r, 100));

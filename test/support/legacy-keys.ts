@@ -1,6 +1,6 @@
 import { MongoClient } from "mongodb";
-import { hashKey, keyPreview } from "../../src/domain/keys.js";
 import { generateKey, newKeyId } from "../../src/admin/key-material.js";
+import { hashKey, keyPreview } from "../../src/domain/keys.js";
 import type { KeyId, RawKey } from "../../src/domain/types.js";
 
 /**
@@ -27,7 +27,10 @@ export interface LegacyKeyDoc {
   revoke_reason: string;
 }
 
-export function legacyKey(pepper: string, fields: Partial<LegacyKeyDoc> = {}): { key: RawKey; id: KeyId; doc: LegacyKeyDoc } {
+export function legacyKey(
+  pepper: string,
+  fields: Partial<LegacyKeyDoc> = {},
+): { key: RawKey; id: KeyId; doc: LegacyKeyDoc } {
   const key = generateKey("kw", "live");
   const id = newKeyId();
   const created = new Date(Date.now() - 90 * 24 * 3600_000);
@@ -53,11 +56,16 @@ export function legacyKey(pepper: string, fields: Partial<LegacyKeyDoc> = {}): {
 }
 
 /** Writes documents into api_keys as they are, with 0.1's unique index, bypassing every keyward code path. */
-export async function seedKeyDocuments(uri: string, dbName: string, docs: readonly object[]): Promise<void> {
+export async function seedKeyDocuments(
+  uri: string,
+  dbName: string,
+  docs: readonly object[],
+): Promise<void> {
   const client = new MongoClient(uri);
   try {
     const keys = client.db(dbName).collection("api_keys");
-    if (docs.some((d) => "key_hash" in d)) await keys.createIndex({ key_hash: 1 }, { unique: true, name: "key_hash_unique" });
+    if (docs.some((d) => "key_hash" in d))
+      await keys.createIndex({ key_hash: 1 }, { unique: true, name: "key_hash_unique" });
     await keys.insertMany(docs.map((d) => ({ ...d })) as never[]);
   } finally {
     await client.close();

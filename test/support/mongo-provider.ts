@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -46,13 +46,19 @@ export async function waitForMongo(uri: string, timeoutMs: number): Promise<void
 
 function containerEngineAnswers(): boolean {
   if (process.env.DOCKER_HOST) return true;
-  return ["/var/run/docker.sock", join(process.env.HOME ?? "", ".docker/run/docker.sock")].some((p) => existsSync(p));
+  return ["/var/run/docker.sock", join(process.env.HOME ?? "", ".docker/run/docker.sock")].some(
+    (p) => existsSync(p),
+  );
 }
 
 async function fromContainer(): Promise<ProvidedMongo> {
   const { MongoDBContainer } = await import("@testcontainers/mongodb");
   const container = await new MongoDBContainer("mongo:7").start();
-  return { uri: `${container.getConnectionString()}?directConnection=true`, source: "testcontainers mongo:7", stop: async () => void (await container.stop()) };
+  return {
+    uri: `${container.getConnectionString()}?directConnection=true`,
+    source: "testcontainers mongo:7",
+    stop: async () => void (await container.stop()),
+  };
 }
 
 function goBin(): string | null {
@@ -61,7 +67,8 @@ function goBin(): string | null {
 }
 
 export function ferretdbBinary(): string | null {
-  if (process.env.FERRETDB_BIN && existsSync(process.env.FERRETDB_BIN)) return process.env.FERRETDB_BIN;
+  if (process.env.FERRETDB_BIN && existsSync(process.env.FERRETDB_BIN))
+    return process.env.FERRETDB_BIN;
   const bin = goBin();
   if (bin && existsSync(join(bin, "ferretdb"))) return join(bin, "ferretdb");
   const onPath = spawnSync("sh", ["-c", "command -v ferretdb"], { encoding: "utf8" });
@@ -82,7 +89,11 @@ export class FerretDb {
   }
 
   static async start(binary: string): Promise<FerretDb> {
-    const db = new FerretDb(binary, await freePort(), mkdtempSync(join(tmpdir(), "keyward-ferretdb-")));
+    const db = new FerretDb(
+      binary,
+      await freePort(),
+      mkdtempSync(join(tmpdir(), "keyward-ferretdb-")),
+    );
     await db.startProcess();
     return db;
   }
@@ -151,7 +162,9 @@ export async function provideMongo(): Promise<ProvidedMongo> {
     try {
       return await fromContainer();
     } catch (err) {
-      log(`container engine found but MongoDB container failed (${(err as Error).message}); trying FerretDB`);
+      log(
+        `container engine found but MongoDB container failed (${(err as Error).message}); trying FerretDB`,
+      );
     }
   }
   let binary = ferretdbBinary();
@@ -168,5 +181,9 @@ export async function provideMongo(): Promise<ProvidedMongo> {
     );
   }
   const ferret = await FerretDb.start(binary);
-  return { uri: ferret.uri, source: `ferretdb (${binary}, port ${ferret.port})`, stop: () => ferret.stop() };
+  return {
+    uri: ferret.uri,
+    source: `ferretdb (${binary}, port ${ferret.port})`,
+    stop: () => ferret.stop(),
+  };
 }

@@ -1,5 +1,5 @@
-import { digestOfHash, hashKey, keyPreview } from "../../src/domain/keys.js";
 import { generateKey, newKeyId } from "../../src/admin/key-material.js";
+import { digestOfHash, hashKey, keyPreview } from "../../src/domain/keys.js";
 import type { KeyRecord } from "../../src/domain/types.js";
 
 export const T0 = new Date("2026-01-01T00:00:00.000Z");

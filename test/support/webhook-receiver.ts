@@ -5,7 +5,11 @@ export interface Received {
   id: string;
   type: string;
   body: string;
-  payload: { type: string; timestamp: string; data: { key: Record<string, unknown>; [k: string]: unknown } };
+  payload: {
+    type: string;
+    timestamp: string;
+    data: { key: Record<string, unknown>; [k: string]: unknown };
+  };
 }
 
 /**
@@ -33,7 +37,9 @@ export class WebhookReceiver {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const body = Buffer.concat(chunks).toString("utf8");
-        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).map(([k, v]) => [k, String(v)]),
+        );
         try {
           new Webhook(this.secret).verify(body, headers);
         } catch (err) {
@@ -56,7 +62,9 @@ export class WebhookReceiver {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
     this.server?.closeAllConnections();
     this.server = null;
   }

@@ -1,9 +1,16 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { decideAdmin, type AdminAction, type AdminIdentity, type PolicyTarget } from "../../src/domain/admin-policy.js";
+import {
+  type AdminAction,
+  type AdminIdentity,
+  decideAdmin,
+  type PolicyTarget,
+} from "../../src/domain/admin-policy.js";
 import { catalogFromJson } from "../../src/domain/scopes.js";
 
-const catalog = catalogFromJson(JSON.parse(readFileSync(new URL("../../config/scopes.json", import.meta.url), "utf8")));
+const catalog = catalogFromJson(
+  JSON.parse(readFileSync(new URL("../../config/scopes.json", import.meta.url), "utf8")),
+);
 
 const admins = {
   root: { workspace: "*", scopes: ["keyward:all"] },
@@ -100,8 +107,18 @@ const table: Array<[Admin, AdminAction, Target | null, Target | null, Expected]>
 
 describe("admin policy", () => {
   it.each(table)("%s %s before=%s after=%s → %s", (admin, action, before, after, expected) => {
-    const verdict = decideAdmin(admins[admin], action, before ? targets[before] : null, after ? targets[after] : null, catalog);
-    const got: Expected = verdict.allowed ? "allow" : verdict.outcome === "not_found" ? "not_found" : "denied";
+    const verdict = decideAdmin(
+      admins[admin],
+      action,
+      before ? targets[before] : null,
+      after ? targets[after] : null,
+      catalog,
+    );
+    const got: Expected = verdict.allowed
+      ? "allow"
+      : verdict.outcome === "not_found"
+        ? "not_found"
+        : "denied";
     expect(got).toBe(expected);
   });
 
@@ -113,10 +130,15 @@ describe("admin policy", () => {
     ["acmeProductStar", "acme", "denied"],
     ["rootReader", null, "allow"],
     ["rootReader", "globex", "allow"],
-  ] as Array<[Admin, string | null, Expected]>)("%s lists workspace %s → %s", (admin, workspace, expected) => {
-    const verdict = decideAdmin(admins[admin], "list", { workspace, scopes: [] }, null, catalog);
-    expect(verdict.allowed ? "allow" : verdict.outcome === "not_found" ? "not_found" : "denied").toBe(expected);
-  });
+  ] as Array<[Admin, string | null, Expected]>)(
+    "%s lists workspace %s → %s",
+    (admin, workspace, expected) => {
+      const verdict = decideAdmin(admins[admin], "list", { workspace, scopes: [] }, null, catalog);
+      expect(
+        verdict.allowed ? "allow" : verdict.outcome === "not_found" ? "not_found" : "denied",
+      ).toBe(expected);
+    },
+  );
 
   it("names the scopes an amplification would hand out", () => {
     const verdict = decideAdmin(admins.acmeWrite, "create", null, targets.ownAdminAll, catalog);

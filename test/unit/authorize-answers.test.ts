@@ -5,9 +5,16 @@ import { catalogFromJson } from "../../src/domain/scopes.js";
 import { answerMemo } from "../../src/transport/services/authorize-service.js";
 import { keyRecord } from "../support/records.js";
 
-const catalog = catalogFromJson({ resources: { campaigns: { description: "c", actions: { read: "r", write: "w" } } } });
+const catalog = catalogFromJson({
+  resources: { campaigns: { description: "c", actions: { read: "r", write: "w" } } },
+});
 const at = new Date("2026-11-25T00:00:00Z");
-const input = (requiredScopes: string[], domain: string | null = null) => ({ credential: "present" as const, requiredScopes, domain, workspace: null });
+const input = (requiredScopes: string[], domain: string | null = null) => ({
+  credential: "present" as const,
+  requiredScopes,
+  domain,
+  workspace: null,
+});
 
 describe("Authorize answers, made once per decision on a key's version", () => {
   it("answers the same decision on the same version with the same frozen message", () => {
@@ -17,7 +24,13 @@ describe("Authorize answers, made once per decision on a key's version", () => {
     const again = answer(decide(input(["campaigns:read"]), record, at, catalog));
     expect(again).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
-    expect(first).toMatchObject({ allowed: true, reason: Reason.OK, httpStatus: 200, grantedScopes: ["campaigns:read"], keyId: record.id });
+    expect(first).toMatchObject({
+      allowed: true,
+      reason: Reason.OK,
+      httpStatus: 200,
+      grantedScopes: ["campaigns:read"],
+      keyId: record.id,
+    });
   });
 
   it("tells decisions apart by reason, missing scopes and domain", () => {
@@ -28,7 +41,11 @@ describe("Authorize answers, made once per decision on a key's version", () => {
     const otherDomain = answer(decide(input(["campaigns:read"], "b.example"), record, at, catalog));
     const thirdDomain = answer(decide(input(["campaigns:read"], "c.example"), record, at, catalog));
     expect(new Set([ok, missing, otherDomain, thirdDomain]).size).toBe(4);
-    expect(missing).toMatchObject({ allowed: false, reason: Reason.SCOPE_MISSING, missingScopes: ["campaigns:write"] });
+    expect(missing).toMatchObject({
+      allowed: false,
+      reason: Reason.SCOPE_MISSING,
+      missingScopes: ["campaigns:write"],
+    });
     expect(thirdDomain.message).toContain("c.example");
   });
 
@@ -36,12 +53,16 @@ describe("Authorize answers, made once per decision on a key's version", () => {
     const answer = answerMemo();
     const v1 = keyRecord({ scopes: ["campaigns:read"], revision: 1 });
     const v2 = { ...v1, scopes: ["campaigns:read", "campaigns:write"], revision: 2 };
-    expect(answer(decide(input(["campaigns:read"]), { ...v1 }, at, catalog))).toEqual(answer(decide(input(["campaigns:read"]), v1, at, catalog)));
+    expect(answer(decide(input(["campaigns:read"]), { ...v1 }, at, catalog))).toEqual(
+      answer(decide(input(["campaigns:read"]), v1, at, catalog)),
+    );
     const before = answer(decide(input(["campaigns:read"]), v1, at, catalog));
     const after = answer(decide(input(["campaigns:read"]), v2, at, catalog));
     expect(after).not.toBe(before);
     expect(after.grantedScopes).toEqual(["campaigns:read", "campaigns:write"]);
-    const revoked = answer(decide(input(["campaigns:read"]), { ...v2, revokedAt: at, revision: 3 }, at, catalog));
+    const revoked = answer(
+      decide(input(["campaigns:read"]), { ...v2, revokedAt: at, revision: 3 }, at, catalog),
+    );
     expect(revoked).toMatchObject({ allowed: false, reason: Reason.KEY_REVOKED, httpStatus: 401 });
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CachedKeyLookup } from "../../src/authorize/cached-key-lookup.js";
 import { KeyCache } from "../../src/authorize/key-cache.js";
-import { MemoryKeyStore } from "../../src/store/memory-key-store.js";
 import type { KeyStore } from "../../src/store/key-store.js";
+import { MemoryKeyStore } from "../../src/store/memory-key-store.js";
 import { countingStore } from "../support/counting-store.js";
 import { keyRecord } from "../support/records.js";
 
@@ -15,11 +15,28 @@ describe("CachedKeyLookup refreshes ahead", () => {
     const record = keyRecord();
     await memory.insertKey(record);
     const { store, calls, settled } = countingStore(wrap(memory));
-    const cache = new KeyCache({ maxEntries: 10, positiveTtlMs: 1000, negativeMaxEntries: 10, negativeTtlMs: 100, now: () => t });
+    const cache = new KeyCache({
+      maxEntries: 10,
+      positiveTtlMs: 1000,
+      negativeMaxEntries: 10,
+      negativeTtlMs: 100,
+      now: () => t,
+    });
     const answers: string[] = [];
-    const lookup = new CachedKeyLookup(store, cache, { storeReachable: () => reachable, onLookup: (r) => answers.push(r) });
+    const lookup = new CachedKeyLookup(store, cache, {
+      storeReachable: () => reachable,
+      onLookup: (r) => answers.push(r),
+    });
     const reads = () => calls.get("findKeyByDigest") ?? 0;
-    return { lookup, record, reads, settled, lastAnswer: () => answers.at(-1), at: (ms: number) => (t = ms), setReachable: (up: boolean) => (reachable = up) };
+    return {
+      lookup,
+      record,
+      reads,
+      settled,
+      lastAnswer: () => answers.at(-1),
+      at: (ms: number) => (t = ms),
+      setReachable: (up: boolean) => (reachable = up),
+    };
   };
 
   it("answers from the cache at once and re-reads once, in the background, in the last quarter of the TTL", async () => {
@@ -30,7 +47,10 @@ describe("CachedKeyLookup refreshes ahead", () => {
     await lookup.lookup(record.keyDigest, 700);
     expect(reads()).toBe(1);
     at(800);
-    const [a, b] = await Promise.all([lookup.lookup(record.keyDigest, 800), lookup.lookup(record.keyDigest, 800)]);
+    const [a, b] = await Promise.all([
+      lookup.lookup(record.keyDigest, 800),
+      lookup.lookup(record.keyDigest, 800),
+    ]);
     expect(a?.id).toBe(record.id);
     expect(b?.id).toBe(record.id);
     await settled(); // the background refresh's read, and what the lookup did with its answer
@@ -51,7 +71,15 @@ describe("CachedKeyLookup refreshes ahead", () => {
     expect(down.reads()).toBe(1);
 
     let fail = false;
-    const flaky = await setup((s) => new Proxy(s, { get: (target, p, r) => (p === "findKeyByDigest" && fail ? () => Promise.reject(new Error("db gone")) : Reflect.get(target, p, r)) }));
+    const flaky = await setup(
+      (s) =>
+        new Proxy(s, {
+          get: (target, p, r) =>
+            p === "findKeyByDigest" && fail
+              ? () => Promise.reject(new Error("db gone"))
+              : Reflect.get(target, p, r),
+        }),
+    );
     await flaky.lookup.lookup(flaky.record.keyDigest, 0);
     fail = true;
     flaky.at(900);
@@ -68,7 +96,13 @@ describe("CachedKeyLookup.replace", () => {
     const memory = new MemoryKeyStore();
     const v1 = keyRecord({ revision: 1 });
     await memory.insertKey(v1);
-    const cache = new KeyCache({ maxEntries: 10, positiveTtlMs: 60_000, negativeMaxEntries: 10, negativeTtlMs: 100, now: () => 0 });
+    const cache = new KeyCache({
+      maxEntries: 10,
+      positiveTtlMs: 60_000,
+      negativeMaxEntries: 10,
+      negativeTtlMs: 100,
+      now: () => 0,
+    });
     const lookup = new CachedKeyLookup(memory, cache);
     // Another replica revoked the key (revision 3) and this one's poller saw it...
     lookup.invalidateIfStale({ digest: v1.keyDigest, revision: 3 });

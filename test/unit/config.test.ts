@@ -5,11 +5,14 @@ import { CONFIG_VARIABLES, ConfigError, loadConfig, redactedConfig } from "../..
 describe("configuration", () => {
   const readme = readFileSync(new URL("../../docs/operations.md", import.meta.url), "utf8");
 
-  it.each(CONFIG_VARIABLES.map((v) => [v.name, v]))("docs/operations.md's configuration table documents %s with its default", (name, v) => {
-    const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\` |`));
-    expect(row, `docs/operations.md has no row for ${name}`).toBeDefined();
-    if (/^\d+$|^[a-z]+$/.test(v.default)) expect(row).toContain(`\`${v.default}\``);
-  });
+  it.each(CONFIG_VARIABLES.map((v) => [v.name, v]))(
+    "docs/operations.md's configuration table documents %s with its default",
+    (name, v) => {
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\` |`));
+      expect(row, `docs/operations.md has no row for ${name}`).toBeDefined();
+      if (/^\d+$|^[a-z]+$/.test(v.default)) expect(row).toContain(`\`${v.default}\``);
+    },
+  );
 
   it("every variable in the docs/operations.md table is one keyward knows", () => {
     const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
@@ -25,16 +28,35 @@ describe("configuration", () => {
   });
 
   it("names the variable of a bad value", () => {
-    expect(() => loadConfig({ CACHE_MAX_ENTRIES: "-1" }, { devRequested: true })).toThrow(ConfigError);
-    expect(() => loadConfig({ CACHE_MAX_ENTRIES: "-1" }, { devRequested: true })).toThrow("CACHE_MAX_ENTRIES");
+    expect(() => loadConfig({ CACHE_MAX_ENTRIES: "-1" }, { devRequested: true })).toThrow(
+      ConfigError,
+    );
+    expect(() => loadConfig({ CACHE_MAX_ENTRIES: "-1" }, { devRequested: true })).toThrow(
+      "CACHE_MAX_ENTRIES",
+    );
   });
 
   const pepper = "p".repeat(32);
   it.each([
     ["nothing asked, no MONGODB_URI", {}, {}, "MONGODB_URI is required"],
-    ["KEYWARD_DEV=1 under NODE_ENV=production", { KEYWARD_DEV: "1", NODE_ENV: "production" }, {}, "NODE_ENV=production"],
-    ["--dev under NODE_ENV=production", { NODE_ENV: "production" }, { devRequested: true }, "NODE_ENV=production"],
-    ["MONGODB_URI without KEY_PEPPER", { MONGODB_URI: "mongodb://db" }, {}, "KEY_PEPPER is required"],
+    [
+      "KEYWARD_DEV=1 under NODE_ENV=production",
+      { KEYWARD_DEV: "1", NODE_ENV: "production" },
+      {},
+      "NODE_ENV=production",
+    ],
+    [
+      "--dev under NODE_ENV=production",
+      { NODE_ENV: "production" },
+      { devRequested: true },
+      "NODE_ENV=production",
+    ],
+    [
+      "MONGODB_URI without KEY_PEPPER",
+      { MONGODB_URI: "mongodb://db" },
+      {},
+      "KEY_PEPPER is required",
+    ],
     ["KEYWARD_DEV=yes", { KEYWARD_DEV: "yes" }, {}, "KEYWARD_DEV must be true or false"],
   ])("operating mode: %s is refused", (_what, env, options, message) => {
     expect(() => loadConfig(env, options)).toThrow(message);
@@ -44,7 +66,13 @@ describe("configuration", () => {
     ["--dev", {}, { devRequested: true }, "dev", "127.0.0.1"],
     ["KEYWARD_DEV=1", { KEYWARD_DEV: "1" }, {}, "dev", "127.0.0.1"],
     ["--dev with HOST", { HOST: "0.0.0.0" }, { devRequested: true }, "dev", "0.0.0.0"],
-    ["--dev with MONGODB_URI", { MONGODB_URI: "mongodb://db", KEY_PEPPER: pepper }, { devRequested: true }, "mongodb", "0.0.0.0"],
+    [
+      "--dev with MONGODB_URI",
+      { MONGODB_URI: "mongodb://db", KEY_PEPPER: pepper },
+      { devRequested: true },
+      "mongodb",
+      "0.0.0.0",
+    ],
     ["MONGODB_URI", { MONGODB_URI: "mongodb://db", KEY_PEPPER: pepper }, {}, "mongodb", "0.0.0.0"],
   ])("operating mode: %s runs %s on %s", (_what, env, options, mode, host) => {
     const c = loadConfig(env, options);
@@ -53,9 +81,13 @@ describe("configuration", () => {
   });
 
   it("the logged config masks the URI's password and secret query options", () => {
-    const uri = "mongodb://u:hunter2@db:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:tok123&tlsCertificateKeyFilePassword=pw456&replicaSet=rs0";
-    const shown = JSON.stringify(redactedConfig(loadConfig({ MONGODB_URI: uri, KEY_PEPPER: pepper })));
-    for (const secret of ["hunter2", "tok123", "pw456", pepper]) expect(shown).not.toContain(secret);
+    const uri =
+      "mongodb://u:hunter2@db:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:tok123&tlsCertificateKeyFilePassword=pw456&replicaSet=rs0";
+    const shown = JSON.stringify(
+      redactedConfig(loadConfig({ MONGODB_URI: uri, KEY_PEPPER: pepper })),
+    );
+    for (const secret of ["hunter2", "tok123", "pw456", pepper])
+      expect(shown).not.toContain(secret);
     expect(shown).toContain("replicaSet=rs0");
     expect(shown).toContain("authMechanism=MONGODB-AWS");
   });

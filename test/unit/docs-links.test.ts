@@ -3,7 +3,13 @@ import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { ROOT } from "../support/paths.js";
-const pages = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+
+const pages = [
+  "README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 
 /** Markdown links `[text](target)`, outside fenced code blocks. */
 function linksOf(markdown: string): string[] {
@@ -13,7 +19,9 @@ function linksOf(markdown: string): string[] {
 
 describe("documentation", () => {
   it("the README fits on a screen: at most 200 lines", () => {
-    expect(readFileSync(join(ROOT, "README.md"), "utf8").trimEnd().split("\n").length).toBeLessThanOrEqual(200);
+    expect(
+      readFileSync(join(ROOT, "README.md"), "utf8").trimEnd().split("\n").length,
+    ).toBeLessThanOrEqual(200);
   });
 
   it.each(pages)("every link in %s resolves inside the repository", (page) => {
@@ -22,7 +30,10 @@ describe("documentation", () => {
     for (const link of links) {
       expect(link, `${page} links out of the repository`).not.toMatch(/^[a-z]+:/i);
       const target = resolve(dirname(join(ROOT, page)), link.split("#")[0]!);
-      expect(target.startsWith(ROOT + "/") || target === ROOT, `${page}: ${link} leaves the repository`).toBe(true);
+      expect(
+        target.startsWith(ROOT + "/") || target === ROOT,
+        `${page}: ${link} leaves the repository`,
+      ).toBe(true);
       expect(existsSync(target), `${page}: ${link} does not exist`).toBe(true);
     }
   });

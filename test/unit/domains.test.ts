@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { domainAllowed, normalizeDomain, normalizeDomainPattern } from "../../src/domain/domains.js";
+import {
+  domainAllowed,
+  normalizeDomain,
+  normalizeDomainPattern,
+} from "../../src/domain/domains.js";
 
 describe("domain normalisation", () => {
   it.each([
@@ -11,10 +15,21 @@ describe("domain normalisation", () => {
     ["a-b.c-d.example", "a-b.c-d.example"],
   ])("%s → %s", (input, expected) => expect(normalizeDomain(input)).toBe(expected));
 
-  it.each(["", ".", "example..com", "-example.com", "example-.com", "exa mple.com", "example.com:443", "https://example.com", "example.com/path", "*.example.com", "a".repeat(64) + ".com", ("a".repeat(60) + ".").repeat(5) + "com", '{"$ne":null}'])(
-    "refuses %j",
-    (input) => expect(normalizeDomain(input)).toBeNull(),
-  );
+  it.each([
+    "",
+    ".",
+    "example..com",
+    "-example.com",
+    "example-.com",
+    "exa mple.com",
+    "example.com:443",
+    "https://example.com",
+    "example.com/path",
+    "*.example.com",
+    "a".repeat(64) + ".com",
+    ("a".repeat(60) + ".").repeat(5) + "com",
+    '{"$ne":null}',
+  ])("refuses %j", (input) => expect(normalizeDomain(input)).toBeNull());
 
   it("patterns allow one leading *. and normalise the rest", () => {
     expect(normalizeDomainPattern("*.Example.com.")).toBe("*.example.com");
@@ -33,5 +48,7 @@ describe("domain matching", () => {
     ["badexample.com", ["*.example.com"], false],
     ["example.org", ["example.com", "*.example.com"], false],
     ["example.org", ["example.com", "example.org"], true],
-  ])("%s against %j → %s", (domain, patterns, expected) => expect(domainAllowed(domain, patterns)).toBe(expected));
+  ])("%s against %j → %s", (domain, patterns, expected) =>
+    expect(domainAllowed(domain, patterns)).toBe(expected),
+  );
 });

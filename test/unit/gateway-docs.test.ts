@@ -39,7 +39,12 @@ function excerptAt(excerpt: readonly string[], file: readonly string[]): number 
     if (!first.endsWith(excerpt[0]!) || excerpt[0] === "") continue;
     const indent = first.slice(0, first.length - excerpt[0]!.length);
     if (indent.trim() !== "") continue;
-    if (excerpt.every((l, i) => (l === "" ? file[start + i]!.trim() === "" : file[start + i] === indent + l))) return start;
+    if (
+      excerpt.every((l, i) =>
+        l === "" ? file[start + i]!.trim() === "" : file[start + i] === indent + l,
+      )
+    )
+      return start;
   }
   return -1;
 }
@@ -49,22 +54,38 @@ describe("docs/gateways.md", () => {
   const configs = blocks.filter((b) => /^(nginx|caddyfile|yaml)\b/.test(b.info));
 
   it("shows the nginx, Caddy, Traefik and Envoy configurations, each from its file under test/gateways/", () => {
-    const files = configs.map((b) => /\bfile=(\S+)/.exec(b.info)?.[1] ?? `(block at line ${b.line} names no file)`);
-    expect(files).toEqual(["test/gateways/nginx.conf", "test/gateways/Caddyfile", "test/gateways/traefik.yml", "test/gateways/envoy-grpc.yaml", "test/gateways/envoy-http.yaml"]);
+    const files = configs.map(
+      (b) => /\bfile=(\S+)/.exec(b.info)?.[1] ?? `(block at line ${b.line} names no file)`,
+    );
+    expect(files).toEqual([
+      "test/gateways/nginx.conf",
+      "test/gateways/Caddyfile",
+      "test/gateways/traefik.yml",
+      "test/gateways/envoy-grpc.yaml",
+      "test/gateways/envoy-http.yaml",
+    ]);
   });
 
-  it.each(configs.map((b) => [/\bfile=(\S+)/.exec(b.info)?.[1] ?? "", b] as const))("the block from %s is that file's text", (path, block) => {
-    const file = readFileSync(join(ROOT, path), "utf8").split("\n");
-    expect(block.body.length).toBeGreaterThan(5);
-    const at = excerptAt(block.body, file);
-    expect(at, `docs/gateways.md:${block.line} is not a run of lines of ${path}`).toBeGreaterThanOrEqual(0);
-  });
+  it.each(configs.map((b) => [/\bfile=(\S+)/.exec(b.info)?.[1] ?? "", b] as const))(
+    "the block from %s is that file's text",
+    (path, block) => {
+      const file = readFileSync(join(ROOT, path), "utf8").split("\n");
+      expect(block.body.length).toBeGreaterThan(5);
+      const at = excerptAt(block.body, file);
+      expect(
+        at,
+        `docs/gateways.md:${block.line} is not a run of lines of ${path}`,
+      ).toBeGreaterThanOrEqual(0);
+    },
+  );
 
   it("the check itself: an excerpt with one changed line is not accepted", () => {
     const nginx = readFileSync(join(ROOT, "test/gateways/nginx.conf"), "utf8").split("\n");
     const excerpt = nginx.slice(22, 40).map((l) => l.replace(/^ {2}/, ""));
     expect(excerptAt(excerpt, nginx)).toBe(22);
-    const dropped = excerpt.filter((l) => !l.includes("proxy_set_header X-Keyward-Scopes $keyward_scopes"));
+    const dropped = excerpt.filter(
+      (l) => !l.includes("proxy_set_header X-Keyward-Scopes $keyward_scopes"),
+    );
     expect(excerptAt(dropped, nginx)).toBe(-1);
   });
 

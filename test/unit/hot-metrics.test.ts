@@ -27,7 +27,12 @@ describe("hot-path metrics scrape exactly as prom-client's own", () => {
   it("counter: one sample per label set that was counted", async () => {
     const own = new Registry();
     const hot = new Registry();
-    const reference = new Counter({ name: "c_total", help: "c", labelNames: ["reason", "source"], registers: [own] });
+    const reference = new Counter({
+      name: "c_total",
+      help: "c",
+      labelNames: ["reason", "source"],
+      registers: [own],
+    });
     const counter = new HotCounter("c_total", "c", ["reason", "source"], hot);
     const ok = counter.labels({ reason: "OK", source: "grpc" });
     counter.labels({ reason: "KEY_REVOKED", source: "grpc" });

@@ -8,7 +8,14 @@ const h = (n: number) => n.toString(16).padStart(64, "0") as KeyDigest;
 describe("KeyCache", () => {
   const make = (o: Partial<ConstructorParameters<typeof KeyCache>[0]> = {}) => {
     let t = 0;
-    const cache = new KeyCache({ maxEntries: 3, positiveTtlMs: 1000, negativeMaxEntries: 3, negativeTtlMs: 100, now: () => t, ...o });
+    const cache = new KeyCache({
+      maxEntries: 3,
+      positiveTtlMs: 1000,
+      negativeMaxEntries: 3,
+      negativeTtlMs: 100,
+      now: () => t,
+      ...o,
+    });
     return { cache, advance: (ms: number) => (t += ms) };
   };
 
@@ -76,7 +83,12 @@ describe("KeyCache", () => {
     expect(cache.get(h(1))).toEqual({ hit: false });
     expect(cache.get(h(2))).toEqual({ hit: false });
     expect(cache.peek(h(2))).toEqual({ hit: false });
-    expect([cache.knows(h(1)), cache.knows(h(2)), cache.knows(h(3)), cache.knows(h(4))]).toEqual([true, true, false, false]);
+    expect([cache.knows(h(1)), cache.knows(h(2)), cache.knows(h(3)), cache.knows(h(4))]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
     cache.set(h(1), null);
     expect(cache.knows(h(1))).toBe(false);
   });
@@ -97,7 +109,8 @@ describe("KeyCache", () => {
     for (const [d, r] of known) cache.set(d, r);
     for (let n = 1000; n < 11_000; n++) cache.set(h(n), null);
     expect(cache.negativeSize).toBe(3);
-    for (const [d, r] of known) expect(cache.get(d)).toEqual({ hit: true, record: r, refresh: false });
+    for (const [d, r] of known)
+      expect(cache.get(d)).toEqual({ hit: true, record: r, refresh: false });
     expect(cache.get(h(10_999))).toEqual({ hit: true, record: null });
     expect(cache.get(h(1000)).hit).toBe(false);
   });

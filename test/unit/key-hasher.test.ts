@@ -1,20 +1,38 @@
 import { createHmac } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { generateKey } from "../../src/admin/key-material.js";
 import { KeyHasher } from "../../src/authorize/key-hasher.js";
 import { crc32Ascii, hashKey, MAX_KEY_LENGTH } from "../../src/domain/keys.js";
-import { generateKey } from "../../src/admin/key-material.js";
 import type { RawKey } from "../../src/domain/types.js";
 
 describe("KeyHasher (the hot path's HMAC)", () => {
-  const peppers = ["", "p", "p".repeat(32), "x".repeat(64), "y".repeat(65), "a much longer pepper ".repeat(10), "pepper with ünïcödé ✓"];
-  it.each(peppers.map((p) => [p.length, p]))("equals createHmac for a pepper of %i characters", (_, pepper) => {
-    const hasher = new KeyHasher(pepper);
-    for (const key of [generateKey("kw", "live"), generateKey("cs", "test"), "kw_live_short", "k".repeat(MAX_KEY_LENGTH)] as RawKey[]) {
-      expect(hasher.hash(key)).toBe(createHmac("sha256", pepper).update(key, "utf8").digest("hex"));
-      expect(hasher.hash(key)).toBe(hashKey(key, pepper));
-    }
-  });
+  const peppers = [
+    "",
+    "p",
+    "p".repeat(32),
+    "x".repeat(64),
+    "y".repeat(65),
+    "a much longer pepper ".repeat(10),
+    "pepper with ünïcödé ✓",
+  ];
+  it.each(peppers.map((p) => [p.length, p]))(
+    "equals createHmac for a pepper of %i characters",
+    (_, pepper) => {
+      const hasher = new KeyHasher(pepper);
+      for (const key of [
+        generateKey("kw", "live"),
+        generateKey("cs", "test"),
+        "kw_live_short",
+        "k".repeat(MAX_KEY_LENGTH),
+      ] as RawKey[]) {
+        expect(hasher.hash(key)).toBe(
+          createHmac("sha256", pepper).update(key, "utf8").digest("hex"),
+        );
+        expect(hasher.hash(key)).toBe(hashKey(key, pepper));
+      }
+    },
+  );
 
   it("a longer key after a shorter one, and a shorter after a longer, hash as if alone", () => {
     const hasher = new KeyHasher("pepper");
@@ -35,13 +53,21 @@ describe("KeyHasher (the hot path's HMAC)", () => {
   });
 
   it("refuses a key longer than parseKey lets through", () => {
-    expect(() => new KeyHasher("p").hash("k".repeat(MAX_KEY_LENGTH + 1) as RawKey)).toThrow(/longer than 512/);
+    expect(() => new KeyHasher("p").hash("k".repeat(MAX_KEY_LENGTH + 1) as RawKey)).toThrow(
+      /longer than 512/,
+    );
   });
 });
 
 describe("crc32Ascii", () => {
   it("equals zlib's CRC-32", () => {
-    for (const text of ["", "a", "kw_live_", generateKey("kw", "live"), "The quick brown fox jumps over the lazy dog"]) {
+    for (const text of [
+      "",
+      "a",
+      "kw_live_",
+      generateKey("kw", "live"),
+      "The quick brown fox jumps over the lazy dog",
+    ]) {
       expect(crc32Ascii(text)).toBe(crc32(text));
     }
   });

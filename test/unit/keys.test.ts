@@ -1,6 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { BODY_WIDTH, CHECKSUM_WIDTH, generateKey, hashKey, isKeyHash, isKeyId, keyPreview, newKeyId, parseKey, toBase62 } from "../../src/domain/keys.js";
+import {
+  BODY_WIDTH,
+  CHECKSUM_WIDTH,
+  generateKey,
+  hashKey,
+  isKeyHash,
+  isKeyId,
+  keyPreview,
+  newKeyId,
+  parseKey,
+  toBase62,
+} from "../../src/domain/keys.js";
 import type { RawKey } from "../../src/domain/types.js";
 
 const PEPPER = "p".repeat(32);
@@ -13,7 +24,9 @@ describe("keys", () => {
     ["tsend", "test"],
   ] as const)("a generated %s_%s key parses back with its environment", (prefix, env) => {
     const key = generateKey(prefix, env, randomBytes);
-    expect(key).toMatch(new RegExp(`^${prefix}_${env}_[0-9A-Za-z]{${BODY_WIDTH + CHECKSUM_WIDTH}}$`));
+    expect(key).toMatch(
+      new RegExp(`^${prefix}_${env}_[0-9A-Za-z]{${BODY_WIDTH + CHECKSUM_WIDTH}}$`),
+    );
     expect(parseKey(key, prefix)).toEqual({ ok: true, key, environment: env });
   });
 
@@ -44,10 +57,15 @@ describe("keys", () => {
     ["one character extra", key + "a", "wrong length"],
     ["non-base62 character", key.slice(0, -3) + "-" + key.slice(-2), "wrong length"],
     ["too long", key + "a".repeat(600), "too long"],
-    ["swapped adjacent body characters", key.slice(0, 10) + key[11] + key[10] + key.slice(12), "bad checksum"],
+    [
+      "swapped adjacent body characters",
+      key.slice(0, 10) + key[11] + key[10] + key.slice(12),
+      "bad checksum",
+    ],
     ["env changed to test", key.replace("_live_", "_test_"), "bad checksum"],
   ];
-  for (let i = 8; i < key.length; i += 7) corruptions.push([`substitution at ${i}`, substitute(key, i), "bad checksum"]);
+  for (let i = 8; i < key.length; i += 7)
+    corruptions.push([`substitution at ${i}`, substitute(key, i), "bad checksum"]);
 
   it.each(corruptions)("refuses a key with %s", (_name, candidate, problem) => {
     if (candidate === key) return expect.unreachable("corruption did not change the key");

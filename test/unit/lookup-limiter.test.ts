@@ -16,9 +16,20 @@ function setup(options: Partial<LookupLimiterOptions> & { maxInFlight: number })
   let t = 0;
   let reachable = true;
   const store = new GatedKeyStore();
-  const cache = new KeyCache({ maxEntries: 100, positiveTtlMs: 1000, negativeMaxEntries: 100, negativeTtlMs: 60_000, now: () => t });
+  const cache = new KeyCache({
+    maxEntries: 100,
+    positiveTtlMs: 1000,
+    negativeMaxEntries: 100,
+    negativeTtlMs: 60_000,
+    now: () => t,
+  });
   const rejections: string[] = [];
-  const limiter = new LookupLimiter({ maxQueued: 1000, maxWaitMs: 60_000, ...options, onReject: (reason, lane) => rejections.push(`${lane}:${reason}`) });
+  const limiter = new LookupLimiter({
+    maxQueued: 1000,
+    maxWaitMs: 60_000,
+    ...options,
+    onReject: (reason, lane) => rejections.push(`${lane}:${reason}`),
+  });
   const lookup = new CachedKeyLookup(store, cache, { limiter, storeReachable: () => reachable });
   const ask = (digest: KeyDigest) => lookup.lookup(digest, t);
   /** A real key, read once through the lookup, so the cache knows it. */
@@ -31,7 +42,16 @@ function setup(options: Partial<LookupLimiterOptions> & { maxInFlight: number })
     expect((await read)?.id).toBe(record.id);
     return record;
   };
-  return { store, limiter, lookup, ask, known, rejections, at: (ms: number) => (t = ms), setReachable: (up: boolean) => (reachable = up) };
+  return {
+    store,
+    limiter,
+    lookup,
+    ask,
+    known,
+    rejections,
+    at: (ms: number) => (t = ms),
+    setReachable: (up: boolean) => (reachable = up),
+  };
 }
 
 describe("store lookups of cache misses are bounded (STORE_MAX_CONCURRENT_LOOKUPS)", () => {
@@ -81,7 +101,15 @@ describe("store lookups of cache misses are bounded (STORE_MAX_CONCURRENT_LOOKUP
     expect(s.limiter.queued("known")).toBe(3);
     while (s.store.release()) await settle();
 
-    expect(s.store.started.slice(started)).toEqual([unknown(1), unknown(2), expired.keyDigest, invalidated.keyDigest, refreshing.keyDigest, unknown(3), unknown(4)]);
+    expect(s.store.started.slice(started)).toEqual([
+      unknown(1),
+      unknown(2),
+      expired.keyDigest,
+      invalidated.keyDigest,
+      refreshing.keyDigest,
+      unknown(3),
+      unknown(4),
+    ]);
     expect((await Promise.all(rereads)).map((r) => r?.id)).toEqual([expired.id, invalidated.id]);
     await Promise.all(flood);
   });
@@ -111,7 +139,9 @@ describe("store lookups of cache misses are bounded (STORE_MAX_CONCURRENT_LOOKUP
     await settle();
     const refused = s.ask(unknown(4));
     await expect(refused).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(refused).rejects.toThrow(/too many key lookups are waiting for the database \(1 in flight, 2 queued\)/);
+    await expect(refused).rejects.toThrow(
+      /too many key lookups are waiting for the database \(1 in flight, 2 queued\)/,
+    );
     expect(s.rejections).toEqual(["unknown:queue_full"]);
     const reread = s.ask(key.keyDigest);
     await settle();

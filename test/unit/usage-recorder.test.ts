@@ -23,11 +23,25 @@ class LateStore extends MemoryKeyStore {
 
 function recorder(store: MemoryKeyStore, maxPending = 100) {
   let dropped = 0;
-  const r = new UsageRecorder({ store, catalog, intervalMs: 60_000, maxPending, log: pino({ level: "silent" }), onDropped: (n) => (dropped += n) });
+  const r = new UsageRecorder({
+    store,
+    catalog,
+    intervalMs: 60_000,
+    maxPending,
+    log: pino({ level: "silent" }),
+    onDropped: (n) => (dropped += n),
+  });
   return { r, dropped: () => dropped };
 }
 
-const decision = (key: ReturnType<typeof record>, reason: Reason = "OK"): Decision => ({ allowed: reason === "OK", reason, httpStatus: 200, message: "", missingScopes: [], key });
+const decision = (key: ReturnType<typeof record>, reason: Reason = "OK"): Decision => ({
+  allowed: reason === "OK",
+  reason,
+  httpStatus: 200,
+  message: "",
+  missingScopes: [],
+  key,
+});
 
 describe("UsageRecorder", () => {
   it("a write that landed but answered an error is retried under the same flush id: counted once", async () => {
@@ -35,13 +49,17 @@ describe("UsageRecorder", () => {
     const key = record({ scopes: ["campaigns:read"] });
     await store.insertKey(key);
     const { r } = recorder(store);
-    for (let i = 0; i < 3; i++) r.record(decision(key), new Date(T + i), ["campaigns:read"], "app.acme.com", "grpc");
+    for (let i = 0; i < 3; i++)
+      r.record(decision(key), new Date(T + i), ["campaigns:read"], "app.acme.com", "grpc");
     await r.flush();
     expect(r.pending).toBe(1);
     await r.flush();
     expect(r.pending).toBe(0);
     const [hour] = await store.readUsage(key.id, new Date(T - HOUR_MS), new Date(T + HOUR_MS));
-    expect([hour?.counts.allowed, hour?.counts.scopes["campaigns:read"]?.grantedBy]).toEqual([3, "campaigns:read"]);
+    expect([hour?.counts.allowed, hour?.counts.scopes["campaigns:read"]?.grantedBy]).toEqual([
+      3,
+      "campaigns:read",
+    ]);
     expect((await store.findKeyById(key.id))?.lastUsedAt).toEqual(new Date(T + 2));
   });
 
@@ -57,7 +75,10 @@ describe("UsageRecorder", () => {
     expect([r.pending, dropped()]).toEqual([2, 1]);
     await r.flush();
     const hours = await store.readUsage(a.id, new Date(T), new Date(T + 2 * HOUR_MS));
-    expect(hours.map((h) => [h.counts.allowed, h.counts.denied])).toEqual([[1, 0], [1, 1]]);
+    expect(hours.map((h) => [h.counts.allowed, h.counts.denied])).toEqual([
+      [1, 0],
+      [1, 1],
+    ]);
     expect(await store.readUsage(b.id, new Date(T), new Date(T + 2 * HOUR_MS))).toEqual([]);
   });
 });

@@ -1,6 +1,13 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { eventTypeOfAudit, expiryEventId, expiryThreshold, receives, retryDelayMs, urlViolation } from "../../src/domain/webhooks.js";
+import {
+  eventTypeOfAudit,
+  expiryEventId,
+  expiryThreshold,
+  receives,
+  retryDelayMs,
+  urlViolation,
+} from "../../src/domain/webhooks.js";
 import { newWebhookSecret, signWebhook } from "../../src/webhooks/signing.js";
 
 const day = 24 * 3600_000;
@@ -22,7 +29,9 @@ describe("webhook rules", () => {
     expect(expiryThreshold(after(12 * 3600_000), t)).toBe("1d");
     expect(expiryThreshold(after(0), t)).toBeNull();
     // A changed expiry is a new warning.
-    expect(expiryEventId("key_a", after(day), "1d")).not.toBe(expiryEventId("key_a", after(2 * day), "1d"));
+    expect(expiryEventId("key_a", after(day), "1d")).not.toBe(
+      expiryEventId("key_a", after(2 * day), "1d"),
+    );
   });
 
   it("backs off exponentially, at most an hour apart", () => {
@@ -33,8 +42,12 @@ describe("webhook rules", () => {
   it("allows only URLs under an allowlisted prefix, compared in normal form", () => {
     const allow = ["https://hooks.example.com/"];
     expect(urlViolation("https://hooks.example.com/keyward", allow)).toBeNull();
-    expect(urlViolation("https://hooks.example.com.evil.net/", allow)).toContain("WEBHOOK_URL_ALLOWLIST");
-    expect(urlViolation("https://hooks.example.com@10.0.0.1/", ["https://hooks.example.com"])).toBe("must not carry credentials");
+    expect(urlViolation("https://hooks.example.com.evil.net/", allow)).toContain(
+      "WEBHOOK_URL_ALLOWLIST",
+    );
+    expect(urlViolation("https://hooks.example.com@10.0.0.1/", ["https://hooks.example.com"])).toBe(
+      "must not carry credentials",
+    );
     expect(urlViolation("file:///etc/passwd", allow)).toBe("must be http:// or https://");
     expect(urlViolation("not a url", allow)).toBe("is not an absolute URL");
   });
@@ -50,6 +63,8 @@ describe("webhook rules", () => {
   it("signs as the Standard Webhooks library does", () => {
     const secret = newWebhookSecret();
     const body = '{"type":"key.created"}';
-    expect(signWebhook(secret, "evt_1", 1674087231, body)).toBe(new Webhook(secret).sign("evt_1", new Date(1674087231_000), body));
+    expect(signWebhook(secret, "evt_1", 1674087231, body)).toBe(
+      new Webhook(secret).sign("evt_1", new Date(1674087231_000), body),
+    );
   });
 });

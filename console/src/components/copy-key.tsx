@@ -17,9 +17,21 @@ export function CopyKeyDialog(props: { secret: string; onDone: () => void }) {
   };
   return (
     <Dialog title="Copy your key" onClose={props.onDone}>
-      <p>This is the only time keyward shows this key. Store it in your secret manager now: it cannot be recovered, only rotated.</p>
+      <p>
+        This is the only time keyward shows this key. Store it in your secret manager now: it cannot
+        be recovered, only rotated.
+      </p>
       <label for="secret-key">Secret key</label>
-      <input id="secret-key" class="secret" type="text" readOnly value={props.secret} autocomplete="off" spellcheck={false} onFocus={(e) => e.currentTarget.select()} />
+      <input
+        id="secret-key"
+        class="secret"
+        type="text"
+        readOnly
+        value={props.secret}
+        autocomplete="off"
+        spellcheck={false}
+        onFocus={(e) => e.currentTarget.select()}
+      />
       <Note text={copied} kind="info" />
       <div class="actions">
         <button type="button" class="secondary" onClick={copy}>

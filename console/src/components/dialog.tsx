@@ -5,7 +5,12 @@ import { useEffect, useId, useRef } from "preact/hooks";
  * A native modal <dialog>: the browser gives it role dialog, traps focus,
  * makes the page behind inert and closes it on Escape.
  */
-export function Dialog(props: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
+export function Dialog(props: {
+  title: string;
+  onClose: () => void;
+  children: ComponentChildren;
+  wide?: boolean;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {

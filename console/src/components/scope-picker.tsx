@@ -2,7 +2,12 @@ import type { Scope } from "../../../gen/keyward/v1/key_admin_pb.js";
 import { groupScopes, scopeNote } from "../format.js";
 
 /** One checkbox per catalog scope, labelled with the scope name, grouped by resource with the descriptions. */
-export function ScopePicker(props: { catalog: Scope[]; selected: Set<string>; onChange: (next: Set<string>) => void; adminScopes: boolean }) {
+export function ScopePicker(props: {
+  catalog: Scope[];
+  selected: Set<string>;
+  onChange: (next: Set<string>) => void;
+  adminScopes: boolean;
+}) {
   // The catalog lists the keyward: admin scopes too; only an admin who may grant them sees them.
   const entries = props.catalog.filter((s) => props.adminScopes || !s.name.startsWith("keyward:"));
   const toggle = (name: string, on: boolean) => {
@@ -16,13 +21,25 @@ export function ScopePicker(props: { catalog: Scope[]; selected: Set<string>; on
       <legend>Scopes</legend>
       {groupScopes(entries).map((g) => (
         <fieldset key={g.resource} class="scope-group">
-          <legend>{g.resource === "*" ? "Full access" : g.resource === "keyward" ? "keyward (admin authority)" : g.resource}</legend>
+          <legend>
+            {g.resource === "*"
+              ? "Full access"
+              : g.resource === "keyward"
+                ? "keyward (admin authority)"
+                : g.resource}
+          </legend>
           {g.scopes.map((s) => {
             const id = `scope-${s.name}`;
             const note = scopeNote(s);
             return (
               <div class={s.name === "*" ? "scope wildcard" : "scope"} key={s.name}>
-                <input type="checkbox" id={id} checked={props.selected.has(s.name)} onChange={(e) => toggle(s.name, e.currentTarget.checked)} aria-describedby={`${id}-d`} />
+                <input
+                  type="checkbox"
+                  id={id}
+                  checked={props.selected.has(s.name)}
+                  onChange={(e) => toggle(s.name, e.currentTarget.checked)}
+                  aria-describedby={`${id}-d`}
+                />
                 <label for={id}>{s.name}</label>
                 <span id={`${id}-d`} class="desc">
                   {s.description}

@@ -63,10 +63,20 @@ export function AuditPage() {
         </table>
       </div>
       <div class="pager">
-        <button type="button" class="secondary" disabled={tokens.length < 2} onClick={() => setTokens(tokens.slice(0, -1))}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={tokens.length < 2}
+          onClick={() => setTokens(tokens.slice(0, -1))}
+        >
           Previous page
         </button>
-        <button type="button" class="secondary" disabled={!page?.next} onClick={() => page?.next && setTokens([...tokens, page.next])}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={!page?.next}
+          onClick={() => page?.next && setTokens([...tokens, page.next])}
+        >
           Next page
         </button>
       </div>

@@ -1,26 +1,38 @@
 import { useEffect, useState } from "preact/hooks";
-import { Environment, type ApiKey, type Scope } from "../../../gen/keyward/v1/key_admin_pb.js";
+import { type ApiKey, Environment, type Scope } from "../../../gen/keyward/v1/key_admin_pb.js";
 import { Dialog, Note } from "../components/dialog.js";
 import { ScopePicker } from "../components/scope-picker.js";
 import { useConsole } from "../context.js";
-import { domainsFrom, EXPIRY_PRESETS, expiryFrom, type ExpiryChoice } from "../format.js";
+import { domainsFrom, EXPIRY_PRESETS, type ExpiryChoice, expiryFrom } from "../format.js";
 
 export function useCatalog(): { catalog: Scope[]; error: string | null } {
   const { admin, problem } = useConsole();
   const [catalog, setCatalog] = useState<Scope[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    admin.listScopes({}).then((r) => setCatalog(r.scopes), (e) => setError(problem(e)));
+    admin.listScopes({}).then(
+      (r) => setCatalog(r.scopes),
+      (e) => setError(problem(e)),
+    );
   }, [admin]);
   return { catalog, error };
 }
 
 /** Expiry choice and, for "A date…", the date; shared by create and edit. */
-export function ExpiryField(props: { choice: ExpiryChoice; date: string; onChoice: (c: ExpiryChoice) => void; onDate: (d: string) => void }) {
+export function ExpiryField(props: {
+  choice: ExpiryChoice;
+  date: string;
+  onChoice: (c: ExpiryChoice) => void;
+  onDate: (d: string) => void;
+}) {
   return (
     <div class="field">
       <label for="expires">Expires</label>
-      <select id="expires" value={props.choice} onChange={(e) => props.onChoice(e.currentTarget.value as ExpiryChoice)}>
+      <select
+        id="expires"
+        value={props.choice}
+        onChange={(e) => props.onChoice(e.currentTarget.value as ExpiryChoice)}
+      >
         {EXPIRY_PRESETS.map((p) => (
           <option key={p.value} value={p.value}>
             {p.label}
@@ -30,7 +42,12 @@ export function ExpiryField(props: { choice: ExpiryChoice; date: string; onChoic
       {props.choice === "date" && (
         <>
           <label for="expiry-date">Expiry date</label>
-          <input id="expiry-date" type="date" value={props.date} onInput={(e) => props.onDate(e.currentTarget.value)} />
+          <input
+            id="expiry-date"
+            type="date"
+            value={props.date}
+            onInput={(e) => props.onDate(e.currentTarget.value)}
+          />
         </>
       )}
     </div>
@@ -38,7 +55,10 @@ export function ExpiryField(props: { choice: ExpiryChoice; date: string; onChoic
 }
 
 /** Dialog "Create key": CreateKey, then the secret goes to the caller for the copy dialog. */
-export function CreateKeyDialog(props: { onClose: () => void; onCreated: (secret: string, key: ApiKey) => void }) {
+export function CreateKeyDialog(props: {
+  onClose: () => void;
+  onCreated: (secret: string, key: ApiKey) => void;
+}) {
   const { admin, identity, workspace, problem } = useConsole();
   const { catalog, error: catalogError } = useCatalog();
   const [name, setName] = useState("");
@@ -53,8 +73,10 @@ export function CreateKeyDialog(props: { onClose: () => void; onCreated: (secret
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!name.trim()) return setError("Name: give the key a name people will recognise (e.g. \"billing worker\").");
-    if (identity.isRoot && !target.trim()) return setError("Workspace: name the workspace the key belongs to.");
+    if (!name.trim())
+      return setError('Name: give the key a name people will recognise (e.g. "billing worker").');
+    if (identity.isRoot && !target.trim())
+      return setError("Workspace: name the workspace the key belongs to.");
     if (scopes.size === 0) return setError("Scopes: pick at least one scope.");
     const expiry = expiryFrom(choice, date, new Date());
     if ("error" in expiry) return setError(expiry.error);
@@ -81,26 +103,53 @@ export function CreateKeyDialog(props: { onClose: () => void; onCreated: (secret
       <form onSubmit={submit} noValidate>
         <div class="field">
           <label for="key-name">Name</label>
-          <input id="key-name" type="text" value={name} onInput={(e) => setName(e.currentTarget.value)} autocomplete="off" />
+          <input
+            id="key-name"
+            type="text"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            autocomplete="off"
+          />
         </div>
         {identity.isRoot && (
           <div class="field">
             <label for="key-workspace">Workspace</label>
-            <input id="key-workspace" type="text" value={target} onInput={(e) => setTarget(e.currentTarget.value)} autocomplete="off" />
+            <input
+              id="key-workspace"
+              type="text"
+              value={target}
+              onInput={(e) => setTarget(e.currentTarget.value)}
+              autocomplete="off"
+            />
           </div>
         )}
         <div class="field">
           <label for="key-env">Environment</label>
-          <select id="key-env" value={env} onChange={(e) => setEnv(e.currentTarget.value as "live" | "test")}>
+          <select
+            id="key-env"
+            value={env}
+            onChange={(e) => setEnv(e.currentTarget.value as "live" | "test")}
+          >
             <option value="live">live</option>
             <option value="test">test</option>
           </select>
         </div>
         <Note text={catalogError} />
-        <ScopePicker catalog={catalog} selected={scopes} onChange={setScopes} adminScopes={grantsAdmin} />
+        <ScopePicker
+          catalog={catalog}
+          selected={scopes}
+          onChange={setScopes}
+          adminScopes={grantsAdmin}
+        />
         <div class="field">
           <label for="key-domains">Allowed domains</label>
-          <input id="key-domains" type="text" placeholder="empty: any domain; e.g. app.example.com, *.example.com" value={domains} onInput={(e) => setDomains(e.currentTarget.value)} />
+          <input
+            id="key-domains"
+            type="text"
+            placeholder="empty: any domain; e.g. app.example.com, *.example.com"
+            value={domains}
+            onInput={(e) => setDomains(e.currentTarget.value)}
+          />
         </div>
         <ExpiryField choice={choice} date={date} onChoice={setChoice} onDate={setDate} />
         <Note text={error} />

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { FindingKind, type Finding } from "../../../gen/keyward/v1/usage_pb.js";
+import { type Finding, FindingKind } from "../../../gen/keyward/v1/usage_pb.js";
 import { Note } from "../components/dialog.js";
 import { useConsole } from "../context.js";
 import { when } from "../format.js";
@@ -28,18 +28,32 @@ export function FindingsPage() {
   useEffect(() => setTokens([""]), [workspace, kind]);
   useEffect(() => {
     setError(null);
-    admin.listFindings({ workspace, kinds: kind === FindingKind.UNSPECIFIED ? [] : [kind], pageSize: 50, pageToken: token }).then(
-      (r) => setPage({ findings: r.findings, next: r.nextPageToken }),
-      (e) => (setPage(null), setError(problem(e))),
-    );
+    admin
+      .listFindings({
+        workspace,
+        kinds: kind === FindingKind.UNSPECIFIED ? [] : [kind],
+        pageSize: 50,
+        pageToken: token,
+      })
+      .then(
+        (r) => setPage({ findings: r.findings, next: r.nextPageToken }),
+        (e) => (setPage(null), setError(problem(e))),
+      );
   }, [admin, workspace, kind, token]);
   return (
     <section>
       <h1>Findings</h1>
-      <p class="hint">Keys worth a look: unused keys and scopes, wildcards, missing or near expiries, retired keys still presented, bursts of denials.</p>
+      <p class="hint">
+        Keys worth a look: unused keys and scopes, wildcards, missing or near expiries, retired keys
+        still presented, bursts of denials.
+      </p>
       <div class="filters">
         <label for="finding-kind">Kind</label>
-        <select id="finding-kind" value={kind} onChange={(e) => setKind(Number(e.currentTarget.value) as FindingKind)}>
+        <select
+          id="finding-kind"
+          value={kind}
+          onChange={(e) => setKind(Number(e.currentTarget.value) as FindingKind)}
+        >
           <option value={FindingKind.UNSPECIFIED}>All</option>
           {KINDS.map(([v, label]) => (
             <option key={v} value={v}>
@@ -83,10 +97,20 @@ export function FindingsPage() {
         </table>
       </div>
       <div class="pager">
-        <button type="button" class="secondary" disabled={tokens.length < 2} onClick={() => setTokens(tokens.slice(0, -1))}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={tokens.length < 2}
+          onClick={() => setTokens(tokens.slice(0, -1))}
+        >
           Previous page
         </button>
-        <button type="button" class="secondary" disabled={!page?.next} onClick={() => page?.next && setTokens([...tokens, page.next])}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={!page?.next}
+          onClick={() => page?.next && setTokens([...tokens, page.next])}
+        >
           Next page
         </button>
       </div>

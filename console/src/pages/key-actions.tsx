@@ -3,7 +3,7 @@ import type { ApiKey } from "../../../gen/keyward/v1/key_admin_pb.js";
 import { Dialog, Note } from "../components/dialog.js";
 import { ScopePicker } from "../components/scope-picker.js";
 import { useConsole } from "../context.js";
-import { domainsFrom, expiryFrom, type ExpiryChoice } from "../format.js";
+import { domainsFrom, type ExpiryChoice, expiryFrom } from "../format.js";
 import { ExpiryField, useCatalog } from "./create-key.js";
 
 function useAction() {
@@ -25,7 +25,11 @@ function useAction() {
 }
 
 /** Dialog "Edit key": UpdateKey with a mask naming only what changed. */
-export function EditKeyDialog(props: { apiKey: ApiKey; onClose: () => void; onSaved: (k: ApiKey) => void }) {
+export function EditKeyDialog(props: {
+  apiKey: ApiKey;
+  onClose: () => void;
+  onSaved: (k: ApiKey) => void;
+}) {
   const { admin, identity } = useConsole();
   const { catalog, error: catalogError } = useCatalog();
   const k = props.apiKey;
@@ -41,13 +45,20 @@ export function EditKeyDialog(props: { apiKey: ApiKey; onClose: () => void; onSa
     if (name.trim() !== k.name) paths.push("name");
     if ([...scopes].sort().join() !== [...k.scopes].sort().join()) paths.push("scopes");
     if (domainsFrom(domains).join() !== k.allowedDomains.join()) paths.push("allowed_domains");
-    const expiry = choice === "keep" ? { expiresAt: k.expiresAt } : expiryFrom(choice, date, new Date());
+    const expiry =
+      choice === "keep" ? { expiresAt: k.expiresAt } : expiryFrom(choice, date, new Date());
     if ("error" in expiry) return action.setError(expiry.error);
     if (choice !== "keep") paths.push("expires_at");
     if (paths.length === 0) return props.onClose();
     void action.run(async () => {
       const res = await admin.updateKey({
-        apiKey: { id: k.id, name: name.trim(), scopes: [...scopes], allowedDomains: domainsFrom(domains), expiresAt: expiry.expiresAt },
+        apiKey: {
+          id: k.id,
+          name: name.trim(),
+          scopes: [...scopes],
+          allowedDomains: domainsFrom(domains),
+          expiresAt: expiry.expiresAt,
+        },
         updateMask: { paths },
       });
       if (res.apiKey) props.onSaved(res.apiKey);
@@ -58,18 +69,40 @@ export function EditKeyDialog(props: { apiKey: ApiKey; onClose: () => void; onSa
       <form onSubmit={save} noValidate>
         <div class="field">
           <label for="edit-name">Name</label>
-          <input id="edit-name" type="text" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          <input
+            id="edit-name"
+            type="text"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
         </div>
         <Note text={catalogError} />
-        <ScopePicker catalog={catalog} selected={scopes} onChange={setScopes} adminScopes={identity.isRoot || identity.scopes.includes("keyward:all")} />
+        <ScopePicker
+          catalog={catalog}
+          selected={scopes}
+          onChange={setScopes}
+          adminScopes={identity.isRoot || identity.scopes.includes("keyward:all")}
+        />
         <div class="field">
           <label for="edit-domains">Allowed domains</label>
-          <input id="edit-domains" type="text" value={domains} onInput={(e) => setDomains(e.currentTarget.value)} />
+          <input
+            id="edit-domains"
+            type="text"
+            value={domains}
+            onInput={(e) => setDomains(e.currentTarget.value)}
+          />
         </div>
         <label class="check">
-          <input type="checkbox" checked={choice !== "keep"} onChange={(e) => setChoice(e.currentTarget.checked ? "never" : "keep")} /> Change the expiry
+          <input
+            type="checkbox"
+            checked={choice !== "keep"}
+            onChange={(e) => setChoice(e.currentTarget.checked ? "never" : "keep")}
+          />{" "}
+          Change the expiry
         </label>
-        {choice !== "keep" && <ExpiryField choice={choice} date={date} onChoice={setChoice} onDate={setDate} />}
+        {choice !== "keep" && (
+          <ExpiryField choice={choice} date={date} onChoice={setChoice} onDate={setDate} />
+        )}
         <Note text={action.error} />
         <div class="actions">
           <button type="button" class="secondary" onClick={props.onClose}>
@@ -92,24 +125,38 @@ const GRACE = [
 ];
 
 /** Dialog "Rotate key": a new secret with the same settings; the old key works for the grace period. */
-export function RotateKeyDialog(props: { apiKey: ApiKey; onClose: () => void; onRotated: (secret: string, k: ApiKey) => void }) {
+export function RotateKeyDialog(props: {
+  apiKey: ApiKey;
+  onClose: () => void;
+  onRotated: (secret: string, k: ApiKey) => void;
+}) {
   const { admin } = useConsole();
   const [grace, setGrace] = useState(86_400);
   const action = useAction();
   const rotate = (e: Event) => {
     e.preventDefault();
     void action.run(async () => {
-      const res = await admin.rotateKey({ id: props.apiKey.id, gracePeriod: { seconds: BigInt(grace), nanos: 0 } });
+      const res = await admin.rotateKey({
+        id: props.apiKey.id,
+        gracePeriod: { seconds: BigInt(grace), nanos: 0 },
+      });
       if (res.apiKey) props.onRotated(res.key, res.apiKey);
     });
   };
   return (
     <Dialog title="Rotate key" onClose={props.onClose}>
       <form onSubmit={rotate}>
-        <p>keyward issues a new secret with the same name, scopes, domains and expiry. Callers still using the old secret keep working for the grace period, then are refused.</p>
+        <p>
+          keyward issues a new secret with the same name, scopes, domains and expiry. Callers still
+          using the old secret keep working for the grace period, then are refused.
+        </p>
         <div class="field">
           <label for="grace">Grace period</label>
-          <select id="grace" value={grace} onChange={(e) => setGrace(Number(e.currentTarget.value))}>
+          <select
+            id="grace"
+            value={grace}
+            onChange={(e) => setGrace(Number(e.currentTarget.value))}
+          >
             {GRACE.map((g) => (
               <option key={g.seconds} value={g.seconds}>
                 {g.label}
@@ -132,7 +179,11 @@ export function RotateKeyDialog(props: { apiKey: ApiKey; onClose: () => void; on
 }
 
 /** Dialog "Revoke key": immediate and irreversible, so the key's name must be typed, as GitHub asks. */
-export function RevokeKeyDialog(props: { apiKey: ApiKey; onClose: () => void; onRevoked: (k: ApiKey) => void }) {
+export function RevokeKeyDialog(props: {
+  apiKey: ApiKey;
+  onClose: () => void;
+  onRevoked: (k: ApiKey) => void;
+}) {
   const { admin } = useConsole();
   const [typed, setTyped] = useState("");
   const [reason, setReason] = useState("");
@@ -142,7 +193,10 @@ export function RevokeKeyDialog(props: { apiKey: ApiKey; onClose: () => void; on
     e.preventDefault();
     if (!matches) return action.setError(`Key name: type ${props.apiKey.name} exactly to confirm.`);
     void action.run(async () => {
-      const res = await admin.revokeKey({ id: props.apiKey.id, reason: reason.trim() || "revoked in the console" });
+      const res = await admin.revokeKey({
+        id: props.apiKey.id,
+        reason: reason.trim() || "revoked in the console",
+      });
       if (res.apiKey) props.onRevoked(res.apiKey);
     });
   };
@@ -150,15 +204,27 @@ export function RevokeKeyDialog(props: { apiKey: ApiKey; onClose: () => void; on
     <Dialog title="Revoke key" onClose={props.onClose}>
       <form onSubmit={revoke}>
         <p>
-          Every call with this key is refused from now on. This cannot be undone. Type <strong>{props.apiKey.name}</strong> to confirm.
+          Every call with this key is refused from now on. This cannot be undone. Type{" "}
+          <strong>{props.apiKey.name}</strong> to confirm.
         </p>
         <div class="field">
           <label for="revoke-name">Key name</label>
-          <input id="revoke-name" type="text" autocomplete="off" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+          <input
+            id="revoke-name"
+            type="text"
+            autocomplete="off"
+            value={typed}
+            onInput={(e) => setTyped(e.currentTarget.value)}
+          />
         </div>
         <div class="field">
           <label for="revoke-reason">Reason (optional)</label>
-          <input id="revoke-reason" type="text" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          <input
+            id="revoke-reason"
+            type="text"
+            value={reason}
+            onInput={(e) => setReason(e.currentTarget.value)}
+          />
         </div>
         <Note text={action.error} />
         <div class="actions">

@@ -1,5 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
-import { AuditAction, KeyStatus, type ApiKey, type AuditEvent } from "../../../gen/keyward/v1/key_admin_pb.js";
+import {
+  type ApiKey,
+  AuditAction,
+  type AuditEvent,
+  KeyStatus,
+} from "../../../gen/keyward/v1/key_admin_pb.js";
 import { CopyKeyDialog } from "../components/copy-key.js";
 import { Note } from "../components/dialog.js";
 import { useConsole } from "../context.js";
@@ -58,8 +63,12 @@ export function KeyPage({ id }: { id: string }) {
       <Settings apiKey={apiKey} />
       <UsageSection apiKey={apiKey} onScopesApplied={saved} />
       <AuditTrail apiKey={apiKey} changed={changed} />
-      {open === "edit" && <EditKeyDialog apiKey={apiKey} onClose={() => setOpen(null)} onSaved={saved} />}
-      {open === "revoke" && <RevokeKeyDialog apiKey={apiKey} onClose={() => setOpen(null)} onRevoked={saved} />}
+      {open === "edit" && (
+        <EditKeyDialog apiKey={apiKey} onClose={() => setOpen(null)} onSaved={saved} />
+      )}
+      {open === "revoke" && (
+        <RevokeKeyDialog apiKey={apiKey} onClose={() => setOpen(null)} onRevoked={saved} />
+      )}
       {open === "rotate" && (
         <RotateKeyDialog
           apiKey={apiKey}
@@ -98,7 +107,8 @@ function Settings({ apiKey: k }: { apiKey: ApiKey }) {
     ["Last used", when(k.lastUsedAt, "never")],
     ["Expires", when(k.expiresAt, "never")],
   ];
-  if (k.revokedAt) rows.push(["Stops working", when(k.revokedAt)], ["Revoke reason", k.revokeReason || "—"]);
+  if (k.revokedAt)
+    rows.push(["Stops working", when(k.revokedAt)], ["Revoke reason", k.revokeReason || "—"]);
   return (
     <section aria-labelledby="settings-h">
       <h2 id="settings-h">Settings</h2>
@@ -122,12 +132,24 @@ function Settings({ apiKey: k }: { apiKey: ApiKey }) {
   );
 }
 
-const ACTIONS: Record<number, string> = { [AuditAction.CREATE]: "created", [AuditAction.UPDATE]: "updated", [AuditAction.REVOKE]: "revoked", [AuditAction.ROTATE]: "rotated" };
+const ACTIONS: Record<number, string> = {
+  [AuditAction.CREATE]: "created",
+  [AuditAction.UPDATE]: "updated",
+  [AuditAction.REVOKE]: "revoked",
+  [AuditAction.ROTATE]: "rotated",
+};
 export const actionLabel = (a: AuditAction) => ACTIONS[a] ?? "changed";
-export const changeText = (e: AuditEvent) => e.changes
-    .map((c) => ({ field: c.field, before: changeValueText(c.before), after: changeValueText(c.after) }))
+export const changeText = (e: AuditEvent) =>
+  e.changes
+    .map((c) => ({
+      field: c.field,
+      before: changeValueText(c.before),
+      after: changeValueText(c.after),
+    }))
     .filter((c) => c.before !== c.after)
-    .map((c) => (c.before === "—" ? `${c.field}: ${c.after}` : `${c.field}: ${c.before} → ${c.after}`))
+    .map((c) =>
+      c.before === "—" ? `${c.field}: ${c.after}` : `${c.field}: ${c.before} → ${c.after}`,
+    )
     .join("; ");
 
 /** ListAuditEvents has no key filter: read the workspace's recent pages and keep this key's events. */
@@ -141,7 +163,11 @@ function AuditTrail({ apiKey, changed }: { apiKey: ApiKey; changed: number }) {
       const mine: AuditEvent[] = [];
       let token = "";
       for (let page = 0; page < 5; page++) {
-        const r = await admin.listAuditEvents({ workspace: apiKey.workspace, pageSize: 200, pageToken: token });
+        const r = await admin.listAuditEvents({
+          workspace: apiKey.workspace,
+          pageSize: 200,
+          pageToken: token,
+        });
         mine.push(...r.events.filter((e) => e.targetKeyId === apiKey.id));
         if (!(token = r.nextPageToken)) break;
       }

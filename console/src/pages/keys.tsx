@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { KeyStatus, type ApiKey } from "../../../gen/keyward/v1/key_admin_pb.js";
+import { type ApiKey, KeyStatus } from "../../../gen/keyward/v1/key_admin_pb.js";
 import { CopyKeyDialog } from "../components/copy-key.js";
 import { Note } from "../components/dialog.js";
 import { useConsole } from "../context.js";
@@ -49,7 +49,9 @@ export function KeysPage() {
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
   const pages = useKeyPages(status, reload);
-  const shown = (pages.page?.keys ?? []).filter((k) => k.name.toLowerCase().includes(search.trim().toLowerCase()));
+  const shown = (pages.page?.keys ?? []).filter((k) =>
+    k.name.toLowerCase().includes(search.trim().toLowerCase()),
+  );
   return (
     <section>
       <div class="title-row">
@@ -60,10 +62,20 @@ export function KeysPage() {
           </button>
         )}
       </div>
-      <p class="hint">{identity.isRoot ? (workspace ? `Workspace ${workspace}` : "All workspaces") : `Workspace ${workspace}`}</p>
+      <p class="hint">
+        {identity.isRoot
+          ? workspace
+            ? `Workspace ${workspace}`
+            : "All workspaces"
+          : `Workspace ${workspace}`}
+      </p>
       <div class="filters">
         <label for="status-filter">Status</label>
-        <select id="status-filter" value={status} onChange={(e) => setStatus(Number(e.currentTarget.value) as KeyStatus)}>
+        <select
+          id="status-filter"
+          value={status}
+          onChange={(e) => setStatus(Number(e.currentTarget.value) as KeyStatus)}
+        >
           {STATUSES.map((s) => (
             <option key={s.value} value={s.value}>
               {s.label}
@@ -71,12 +83,26 @@ export function KeysPage() {
           ))}
         </select>
         <label for="name-search">Search by name</label>
-        <input id="name-search" type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+        <input
+          id="name-search"
+          type="search"
+          value={search}
+          onInput={(e) => setSearch(e.currentTarget.value)}
+        />
       </div>
       <Note text={pages.error} />
-      <KeysTable keys={shown} loading={pages.page === null && !pages.error} showWorkspace={identity.isRoot && !workspace} />
+      <KeysTable
+        keys={shown}
+        loading={pages.page === null && !pages.error}
+        showWorkspace={identity.isRoot && !workspace}
+      />
       <div class="pager">
-        <button type="button" class="secondary" disabled={!pages.hasPrevious} onClick={pages.previous}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={!pages.hasPrevious}
+          onClick={pages.previous}
+        >
           Previous page
         </button>
         <button type="button" class="secondary" disabled={!pages.page?.next} onClick={pages.next}>
@@ -132,7 +158,9 @@ function KeysTable(props: { keys: ApiKey[]; loading: boolean; showWorkspace: boo
               </td>
               <td>{k.scopes.join(", ")}</td>
               <td>
-                <span class={`status s-${statusLabel(k.status).toLowerCase()}`}>{statusLabel(k.status)}</span>
+                <span class={`status s-${statusLabel(k.status).toLowerCase()}`}>
+                  {statusLabel(k.status)}
+                </span>
               </td>
               <td>{when(k.createdAt)}</td>
               <td>{when(k.lastUsedAt, "never")}</td>

@@ -2,10 +2,15 @@ import { useEffect, useState } from "preact/hooks";
 import { authorizeClient } from "../api.js";
 import { Note } from "../components/dialog.js";
 import { describeProblem } from "../errors.js";
-import { identify, type Identity } from "../session.js";
+import { type Identity, identify } from "../session.js";
 
 /** The admin key typed into a form; checked with keyward before anything is kept. */
-export function SignIn(props: { remembered: string | null; reason: string | null; onSignedIn: (key: string, identity: Identity) => void; onForget: () => void }) {
+export function SignIn(props: {
+  remembered: string | null;
+  reason: string | null;
+  onSignedIn: (key: string, identity: Identity) => void;
+  onForget: () => void;
+}) {
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -35,14 +40,26 @@ export function SignIn(props: { remembered: string | null; reason: string | null
         onSubmit={(e) => {
           e.preventDefault();
           if (key.trim()) void attempt(key.trim(), false);
-          else setError("Admin key: paste an admin key (one holding keyward:read, keyward:write or keyward:all).");
+          else
+            setError(
+              "Admin key: paste an admin key (one holding keyward:read, keyward:write or keyward:all).",
+            );
         }}
       >
         <Note text={props.reason} />
         <Note text={error} />
         <label for="admin-key">Admin key</label>
-        <input id="admin-key" type="password" autocomplete="off" spellcheck={false} value={key} onInput={(e) => setKey(e.currentTarget.value)} />
-        <p class="hint">Kept in this tab's session storage only, until you sign out or close the tab.</p>
+        <input
+          id="admin-key"
+          type="password"
+          autocomplete="off"
+          spellcheck={false}
+          value={key}
+          onInput={(e) => setKey(e.currentTarget.value)}
+        />
+        <p class="hint">
+          Kept in this tab's session storage only, until you sign out or close the tab.
+        </p>
         <button type="submit" disabled={busy}>
           Sign in
         </button>

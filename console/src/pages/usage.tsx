@@ -1,7 +1,7 @@
-import { useEffect, useState } from "preact/hooks";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { KeyStatus, type ApiKey } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { UsageGranularity, type GetKeyUsageResponse } from "../../../gen/keyward/v1/usage_pb.js";
+import { useEffect, useState } from "preact/hooks";
+import { type ApiKey, KeyStatus } from "../../../gen/keyward/v1/key_admin_pb.js";
+import { type GetKeyUsageResponse, UsageGranularity } from "../../../gen/keyward/v1/usage_pb.js";
 import { Dialog, Note } from "../components/dialog.js";
 import { UsageChart } from "../components/usage-chart.js";
 import { useConsole } from "../context.js";
@@ -25,7 +25,12 @@ export function UsageSection(props: { apiKey: ApiKey; onScopesApplied: (k: ApiKe
     const end = new Date();
     setError(null);
     admin
-      .getKeyUsage({ id: props.apiKey.id, startTime: timestampFromDate(new Date(end.getTime() - r.hours * 3_600_000)), endTime: timestampFromDate(end), granularity: r.granularity })
+      .getKeyUsage({
+        id: props.apiKey.id,
+        startTime: timestampFromDate(new Date(end.getTime() - r.hours * 3_600_000)),
+        endTime: timestampFromDate(end),
+        granularity: r.granularity,
+      })
       .then(setUsage, (e) => (setUsage(null), setError(problem(e))));
   }, [admin, props.apiKey.id, range, refresh]);
   return (
@@ -106,13 +111,18 @@ function BucketTable({ usage }: { usage: GetKeyUsageResponse }) {
 }
 
 /** Held scopes and the scopes calls needed, side by side, with the narrowest set that covers the calls. */
-function ScopesUsed(props: { apiKey: ApiKey; usage: GetKeyUsageResponse; onApplied: (k: ApiKey) => void }) {
+function ScopesUsed(props: {
+  apiKey: ApiKey;
+  usage: GetKeyUsageResponse;
+  onApplied: (k: ApiKey) => void;
+}) {
   const { identity } = useConsole();
   const [confirming, setConfirming] = useState(false);
   const { apiKey, usage } = props;
   const unused = new Set(usage.unusedScopes);
   const suggested = usage.suggestedScopes;
-  const differs = suggested.length > 0 && [...suggested].sort().join() !== [...apiKey.scopes].sort().join();
+  const differs =
+    suggested.length > 0 && [...suggested].sort().join() !== [...apiKey.scopes].sort().join();
   return (
     <section aria-labelledby="scopes-h">
       <h3 id="scopes-h">Scopes used vs held</h3>
@@ -150,7 +160,12 @@ function ScopesUsed(props: { apiKey: ApiKey; usage: GetKeyUsageResponse; onAppli
       <ul class="held" aria-label="Scopes held">
         {apiKey.scopes.map((s) => (
           <li key={s}>
-            <code>{s}</code> {unused.has(s) ? <span class="status s-unused">unused in this range</span> : <span class="status s-active">used</span>}
+            <code>{s}</code>{" "}
+            {unused.has(s) ? (
+              <span class="status s-unused">unused in this range</span>
+            ) : (
+              <span class="status s-active">used</span>
+            )}
           </li>
         ))}
       </ul>
@@ -179,14 +194,22 @@ function ScopesUsed(props: { apiKey: ApiKey; usage: GetKeyUsageResponse; onAppli
   );
 }
 
-function ApplySuggestionDialog(props: { apiKey: ApiKey; suggested: string[]; onClose: () => void; onApplied: (k: ApiKey) => void }) {
+function ApplySuggestionDialog(props: {
+  apiKey: ApiKey;
+  suggested: string[];
+  onClose: () => void;
+  onApplied: (k: ApiKey) => void;
+}) {
   const { admin, problem } = useConsole();
   const [error, setError] = useState<string | null>(null);
   const removed = props.apiKey.scopes.filter((s) => !props.suggested.includes(s));
   const added = props.suggested.filter((s) => !props.apiKey.scopes.includes(s));
   const apply = async () => {
     try {
-      const res = await admin.updateKey({ apiKey: { id: props.apiKey.id, scopes: props.suggested }, updateMask: { paths: ["scopes"] } });
+      const res = await admin.updateKey({
+        apiKey: { id: props.apiKey.id, scopes: props.suggested },
+        updateMask: { paths: ["scopes"] },
+      });
       if (res.apiKey) props.onApplied(res.apiKey);
     } catch (err) {
       setError(problem(err));
@@ -195,7 +218,8 @@ function ApplySuggestionDialog(props: { apiKey: ApiKey; suggested: string[]; onC
   return (
     <Dialog title="Apply suggestion" onClose={props.onClose}>
       <p>
-        The key's scopes become <code>{props.suggested.join(", ")}</code>. Calls needing a removed scope will be refused (SCOPE_MISSING).
+        The key's scopes become <code>{props.suggested.join(", ")}</code>. Calls needing a removed
+        scope will be refused (SCOPE_MISSING).
       </p>
       {removed.length > 0 && <p>Removed: {removed.join(", ")}</p>}
       {added.length > 0 && <p>Added: {added.join(", ")}</p>}

@@ -18,21 +18,40 @@ export interface WebhookDeps {
 }
 
 /** Returns the webhook and its signing secret, shown this once. */
-export async function createWebhook(deps: WebhookDeps, principal: Principal, request: { workspace: string; url: string; events: string[] }): Promise<{ webhook: WebhookRecord; secret: string }> {
-  if (deps.allowlist === null) throw new PreconditionError("webhooks are off: set WEBHOOK_URL_ALLOWLIST to the URL prefixes webhooks may call");
+export async function createWebhook(
+  deps: WebhookDeps,
+  principal: Principal,
+  request: { workspace: string; url: string; events: string[] },
+): Promise<{ webhook: WebhookRecord; secret: string }> {
+  if (deps.allowlist === null)
+    throw new PreconditionError(
+      "webhooks are off: set WEBHOOK_URL_ALLOWLIST to the URL prefixes webhooks may call",
+    );
   const workspace = request.workspace || principal.workspace;
   const events = [...new Set(request.events)];
   const unknown = events.filter((e) => !(EVENT_TYPES as readonly string[]).includes(e));
   throwIfViolations([
     workspace === ROOT_WORKSPACE ? null : workspaceViolation(workspace, "workspace"),
-    unknown.length > 0 ? { field: "events", problem: `unknown ${unknown.map(quote).join(", ")}; known: ${EVENT_TYPES.join(", ")}` } : null,
+    unknown.length > 0
+      ? {
+          field: "events",
+          problem: `unknown ${unknown.map(quote).join(", ")}; known: ${EVENT_TYPES.join(", ")}`,
+        }
+      : null,
   ]);
   enforceWebhookAuthority(principal, "create", { workspace, scopes: [] }, deps.catalog);
   // Checked after authority, so only an admin who may create learns the allowlist.
   const problem = urlViolation(request.url, deps.allowlist);
   if (problem !== null) throw new PreconditionError(`url ${quote(request.url)} ${problem}`);
   const secret = newWebhookSecret();
-  const webhook: WebhookRecord = { id: `wh_${randomBytes(12).toString("hex")}`, workspace, url: request.url, events, secret, createdAt: deps.now() };
+  const webhook: WebhookRecord = {
+    id: `wh_${randomBytes(12).toString("hex")}`,
+    workspace,
+    url: request.url,
+    events,
+    secret,
+    createdAt: deps.now(),
+  };
   await deps.store.insertWebhook(webhook);
   return { webhook, secret };
 }

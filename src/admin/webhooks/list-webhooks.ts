@@ -7,9 +7,15 @@ import type { WebhookDeps } from "./create-webhook.js";
 import { enforceWebhookAuthority } from "./webhook-authority.js";
 
 /** A root admin's empty workspace lists every webhook; others list their own workspace's. */
-export async function listWebhooks(deps: Pick<WebhookDeps, "store" | "catalog">, principal: Principal, request: { workspace: string }): Promise<Array<WebhookRecord & DeliveryState>> {
-  const workspace = request.workspace === "" ? (isRoot(principal) ? null : principal.workspace) : request.workspace;
-  if (workspace !== null && workspace !== ROOT_WORKSPACE) throwIfViolations([workspaceViolation(workspace, "workspace")]);
+export async function listWebhooks(
+  deps: Pick<WebhookDeps, "store" | "catalog">,
+  principal: Principal,
+  request: { workspace: string },
+): Promise<Array<WebhookRecord & DeliveryState>> {
+  const workspace =
+    request.workspace === "" ? (isRoot(principal) ? null : principal.workspace) : request.workspace;
+  if (workspace !== null && workspace !== ROOT_WORKSPACE)
+    throwIfViolations([workspaceViolation(workspace, "workspace")]);
   enforceWebhookAuthority(principal, "list", { workspace, scopes: [] }, deps.catalog);
   return deps.store.listWebhooks(workspace);
 }

@@ -1,6 +1,6 @@
 import { CreateKeyResponseSchema, Environment } from "../../../gen/keyward/v1/key_admin_pb.js";
 import { CONNECTION_HELP, connect, UsageError } from "../admin-cli.js";
-import { command, respond, type CommandFlags } from "../command.js";
+import { type CommandFlags, command, respond } from "../command.js";
 import { EXPIRY_OPTIONS, expiry } from "./args.js";
 import { secretNotice } from "./output.js";
 
@@ -32,7 +32,8 @@ const OPTIONS = {
 
 function environment(env: string | undefined): Environment {
   if (!env) return Environment.UNSPECIFIED;
-  if (env !== "live" && env !== "test") throw new UsageError(`--env must be live or test, got ${JSON.stringify(env)}`);
+  if (env !== "live" && env !== "test")
+    throw new UsageError(`--env must be live or test, got ${JSON.stringify(env)}`);
   return env === "test" ? Environment.TEST : Environment.LIVE;
 }
 
@@ -48,7 +49,8 @@ function metadata(pairs: string[] | undefined): Record<string, string> {
 /** The request from the flags; every flag problem is found before connecting. */
 function createRequest(values: CommandFlags<typeof OPTIONS>) {
   if (!values.name) throw new UsageError("--name is required");
-  if (!values.scope?.length) throw new UsageError("at least one --scope is required (see keyward scopes)");
+  if (!values.scope?.length)
+    throw new UsageError("at least one --scope is required (see keyward scopes)");
   const env = environment(values.env);
   return {
     name: values.name,
@@ -64,5 +66,7 @@ export const createCommand = command("keyward keys create", HELP, OPTIONS, async
   const request = createRequest(values);
   const client = await connect(values);
   const res = await client.admin.createKey({ ...request, expiresAt: expiry(values) });
-  return respond(values.json, CreateKeyResponseSchema, res, () => secretNotice(res.key, res.apiKey!, "Created"));
+  return respond(values.json, CreateKeyResponseSchema, res, () =>
+    secretNotice(res.key, res.apiKey!, "Created"),
+  );
 });

@@ -12,13 +12,24 @@ const HELP = `Usage: keyward keys list [--workspace W] [--status active|revoked|
 ${CONNECTION_HELP}
 `;
 
-const OPTIONS = { workspace: { type: "string" }, status: { type: "string" }, limit: { type: "string" } } as const;
+const OPTIONS = {
+  workspace: { type: "string" },
+  status: { type: "string" },
+  limit: { type: "string" },
+} as const;
 
-const STATUS: Record<string, KeyStatus> = { active: KeyStatus.ACTIVE, revoked: KeyStatus.REVOKED, expired: KeyStatus.EXPIRED };
+const STATUS: Record<string, KeyStatus> = {
+  active: KeyStatus.ACTIVE,
+  revoked: KeyStatus.REVOKED,
+  expired: KeyStatus.EXPIRED,
+};
 
 function statusFlag(status: string | undefined): KeyStatus {
   if (!status) return KeyStatus.UNSPECIFIED;
-  if (!Object.hasOwn(STATUS, status)) throw new UsageError(`--status must be active, revoked or expired, got ${JSON.stringify(status)}`);
+  if (!Object.hasOwn(STATUS, status))
+    throw new UsageError(
+      `--status must be active, revoked or expired, got ${JSON.stringify(status)}`,
+    );
   return STATUS[status]!;
 }
 
@@ -27,7 +38,12 @@ export const listCommand = command("keyward keys list", HELP, OPTIONS, async (va
   const status = statusFlag(values.status);
   const client = await connect(values);
   const { items: keys, next } = await collectPages(limit, async (pageSize, pageToken) => {
-    const page = await client.admin.listKeys({ workspace: values.workspace ?? "", status, pageSize, pageToken });
+    const page = await client.admin.listKeys({
+      workspace: values.workspace ?? "",
+      status,
+      pageSize,
+      pageToken,
+    });
     return { items: page.keys, next: page.nextPageToken };
   });
   const res = { $typeName: "keyward.v1.ListKeysResponse", keys, nextPageToken: next } as const;

@@ -1,4 +1,4 @@
-import { Environment, KeyStatus, type ApiKey } from "../../../gen/keyward/v1/key_admin_pb.js";
+import { type ApiKey, Environment, KeyStatus } from "../../../gen/keyward/v1/key_admin_pb.js";
 import { date, table } from "../admin-cli.js";
 
 /** How `keyward keys` shows keys: a table for lists, label/value lines for one key. */
@@ -7,7 +7,18 @@ function statusName(s: KeyStatus): string {
   return KeyStatus[s]?.toLowerCase() ?? "unknown";
 }
 
-const KEY_COLUMNS = ["ID", "NAME", "KEY", "WORKSPACE", "SCOPES", "DOMAINS", "STATUS", "CREATED", "LAST USED", "EXPIRES"];
+const KEY_COLUMNS = [
+  "ID",
+  "NAME",
+  "KEY",
+  "WORKSPACE",
+  "SCOPES",
+  "DOMAINS",
+  "STATUS",
+  "CREATED",
+  "LAST USED",
+  "EXPIRES",
+];
 
 export function keyRows(keys: ApiKey[]): string {
   if (keys.length === 0) return "no keys\n";

@@ -14,11 +14,20 @@ Prints the new secret once.
 ${CONNECTION_HELP}
 `;
 
-export const rotateCommand = command("keyward keys rotate", HELP, { grace: { type: "string" } }, async (values, positionals) => {
-  const id = oneId(positionals);
-  const grace = values.grace === undefined ? undefined : durationFromMs(parseDuration(values.grace, "--grace"));
-  const client = await connect(values);
-  const res = await client.admin.rotateKey({ id, gracePeriod: grace });
-  const text = () => `${secretNotice(res.key, res.apiKey!, "Rotated to")}The old key ${id} works until ${date(res.previousApiKey?.revokedAt)}.\n`;
-  return respond(values.json, RotateKeyResponseSchema, res, text);
-});
+export const rotateCommand = command(
+  "keyward keys rotate",
+  HELP,
+  { grace: { type: "string" } },
+  async (values, positionals) => {
+    const id = oneId(positionals);
+    const grace =
+      values.grace === undefined
+        ? undefined
+        : durationFromMs(parseDuration(values.grace, "--grace"));
+    const client = await connect(values);
+    const res = await client.admin.rotateKey({ id, gracePeriod: grace });
+    const text = () =>
+      `${secretNotice(res.key, res.apiKey!, "Rotated to")}The old key ${id} works until ${date(res.previousApiKey?.revokedAt)}.\n`;
+    return respond(values.json, RotateKeyResponseSchema, res, text);
+  },
+);

@@ -1,8 +1,11 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { UpdateKeyResponseSchema, type ApiKeySchema } from "../../../gen/keyward/v1/key_admin_pb.js";
+import {
+  type ApiKeySchema,
+  UpdateKeyResponseSchema,
+} from "../../../gen/keyward/v1/key_admin_pb.js";
 import type { KeywardClient } from "../../client/index.js";
 import { CONNECTION_HELP, connect, UsageError } from "../admin-cli.js";
-import { command, respond, type CommandFlags } from "../command.js";
+import { type CommandFlags, command, respond } from "../command.js";
 import { EXPIRY_OPTIONS, expiry, oneId } from "./args.js";
 import { keyDetails } from "./output.js";
 
@@ -36,12 +39,18 @@ const NOTHING_TO_CHANGE =
   "nothing to change: pass --name, --scope, --add-scope, --remove-scope, --domain, --any-domain, --expires-in or --expires-at";
 
 function refuseConflictingFlags(values: UpdateFlags): void {
-  if (values.scope && (values["add-scope"] || values["remove-scope"])) throw new UsageError("use --scope to replace, or --add-scope/--remove-scope, not both");
-  if (values.domain && values["any-domain"]) throw new UsageError("use --domain or --any-domain, not both");
+  if (values.scope && (values["add-scope"] || values["remove-scope"]))
+    throw new UsageError("use --scope to replace, or --add-scope/--remove-scope, not both");
+  if (values.domain && values["any-domain"])
+    throw new UsageError("use --domain or --any-domain, not both");
 }
 
 /** The scopes to set: --scope as given, or the key's scopes as they are now with --add-scope/--remove-scope applied. */
-async function newScopes(client: KeywardClient, id: string, values: UpdateFlags): Promise<string[]> {
+async function newScopes(
+  client: KeywardClient,
+  id: string,
+  values: UpdateFlags,
+): Promise<string[]> {
   if (values.scope) return values.scope;
   const current = (await client.admin.getKey({ id })).apiKey!.scopes;
   const remove = new Set(values["remove-scope"] ?? []);
@@ -72,11 +81,21 @@ async function changes(client: KeywardClient, id: string, values: UpdateFlags) {
   return { apiKey, paths };
 }
 
-export const updateCommand = command("keyward keys update", HELP, OPTIONS, async (values, positionals) => {
-  const id = oneId(positionals);
-  refuseConflictingFlags(values);
-  const client = await connect(values);
-  const { apiKey, paths } = await changes(client, id, values);
-  const res = await client.admin.updateKey({ apiKey, updateMask: { paths } });
-  return respond(values.json, UpdateKeyResponseSchema, res, () => `Updated ${paths.join(", ")}\n\n${keyDetails(res.apiKey!)}`);
-});
+export const updateCommand = command(
+  "keyward keys update",
+  HELP,
+  OPTIONS,
+  async (values, positionals) => {
+    const id = oneId(positionals);
+    refuseConflictingFlags(values);
+    const client = await connect(values);
+    const { apiKey, paths } = await changes(client, id, values);
+    const res = await client.admin.updateKey({ apiKey, updateMask: { paths } });
+    return respond(
+      values.json,
+      UpdateKeyResponseSchema,
+      res,
+      () => `Updated ${paths.join(", ")}\n\n${keyDetails(res.apiKey!)}`,
+    );
+  },
+);

@@ -1,4 +1,4 @@
-import { MongoServerError, type Filter } from "mongodb";
+import type { Filter, MongoServerError } from "mongodb";
 import type { AuditEvent, KeyDigest, KeyId, KeyRecord, KeyStatus } from "../../domain/types.js";
 import type { Cursor, KeyPatch } from "../key-store.js";
 
@@ -53,7 +53,6 @@ export interface AuditDoc {
   occurred_at: Date;
   changes: AuditEvent["changes"];
 }
-
 
 export function toDoc(r: KeyRecord): KeyDoc {
   return {
@@ -116,15 +115,22 @@ export const PATCH_FIELDS: Record<keyof KeyPatch, keyof KeyDoc> = {
 };
 
 export function statusFilter(status: KeyStatus, now: Date): Filter<KeyDoc> {
-  const notRevoked: Filter<KeyDoc> = { revoked_at: null, $or: [{ retires_at: null }, { retires_at: { $gt: now } }] };
-  if (status === "revoked") return { $or: [{ revoked_at: { $ne: null } }, { retires_at: { $lte: now } }] };
+  const notRevoked: Filter<KeyDoc> = {
+    revoked_at: null,
+    $or: [{ retires_at: null }, { retires_at: { $gt: now } }],
+  };
+  if (status === "revoked")
+    return { $or: [{ revoked_at: { $ne: null } }, { retires_at: { $lte: now } }] };
   if (status === "expired") return { $and: [notRevoked, { expires_at: { $lte: now } }] };
   return { $and: [notRevoked, { $or: [{ expires_at: null }, { expires_at: { $gt: now } }] }] };
 }
 
 export function afterFilter<T extends { _id: string }>(field: string, cursor: Cursor): Filter<T> {
   return {
-    $or: [{ [field]: { $lt: cursor.createdAt } }, { [field]: cursor.createdAt, _id: { $lt: cursor.id } }],
+    $or: [
+      { [field]: { $lt: cursor.createdAt } },
+      { [field]: cursor.createdAt, _id: { $lt: cursor.id } },
+    ],
   } as Filter<T>;
 }
 

@@ -1,10 +1,22 @@
 import { createHash } from "node:crypto";
-import type { KeyChangeFeed, KeyChangeListener } from "../change-feed.js";
-import { MongoBulkWriteError, MongoClient, MongoServerError, ReadPreference, type AnyBulkWriteOperation, type ChangeStreamDocument, type Collection, type Db, type Filter } from "mongodb";
-import type { AuditEvent, KeyDigest, KeyId, KeyRecord } from "../../domain/types.js";
 import {
-  DuplicateKeyError,
+  type AnyBulkWriteOperation,
+  type ChangeStreamDocument,
+  type Collection,
+  type Db,
+  type Filter,
+  MongoBulkWriteError,
+  MongoClient,
+  MongoServerError,
+  ReadPreference,
+} from "mongodb";
+import type { KeyUsageSummary } from "../../domain/findings.js";
+import type { AuditEvent, KeyDigest, KeyId, KeyRecord } from "../../domain/types.js";
+import type { UsagePeriod } from "../../domain/usage.js";
+import type { KeyChangeFeed, KeyChangeListener } from "../change-feed.js";
+import {
   type ChangeBatch,
+  DuplicateKeyError,
   type KeyPatch,
   type KeyStore,
   type ListAuditQuery,
@@ -12,12 +24,23 @@ import {
   type UsageCompaction,
   type UsageRetention,
 } from "../key-store.js";
-import { afterFilter, DUPLICATE_KEY, fromDoc, hasDuplicateWriteError, PATCH_FIELDS, statusFilter, toDoc, withUsage, writeErrorsOf, type AuditDoc, type KeyDoc, type UsageDoc } from "./key-documents.js";
-import { RevisionClaims } from "./revision-claims.js";
 import { UsagePeriods } from "../usage-periods.js";
+import {
+  type AuditDoc,
+  afterFilter,
+  DUPLICATE_KEY,
+  fromDoc,
+  hasDuplicateWriteError,
+  type KeyDoc,
+  PATCH_FIELDS,
+  statusFilter,
+  toDoc,
+  type UsageDoc,
+  withUsage,
+  writeErrorsOf,
+} from "./key-documents.js";
+import { RevisionClaims } from "./revision-claims.js";
 import { MongoPeriodCollection } from "./usage-periods.js";
-import type { KeyUsageSummary } from "../../domain/findings.js";
-import type { UsagePeriod } from "../../domain/usage.js";
 
 const USAGE_BATCH = 50;
 
@@ -85,7 +108,10 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     await this.keys.createIndex({ workspace: 1, created_at: -1 }, { name: "workspace_created_at" });
     await this.keys.createIndex({ created_at: -1 }, { name: "created_at" });
     await this.keys.createIndex({ changed_at: 1 }, { name: "changed_at" });
-    await this.audit.createIndex({ workspace: 1, occurred_at: -1 }, { name: "workspace_occurred_at" });
+    await this.audit.createIndex(
+      { workspace: 1, occurred_at: -1 },
+      { name: "workspace_occurred_at" },
+    );
     await this.periods.ensureIndexes();
   }
 
@@ -96,16 +122,25 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
   private async migrateHashesToDigests(): Promise<void> {
     const legacy = await this.keys.indexExists("key_hash_unique").catch(() => false);
     if (legacy) await this.keys.dropIndex("key_hash_unique");
-    const cursor = this.keys.find({ key_hash: { $exists: true } } as Filter<KeyDoc>, { projection: { _id: 1, key_hash: 1, revoked_at: 1, revoke_reason: 1 } });
+    const cursor = this.keys.find({ key_hash: { $exists: true } } as Filter<KeyDoc>, {
+      projection: { _id: 1, key_hash: 1, revoked_at: 1, revoke_reason: 1 },
+    });
     for await (const doc of cursor) {
       const hash = (doc as unknown as { key_hash: string }).key_hash;
-      const set: Record<string, unknown> = { key_digest: createHash("sha256").update(hash, "utf8").digest("hex") };
+      const set: Record<string, unknown> = {
+        key_digest: createHash("sha256").update(hash, "utf8").digest("hex"),
+      };
       // 0.1 kept a rotation's grace end in revoked_at (retires_at now) and named the successor
       // only in the reason. Without successor_id the key would look unrotated, and rotating it
       // again would set a new grace end: a retired secret working again. Any other reason,
       // even one starting "rotated to", was an operator's revoke, and stays one.
       const successor = successorNamedIn(doc.revoke_reason);
-      if (doc.revoked_at && successor !== null) Object.assign(set, { revoked_at: null, retires_at: doc.revoked_at, successor_id: successor });
+      if (doc.revoked_at && successor !== null)
+        Object.assign(set, {
+          revoked_at: null,
+          retires_at: doc.revoked_at,
+          successor_id: successor,
+        });
       await this.keys.updateOne({ _id: doc._id }, { $set: set, $unset: { key_hash: "" } } as never);
     }
     await this.carryMissingSuccessors();
@@ -117,10 +152,16 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
    * retires_at alone already bars rotating or changing the key (KeyManager).
    */
   private async carryMissingSuccessors(): Promise<void> {
-    const cursor = this.keys.find({ retires_at: { $ne: null }, successor_id: null } as Filter<KeyDoc>, { projection: { _id: 1, revoke_reason: 1 } });
+    const cursor = this.keys.find(
+      { retires_at: { $ne: null }, successor_id: null } as Filter<KeyDoc>,
+      { projection: { _id: 1, revoke_reason: 1 } },
+    );
     for await (const doc of cursor) {
       const successor = successorNamedIn(doc.revoke_reason);
-      if (successor !== null) await this.keys.updateOne({ _id: doc._id, successor_id: null } as Filter<KeyDoc>, { $set: { successor_id: successor } });
+      if (successor !== null)
+        await this.keys.updateOne({ _id: doc._id, successor_id: null } as Filter<KeyDoc>, {
+          $set: { successor_id: successor },
+        });
     }
   }
 
@@ -128,10 +169,15 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     const { _id, ...fields } = toDoc(record);
     try {
       // An upsert, so the database's clock stamps the insert (an insert cannot use $currentDate).
-      const result = await this.keys.updateOne({ _id }, { $setOnInsert: fields, $currentDate: { changed_at: true } }, { upsert: true });
+      const result = await this.keys.updateOne(
+        { _id },
+        { $setOnInsert: fields, $currentDate: { changed_at: true } },
+        { upsert: true },
+      );
       if (result.upsertedCount !== 1) throw new DuplicateKeyError();
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) throw new DuplicateKeyError();
+      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY)
+        throw new DuplicateKeyError();
       throw err;
     }
   }
@@ -141,7 +187,11 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     try {
       await this.keys.insertMany(records.map(toDoc), { ordered: true });
     } catch (err) {
-      if (err instanceof MongoServerError && (err.code === DUPLICATE_KEY || hasDuplicateWriteError(err))) throw new DuplicateKeyError();
+      if (
+        err instanceof MongoServerError &&
+        (err.code === DUPLICATE_KEY || hasDuplicateWriteError(err))
+      )
+        throw new DuplicateKeyError();
       throw err;
     }
   }
@@ -154,7 +204,10 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
    * valid until the next change or TTL.
    */
   async findKeyByDigest(digest: KeyDigest): Promise<KeyRecord | null> {
-    const doc = await this.keys.findOne({ key_digest: digest }, { readPreference: ReadPreference.PRIMARY });
+    const doc = await this.keys.findOne(
+      { key_digest: digest },
+      { readPreference: ReadPreference.PRIMARY },
+    );
     return doc ? fromDoc(doc) : null;
   }
 
@@ -189,7 +242,8 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     if (!(await this.claims.claim(claim))) return null;
     const set: Partial<KeyDoc> = {};
     for (const [field, value] of Object.entries(patch)) {
-      if (value !== undefined) (set as Record<string, unknown>)[PATCH_FIELDS[field as keyof KeyPatch]] = value;
+      if (value !== undefined)
+        (set as Record<string, unknown>)[PATCH_FIELDS[field as keyof KeyPatch]] = value;
     }
     let doc: KeyDoc | null;
     try {
@@ -213,7 +267,10 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
   }
 
   async discardKey(id: KeyId): Promise<boolean> {
-    const result = await this.keys.deleteOne({ _id: id, revision: { $in: [0, null] } } as Filter<KeyDoc>);
+    const result = await this.keys.deleteOne({
+      _id: id,
+      revision: { $in: [0, null] },
+    } as Filter<KeyDoc>);
     return result.deletedCount === 1;
   }
 
@@ -222,7 +279,8 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
       updateOne: { filter: { _id: id }, update: { $max: { last_used_at: at } }, upsert: true },
     }));
     // FerretDB 1.24 (SQLite) hangs for good on an update command of 100 or more statements.
-    for (let i = 0; i < ops.length; i += USAGE_BATCH) await this.writeUsage(ops.slice(i, i + USAGE_BATCH));
+    for (let i = 0; i < ops.length; i += USAGE_BATCH)
+      await this.writeUsage(ops.slice(i, i + USAGE_BATCH));
   }
 
   /** Two replicas may create one key's usage document at once: the loser's ops go again, as updates now. */
@@ -233,7 +291,10 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
       if (!(err instanceof MongoBulkWriteError)) throw err;
       const errors = writeErrorsOf<{ code?: number; index: number }>(err);
       if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
-      await this.usage.bulkWrite(errors.map((e) => ops[e.index]!), { ordered: false });
+      await this.usage.bulkWrite(
+        errors.map((e) => ops[e.index]!),
+        { ordered: false },
+      );
     }
   }
 
@@ -245,7 +306,11 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     return this.usagePeriods.read(keyId, start, end);
   }
 
-  usageSummaries(keyIds: readonly KeyId[], now: Date, unusedDays: number): Promise<Map<KeyId, KeyUsageSummary>> {
+  usageSummaries(
+    keyIds: readonly KeyId[],
+    now: Date,
+    unusedDays: number,
+  ): Promise<Map<KeyId, KeyUsageSummary>> {
     return this.usagePeriods.summaries(keyIds, now, unusedDays);
   }
 
@@ -256,15 +321,28 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
   async changesSince(since: Date): Promise<ChangeBatch> {
     // Polled every few hundred ms by every replica: fetch only what invalidation reads.
     const docs = await this.keys
-      .find({ changed_at: { $gte: since } }, { projection: { _id: 0, key_digest: 1, revision: 1, changed_at: 1 } })
+      .find(
+        { changed_at: { $gte: since } },
+        { projection: { _id: 0, key_digest: 1, revision: 1, changed_at: 1 } },
+      )
       .toArray();
     let latest: Date | null = null;
-    for (const d of docs) if (d.changed_at && (latest === null || d.changed_at > latest)) latest = d.changed_at;
-    return { changes: docs.map((d) => ({ digest: d.key_digest as KeyDigest, revision: d.revision ?? 0 })), latest };
+    for (const d of docs)
+      if (d.changed_at && (latest === null || d.changed_at > latest)) latest = d.changed_at;
+    return {
+      changes: docs.map((d) => ({ digest: d.key_digest as KeyDigest, revision: d.revision ?? 0 })),
+      latest,
+    };
   }
 
   async latestChange(): Promise<Date | null> {
-    const doc = await this.keys.find({ changed_at: { $ne: null } } as unknown as Filter<KeyDoc>, { projection: { changed_at: 1 } }).sort({ changed_at: -1 }).limit(1).next();
+    const doc = await this.keys
+      .find({ changed_at: { $ne: null } } as unknown as Filter<KeyDoc>, {
+        projection: { changed_at: 1 },
+      })
+      .sort({ changed_at: -1 })
+      .limit(1)
+      .next();
     return doc?.changed_at ?? null;
   }
 
@@ -283,7 +361,11 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
   async listAudit(query: ListAuditQuery): Promise<AuditEvent[]> {
     const clauses: Filter<AuditDoc>[] = [{ workspace: query.workspace }];
     if (query.after !== null) clauses.push(afterFilter<AuditDoc>("occurred_at", query.after));
-    const docs = await this.audit.find({ $and: clauses }).sort({ occurred_at: -1, _id: -1 }).limit(query.limit).toArray();
+    const docs = await this.audit
+      .find({ $and: clauses })
+      .sort({ occurred_at: -1, _id: -1 })
+      .limit(query.limit)
+      .toArray();
     return docs.map((d) => ({
       id: d._id,
       workspace: d.workspace,
@@ -299,9 +381,21 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
    * Follows changes to keys (not last_used_at bumps) through a change stream.
    * Answers null when the server offers none (FerretDB, a standalone mongod).
    */
-  async watchKeyChanges(onChange: KeyChangeListener, onError: (err: unknown) => void): Promise<{ close(): Promise<void> } | null> {
+  async watchKeyChanges(
+    onChange: KeyChangeListener,
+    onError: (err: unknown) => void,
+  ): Promise<{ close(): Promise<void> } | null> {
     const stream = this.keys.watch<KeyDoc, ChangeStreamDocument<KeyDoc>>(
-      [{ $match: { $or: [{ operationType: { $ne: "update" } }, { "updateDescription.updatedFields.revision": { $exists: true } }] } }],
+      [
+        {
+          $match: {
+            $or: [
+              { operationType: { $ne: "update" } },
+              { "updateDescription.updatedFields.revision": { $exists: true } },
+            ],
+          },
+        },
+      ],
       { fullDocument: "updateLookup" },
     );
     let first: ChangeStreamDocument<KeyDoc> | null;

@@ -1,4 +1,4 @@
-import { MongoServerError, type Collection, type Db } from "mongodb";
+import { type Collection, type Db, MongoServerError } from "mongodb";
 import { DUPLICATE_KEY } from "./key-documents.js";
 
 /** A claim older than this (by the database's clock) belongs to a writer that died between claim and write. */
@@ -26,7 +26,11 @@ export class RevisionClaims {
   async claim(id: string): Promise<boolean> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const result = await this.claims.updateOne({ _id: id }, { $setOnInsert: { _id: id }, $currentDate: { claimed_at: true } } as never, { upsert: true });
+        const result = await this.claims.updateOne(
+          { _id: id },
+          { $setOnInsert: { _id: id }, $currentDate: { claimed_at: true } } as never,
+          { upsert: true },
+        );
         return result.upsertedCount === 1;
       } catch (err) {
         if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
@@ -34,7 +38,8 @@ export class RevisionClaims {
       // Held: by a live writer (lose), or by one that died before writing (take it over).
       const held = await this.claims.findOne({ _id: id });
       const serverNow = ((await this.db.command({ hello: 1 })) as { localTime?: Date }).localTime;
-      if (!held || !serverNow || serverNow.getTime() - held.claimed_at.getTime() < STALE_CLAIM_MS) return false;
+      if (!held || !serverNow || serverNow.getTime() - held.claimed_at.getTime() < STALE_CLAIM_MS)
+        return false;
       await this.claims.deleteOne({ _id: id, claimed_at: held.claimed_at });
     }
     return false;

@@ -12,7 +12,9 @@ import type { KeyStore } from "../key-store.js";
  */
 export function asStoreError(err: unknown): unknown {
   if (!(err instanceof MongoError)) return err;
-  return Object.assign(new StoreUnavailableError("the key database is unavailable; retry later"), { cause: err });
+  return Object.assign(new StoreUnavailableError("the key database is unavailable; retry later"), {
+    cause: err,
+  });
 }
 
 /** The same store, its driver failures turned into StoreUnavailableError. */
@@ -21,7 +23,8 @@ export function withStoreErrors(store: KeyStore): KeyStore {
   const rethrow = (err: unknown) => Promise.reject(asStoreError(err));
   for (const operation of STORE_OPERATIONS) {
     const call = (store[operation] as (...args: unknown[]) => Promise<unknown>).bind(store);
-    (mapped as unknown as Record<string, unknown>)[operation] = (...args: unknown[]) => call(...args).catch(rethrow);
+    (mapped as unknown as Record<string, unknown>)[operation] = (...args: unknown[]) =>
+      call(...args).catch(rethrow);
   }
   return mapped;
 }

@@ -8,8 +8,10 @@ export const USAGE_PERIODS_COLLECTION = "key_usage_periods";
 
 function toFilter(f: PeriodFilter): Filter<PeriodDoc> {
   const filter: Record<string, unknown> = {};
-  if (f.keyIds !== undefined) filter.key_id = f.keyIds.length === 1 ? f.keyIds[0] : { $in: [...f.keyIds] };
-  if (f.kinds !== undefined) filter.kind = f.kinds.length === 1 ? f.kinds[0] : { $in: [...f.kinds] };
+  if (f.keyIds !== undefined)
+    filter.key_id = f.keyIds.length === 1 ? f.keyIds[0] : { $in: [...f.keyIds] };
+  if (f.kinds !== undefined)
+    filter.kind = f.kinds.length === 1 ? f.kinds[0] : { $in: [...f.kinds] };
   const start: Record<string, Date> = {};
   if (f.from !== undefined) start.$gte = f.from;
   if (f.before !== undefined) start.$lt = f.before;
@@ -46,14 +48,17 @@ export class MongoPeriodCollection implements PeriodCollection {
   }
 
   async find(filter: PeriodFilter, options: FindOptions = {}): Promise<PeriodDoc[]> {
-    const cursor = this.col.find(toFilter(filter)).sort(options.newestFirst ? { start: -1 } : { key_id: 1, start: 1 });
+    const cursor = this.col
+      .find(toFilter(filter))
+      .sort(options.newestFirst ? { start: -1 } : { key_id: 1, start: 1 });
     if (options.limit !== undefined) cursor.limit(options.limit);
     return cursor.toArray() as Promise<PeriodDoc[]>;
   }
 
   async deleteIds(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return (await this.col.deleteMany({ _id: { $in: [...ids] } } as Filter<PeriodDoc>)).deletedCount;
+    return (await this.col.deleteMany({ _id: { $in: [...ids] } } as Filter<PeriodDoc>))
+      .deletedCount;
   }
 
   async deleteBefore(before: Date): Promise<number> {

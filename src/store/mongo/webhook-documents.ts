@@ -33,17 +33,48 @@ export interface DeliveryDoc {
 }
 
 export function fromWebhookDoc(d: WebhookDoc): WebhookRecord {
-  return { id: d._id, workspace: d.workspace, url: d.url, events: d.events ?? [], secret: d.secret, createdAt: d.created_at };
+  return {
+    id: d._id,
+    workspace: d.workspace,
+    url: d.url,
+    events: d.events ?? [],
+    secret: d.secret,
+    createdAt: d.created_at,
+  };
 }
 
 export function fromEventDoc(d: EventDoc): WebhookEvent {
-  return { id: d._id, type: d.type, workspace: d.workspace, occurredAt: d.occurred_at, body: d.body };
+  return {
+    id: d._id,
+    type: d.type,
+    workspace: d.workspace,
+    occurredAt: d.occurred_at,
+    body: d.body,
+  };
 }
 
 export function deliveryDoc(d: Delivery): DeliveryDoc {
-  return { _id: d.id, webhook_id: d.webhookId, event_id: d.eventId, status: d.status, attempts: d.attempts, next_attempt_at: d.nextAttemptAt, last_error: d.lastError, created_at: d.createdAt };
+  return {
+    _id: d.id,
+    webhook_id: d.webhookId,
+    event_id: d.eventId,
+    status: d.status,
+    attempts: d.attempts,
+    next_attempt_at: d.nextAttemptAt,
+    last_error: d.lastError,
+    created_at: d.createdAt,
+  };
 }
 
 export function fromDeliveryDoc(d: DeliveryDoc): Delivery {
-  return { id: d._id, webhookId: d.webhook_id, eventId: d.event_id, status: d.status, attempts: d.attempts, nextAttemptAt: d.next_attempt_at, lastError: d.last_error ?? "", createdAt: d.created_at };
+  return {
+    id: d._id,
+    webhookId: d.webhook_id,
+    eventId: d.event_id,
+    status: d.status,
+    attempts: d.attempts,
+    nextAttemptAt: d.next_attempt_at,
+    lastError: d.last_error ?? "",
+    createdAt: d.created_at,
+  };
 }

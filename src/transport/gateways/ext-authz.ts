@@ -1,10 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
-import { HeaderValueOption_HeaderAppendAction as AppendAction, HeaderValueOptionSchema } from "../../../gen/envoy/config/core/v3/base_pb.js";
-import { Authorization, CheckResponseSchema, type CheckResponse } from "../../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import {
+  HeaderValueOption_HeaderAppendAction as AppendAction,
+  HeaderValueOptionSchema,
+} from "../../../gen/envoy/config/core/v3/base_pb.js";
+import {
+  type Authorization,
+  type CheckResponse,
+  CheckResponseSchema,
+} from "../../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import type { ObservedAuthorize } from "../../authorize/observed-authorize.js";
-import { answerForDecision, authorizeFieldsOf, type GatewayAnswer } from "./gateway-mapping.js";
 import { gatewayFailure } from "./gateway-failure.js";
+import { answerForDecision, authorizeFieldsOf, type GatewayAnswer } from "./gateway-mapping.js";
 
 /** The gRPC status Envoy reads first; the HTTP status is what the client then sees. */
 const GRPC_CODE: Record<GatewayAnswer["status"], Code | 0> = {
@@ -17,18 +24,33 @@ const GRPC_CODE: Record<GatewayAnswer["status"], Code | 0> = {
 
 function headerOptions(headers: Record<string, string>) {
   // Overwrite: a client must not smuggle its own X-Keyward-Key-Id to the upstream.
-  return Object.entries(headers).map(([key, value]) => create(HeaderValueOptionSchema, { header: { key, value }, appendAction: AppendAction.OVERWRITE_IF_EXISTS_OR_ADD }));
+  return Object.entries(headers).map(([key, value]) =>
+    create(HeaderValueOptionSchema, {
+      header: { key, value },
+      appendAction: AppendAction.OVERWRITE_IF_EXISTS_OR_ADD,
+    }),
+  );
 }
 
 function checkResponse(answer: GatewayAnswer): CheckResponse {
   const code = GRPC_CODE[answer.status];
   if (answer.status === 200) {
-    return create(CheckResponseSchema, { status: { code }, httpResponse: { case: "okResponse", value: { headers: headerOptions(answer.headers) } } });
+    return create(CheckResponseSchema, {
+      status: { code },
+      httpResponse: { case: "okResponse", value: { headers: headerOptions(answer.headers) } },
+    });
   }
   const message = answer.headers["X-Keyward-Message"] ?? "";
   return create(CheckResponseSchema, {
     status: { code, message },
-    httpResponse: { case: "deniedResponse", value: { status: { code: answer.status }, headers: headerOptions(answer.headers), body: answer.body } },
+    httpResponse: {
+      case: "deniedResponse",
+      value: {
+        status: { code: answer.status },
+        headers: headerOptions(answer.headers),
+        body: answer.body,
+      },
+    },
   });
 }
 
@@ -45,9 +67,19 @@ export function extAuthzService(authorize: ObservedAuthorize): ServiceImpl<typeo
       const http = req.attributes?.request?.http;
       const headers = http?.headers ?? {};
       const ext = req.attributes?.contextExtensions ?? {};
-      const fields = authorizeFieldsOf((name) => headers[name], { scopes: ext["keyward.scopes"], workspace: ext["keyward.workspace"], domain: ext["keyward.domain"] }, false);
+      const fields = authorizeFieldsOf(
+        (name) => headers[name],
+        {
+          scopes: ext["keyward.scopes"],
+          workspace: ext["keyward.workspace"],
+          domain: ext["keyward.domain"],
+        },
+        false,
+      );
       try {
-        return await authorize(fields, (decision) => checkResponse(answerForDecision(decision, fields.requiredScopes)));
+        return await authorize(fields, (decision) =>
+          checkResponse(answerForDecision(decision, fields.requiredScopes)),
+        );
       } catch (error) {
         return checkResponse(gatewayFailure(error, "keyward.scopes", fields.requiredScopes));
       }

@@ -1,9 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { ObservedAuthorize } from "../../authorize/observed-authorize.js";
-import { answerForDecision, authorizeFieldsOf, checkUrlInputs, type GatewayAnswer } from "./gateway-mapping.js";
 import type { HealthState } from "../../observability/health-state.js";
 import { gatewayFailure } from "./gateway-failure.js";
+import {
+  answerForDecision,
+  authorizeFieldsOf,
+  checkUrlInputs,
+  type GatewayAnswer,
+} from "./gateway-mapping.js";
 
 type Request = IncomingMessage | Http2ServerRequest;
 type Response = ServerResponse | Http2ServerResponse;
@@ -16,7 +21,10 @@ export interface ForwardAuthDeps {
 }
 
 function write(res: Response, answer: GatewayAnswer): void {
-  (res as ServerResponse).writeHead(answer.status, { "Cache-Control": "no-store", ...answer.headers });
+  (res as ServerResponse).writeHead(answer.status, {
+    "Cache-Control": "no-store",
+    ...answer.headers,
+  });
   res.end(answer.body);
 }
 
@@ -31,7 +39,10 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: Request, res: Response
     const url = req.url ?? "";
     if (url === "/healthz" || url.startsWith("/healthz?")) {
       const serving = deps.health.get("") === "SERVING";
-      res.writeHead(serving ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+      res.writeHead(serving ? 200 : 503, {
+        "Content-Type": "application/json",
+        "Cache-Control": "no-store",
+      });
       res.end(JSON.stringify({ status: serving ? "SERVING" : "NOT_SERVING" }));
       return true;
     }
@@ -44,10 +55,12 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: Request, res: Response
     const fields = authorizeFieldsOf(header, settings, deps.trustHeaders);
     // Name where the bad scopes came from, so the operator knows which config line to fix.
     const scopesSource = settings.scopes !== undefined ? "?scopes=" : "X-Keyward-Scopes";
-    deps.authorize(fields, (decision) => answerForDecision(decision, fields.requiredScopes)).then(
-      (answer) => write(res, answer),
-      (error: unknown) => write(res, gatewayFailure(error, scopesSource, fields.requiredScopes)),
-    );
+    deps
+      .authorize(fields, (decision) => answerForDecision(decision, fields.requiredScopes))
+      .then(
+        (answer) => write(res, answer),
+        (error: unknown) => write(res, gatewayFailure(error, scopesSource, fields.requiredScopes)),
+      );
     return true;
   };
 }

@@ -1,6 +1,12 @@
-import { disclosedKey, type Decision } from "../../domain/decision.js";
+import { type Decision, disclosedKey } from "../../domain/decision.js";
 import type { AuthorizeRequestFields } from "../../domain/validation.js";
-import { apiKeyFromHeaders, denialBody, denialHeaders, type DenialStatus, type HeaderReader } from "../../protocol/http.js";
+import {
+  apiKeyFromHeaders,
+  type DenialStatus,
+  denialBody,
+  denialHeaders,
+  type HeaderReader,
+} from "../../protocol/http.js";
 
 /**
  * What a gateway (nginx auth_request, Caddy forward_auth, Traefik ForwardAuth,
@@ -33,8 +39,13 @@ function scopeList(raw: string | undefined): string[] {
  * (`trustHeaders`: FORWARD_AUTH_TRUST_HEADERS). Envoy's gRPC ext_authz passes
  * settings, never headers.
  */
-export function authorizeFieldsOf(header: HeaderReader, settings: GatewayInputs, trustHeaders: boolean): AuthorizeRequestFields {
-  const pick = (setting: string | undefined, name: string) => setting ?? (trustHeaders ? header(name) : undefined);
+export function authorizeFieldsOf(
+  header: HeaderReader,
+  settings: GatewayInputs,
+  trustHeaders: boolean,
+): AuthorizeRequestFields {
+  const pick = (setting: string | undefined, name: string) =>
+    setting ?? (trustHeaders ? header(name) : undefined);
   const key = apiKeyFromHeaders(header);
   return {
     credential: key === undefined ? { kind: "missing" } : { kind: "api_key", value: key },
@@ -61,7 +72,11 @@ export function checkUrlInputs(url: string): GatewayInputs | null {
   if (path.startsWith(`${CHECK_PATH}/`)) return {};
   if (path !== CHECK_PATH) return null;
   const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
-  return { scopes: query.get("scopes") ?? undefined, workspace: query.get("workspace") ?? undefined, domain: query.get("domain") ?? undefined };
+  return {
+    scopes: query.get("scopes") ?? undefined,
+    workspace: query.get("workspace") ?? undefined,
+    domain: query.get("domain") ?? undefined,
+  };
 }
 
 export interface GatewayAnswer {
@@ -73,8 +88,16 @@ export interface GatewayAnswer {
 }
 
 /** A gateway's refusal carries the message too (ext-authz.ts makes it Envoy's gRPC status message), and the body's type. */
-function refusalHeaders(status: DenialStatus, reason: string, message: string): Record<string, string> {
-  return { ...denialHeaders(status, reason), "X-Keyward-Message": headerSafe(message), "Content-Type": "application/json" };
+function refusalHeaders(
+  status: DenialStatus,
+  reason: string,
+  message: string,
+): Record<string, string> {
+  return {
+    ...denialHeaders(status, reason),
+    "X-Keyward-Message": headerSafe(message),
+    "Content-Type": "application/json",
+  };
 }
 
 /** Header values travel through nginx variables and HTTP/1: one line, printable ASCII. */
@@ -86,17 +109,30 @@ export function answerForDecision(d: Decision, required: readonly string[]): Gat
   if (d.allowed && d.key) {
     return {
       status: 200,
-      headers: { "X-Keyward-Key-Id": d.key.id, "X-Keyward-Workspace": headerSafe(d.key.workspace), "X-Keyward-Scopes": d.key.scopes.join(",") },
+      headers: {
+        "X-Keyward-Key-Id": d.key.id,
+        "X-Keyward-Workspace": headerSafe(d.key.workspace),
+        "X-Keyward-Scopes": d.key.scopes.join(","),
+      },
       body: "",
     };
   }
   const status = d.httpStatus === 401 ? 401 : 403;
   const body = denialBody(status, d.reason, d.message, required, disclosedKey(d)?.scopes ?? []);
-  return { status, headers: refusalHeaders(status, d.reason, d.message), body: JSON.stringify(body) };
+  return {
+    status,
+    headers: refusalHeaders(status, d.reason, d.message),
+    body: JSON.stringify(body),
+  };
 }
 
 /** keyward could not decide (database down and key not cached, a deadline passed): never an allow. */
-export function answerForFailure(status: 400 | 503, reason: string, message: string, required: readonly string[]): GatewayAnswer {
+export function answerForFailure(
+  status: 400 | 503,
+  reason: string,
+  message: string,
+  required: readonly string[],
+): GatewayAnswer {
   return {
     status,
     headers: refusalHeaders(status, reason, message),

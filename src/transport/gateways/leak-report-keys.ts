@@ -20,11 +20,22 @@ export function loadLeakReportKeys(path: string): LeakReportKeys {
     throw new ConfigError(VARIABLE, `(${path}) cannot be read as JSON: ${(err as Error).message}`);
   }
   const list = (json as { public_keys?: unknown } | null)?.public_keys;
-  if (!Array.isArray(list) || list.length === 0) throw new ConfigError(VARIABLE, `(${path}) must hold {"public_keys":[{"key_identifier","key"}]} with at least one key`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw new ConfigError(
+      VARIABLE,
+      `(${path}) must hold {"public_keys":[{"key_identifier","key"}]} with at least one key`,
+    );
   const keys = new Map<string, KeyObject>();
   for (const [i, entry] of list.entries()) {
-    const { key_identifier: id, key: pem } = (entry ?? {}) as { key_identifier?: unknown; key?: unknown };
-    if (typeof id !== "string" || id === "") throw new ConfigError(VARIABLE, `(${path}) public_keys[${i}].key_identifier must be a non-empty string`);
+    const { key_identifier: id, key: pem } = (entry ?? {}) as {
+      key_identifier?: unknown;
+      key?: unknown;
+    };
+    if (typeof id !== "string" || id === "")
+      throw new ConfigError(
+        VARIABLE,
+        `(${path}) public_keys[${i}].key_identifier must be a non-empty string`,
+      );
     keys.set(id, p256Key(pem, `public_keys[${i}].key`, path));
   }
   return keys;
@@ -35,10 +46,16 @@ function p256Key(pem: unknown, field: string, path: string): KeyObject {
   try {
     key = createPublicKey(String(pem));
   } catch (err) {
-    throw new ConfigError(VARIABLE, `(${path}) ${field} is not a PEM public key: ${(err as Error).message}`);
+    throw new ConfigError(
+      VARIABLE,
+      `(${path}) ${field} is not a PEM public key: ${(err as Error).message}`,
+    );
   }
   if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
-    throw new ConfigError(VARIABLE, `(${path}) ${field} must be an ECDSA P-256 key (openssl ecparam -name prime256v1)`);
+    throw new ConfigError(
+      VARIABLE,
+      `(${path}) ${field} must be an ECDSA P-256 key (openssl ecparam -name prime256v1)`,
+    );
   }
   return key;
 }

@@ -18,12 +18,26 @@ export interface LeakReportDeps {
   log: Logger;
 }
 
-function answer(res: Response, status: number, body: unknown, extra: Record<string, string> = {}): void {
-  (res as ServerResponse).writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store", ...extra });
+function answer(
+  res: Response,
+  status: number,
+  body: unknown,
+  extra: Record<string, string> = {},
+): void {
+  (res as ServerResponse).writeHead(status, {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    ...extra,
+  });
   res.end(JSON.stringify(body));
 }
 
-function problem(res: Response, status: number, message: string, extra: Record<string, string> = {}): void {
+function problem(
+  res: Response,
+  status: number,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
   answer(res, status, { statusCode: status, message }, extra);
 }
 
@@ -73,7 +87,9 @@ export function leakReports(deps: LeakReportDeps): (req: Request, res: Response)
       return true;
     }
     if (Number(req.headers["content-length"] ?? 0) > MAX_REPORT_BYTES) {
-      problem(res, 413, `a leak report is at most ${MAX_REPORT_BYTES} bytes`, { Connection: "close" });
+      problem(res, 413, `a leak report is at most ${MAX_REPORT_BYTES} bytes`, {
+        Connection: "close",
+      });
       return true;
     }
     handle(req, res, deps).catch((err: unknown) => {
@@ -86,9 +102,16 @@ export function leakReports(deps: LeakReportDeps): (req: Request, res: Response)
 
 async function handle(req: Request, res: Response, deps: LeakReportDeps): Promise<void> {
   const body = await readBody(req, MAX_REPORT_BYTES);
-  if (body === null) return problem(res, 413, `a leak report is at most ${MAX_REPORT_BYTES} bytes`, { Connection: "close" });
+  if (body === null)
+    return problem(res, 413, `a leak report is at most ${MAX_REPORT_BYTES} bytes`, {
+      Connection: "close",
+    });
   if (!signedByTrustedKey(req, body, deps.keys)) {
-    return problem(res, 401, "Github-Public-Key-Identifier and Github-Public-Key-Signature must name a trusted key and sign the body");
+    return problem(
+      res,
+      401,
+      "Github-Public-Key-Identifier and Github-Public-Key-Signature must name a trusted key and sign the body",
+    );
   }
   let json: unknown;
   try {
@@ -97,7 +120,8 @@ async function handle(req: Request, res: Response, deps: LeakReportDeps): Promis
     return problem(res, 400, "body: is not JSON");
   }
   const report = parseLeakReport(json);
-  if (!report.ok) return problem(res, 400, `${report.violation.field}: ${report.violation.problem}`);
+  if (!report.ok)
+    return problem(res, 400, `${report.violation.field}: ${report.violation.problem}`);
   const feedback = await deps.judge(report.tokens);
   const revoked = feedback.filter((f) => f.label === "true_positive").length;
   deps.log.info({ tokens: feedback.length, truePositives: revoked }, "leak report judged");

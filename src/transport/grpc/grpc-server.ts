@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import net, { type AddressInfo } from "node:net";
-import { toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
+import { type DescFile, type DescService, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { Interceptor, ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
@@ -30,8 +30,15 @@ export interface GrpcService {
 }
 
 /** `interceptors` are attached to this service only: a call pays for no interceptor that does not apply to it. */
-export function grpcService<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>, interceptors: readonly Interceptor[]): GrpcService {
-  return { service, register: (server, inFlight) => addUnaryService(server, service, impl, interceptors, inFlight) };
+export function grpcService<S extends DescService>(
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  interceptors: readonly Interceptor[],
+): GrpcService {
+  return {
+    service,
+    register: (server, inFlight) => addUnaryService(server, service, impl, interceptors, inFlight),
+  };
 }
 
 export interface GrpcServerOptions {
@@ -64,7 +71,11 @@ function descriptorSet(services: readonly DescService[]): { fileDescriptorProtos
     for (const dep of file.dependencies) visit(dep);
   };
   for (const s of services) visit(s.file);
-  return { fileDescriptorProtos: [...files.values()].map((f) => Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto))) };
+  return {
+    fileDescriptorProtos: [...files.values()].map((f) =>
+      Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto)),
+    ),
+  };
 }
 
 /** grpc.health.v1 from grpc-health-check, kept in step with keyward's health state. */
@@ -82,7 +93,9 @@ function bridgeHealth(state: HealthState, names: readonly string[]): HealthImple
  * ServiceImpl adapter, health from grpc-health-check, reflection (v1 and
  * v1alpha) from @grpc/reflection.
  */
-export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningServer & { health: HealthImplementation }> {
+export async function listenGrpc(
+  options: GrpcServerOptions,
+): Promise<ListeningServer & { health: HealthImplementation }> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_concurrent_streams": GRPC_LIMITS.maxConcurrentStreams,
@@ -96,9 +109,14 @@ export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningS
   });
   const inFlight = new InFlight();
   for (const s of options.services) s.register(server, inFlight);
-  const health = bridgeHealth(options.health, ["", ...options.services.map((s) => s.service.typeName)]);
+  const health = bridgeHealth(options.health, [
+    "",
+    ...options.services.map((s) => s.service.typeName),
+  ]);
   health.addToServer(server);
-  new ReflectionService({ keyward: descriptorSet([...options.services.map((s) => s.service), ...options.alsoReflect]) } as never).addToServer(server);
+  new ReflectionService({
+    keyward: descriptorSet([...options.services.map((s) => s.service), ...options.alsoReflect]),
+  } as never).addToServer(server);
 
   // grpc-js has no connection limit and no hook on the sockets it accepts, so
   // keyward accepts them itself (MAX_CONNECTIONS, silent sockets) and hands each
@@ -127,7 +145,10 @@ export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningS
       // A socket that has sent nothing has nothing in flight.
       for (const s of sockets) if (s.bytesRead === 0) s.destroy();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([inFlight.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      await Promise.race([
+        inFlight.whenIdle(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]);
       clearTimeout(timer);
       server.forceShutdown();
       // After the GOAWAY a session closes by itself once its last response is written;
@@ -135,7 +156,10 @@ export async function listenGrpc(options: GrpcServerOptions): Promise<ListeningS
       // forceShutdown leaves sessions open, and a socket that never became one (a
       // stalled TLS handshake) is no session at all; the listener closes only when
       // every socket is gone, so what is still open a second later is ended.
-      await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+      await Promise.race([
+        closed,
+        new Promise<void>((resolve) => setTimeout(resolve, 1000).unref()),
+      ]);
       for (const s of sockets) s.destroy();
       await closed;
     },

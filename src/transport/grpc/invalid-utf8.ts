@@ -1,4 +1,4 @@
-import { ScalarType, type DescMessage } from "@bufbuild/protobuf";
+import { type DescMessage, ScalarType } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -33,18 +33,28 @@ export function invalidUtf8Field(schema: DescMessage, bytes: Uint8Array, path = 
       counts.set(number, index + 1);
       const name = path === "" ? field.name : `${path}.${field.name}`;
       const payload = reader.bytes();
-      if ((field.fieldKind === "scalar" || field.fieldKind === "list") && field.scalar === ScalarType.STRING) {
+      if (
+        (field.fieldKind === "scalar" || field.fieldKind === "list") &&
+        field.scalar === ScalarType.STRING
+      ) {
         if (!valid(payload)) return field.fieldKind === "list" ? `${name}[${index}]` : name;
       } else if (field.fieldKind === "map") {
         // A map entry is a message: key = 1, value = 2.
         const entry = new BinaryReader(payload);
         while (entry.pos < entry.len) {
           const [n, t] = entry.tag();
-          if (t === WireType.LengthDelimited && ((n === 1 && field.mapKey === ScalarType.STRING) || (n === 2 && field.mapKind === "scalar" && field.scalar === ScalarType.STRING))) {
+          if (
+            t === WireType.LengthDelimited &&
+            ((n === 1 && field.mapKey === ScalarType.STRING) ||
+              (n === 2 && field.mapKind === "scalar" && field.scalar === ScalarType.STRING))
+          ) {
             if (!valid(entry.bytes())) return n === 1 ? `${name} (a key)` : name;
           } else entry.skip(t, n);
         }
-      } else if (field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message")) {
+      } else if (
+        field.fieldKind === "message" ||
+        (field.fieldKind === "list" && field.listKind === "message")
+      ) {
         const inner = invalidUtf8Field(field.message!, payload, name);
         if (inner) return inner;
       }

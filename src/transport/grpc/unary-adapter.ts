@@ -1,10 +1,19 @@
-import { create, fromBinary, toBinary, type DescMessage, type DescMethodUnary, type DescService, type Message, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescMethodUnary,
+  type DescService,
+  fromBinary,
+  type Message,
+  type MessageInitShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
+  type ContextValues,
   createContextValues,
   createHandlerContext,
-  type ContextValues,
   type HandlerContext,
   type Interceptor,
   type ServiceImpl,
@@ -47,7 +56,8 @@ function headersOf(metadata: grpc.Metadata): Headers {
 function metadataOf(headers: Headers): grpc.Metadata {
   const md = new grpc.Metadata();
   headers.forEach((value, key) => {
-    if (key.endsWith("-bin")) for (const v of value.split(/,\s*/)) md.add(key, Buffer.from(v, "base64"));
+    if (key.endsWith("-bin"))
+      for (const v of value.split(/,\s*/)) md.add(key, Buffer.from(v, "base64"));
     else md.set(key, value);
   });
   return md;
@@ -61,15 +71,23 @@ function decode<I extends DescMessage>(schema: I, bytes: Buffer) {
   } catch (err) {
     // protobuf-es refuses invalid UTF-8 here; name the field instead of answering a bare decode failure.
     const field = invalidUtf8Field(schema, bytes);
-    if (field) throw new ConnectError(`invalid request: ${field}: is not valid UTF-8`, Code.InvalidArgument);
-    throw new ConnectError(`invalid request: the message is not a valid ${schema.typeName}: ${(err as Error).message}`, Code.InvalidArgument);
+    if (field)
+      throw new ConnectError(`invalid request: ${field}: is not valid UTF-8`, Code.InvalidArgument);
+    throw new ConnectError(
+      `invalid request: the message is not a valid ${schema.typeName}: ${(err as Error).message}`,
+      Code.InvalidArgument,
+    );
   }
 }
 
 function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   // Connect's codes are gRPC's codes, number for number.
   const e = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal);
-  return { code: e.code as number as grpc.status, details: e.rawMessage, metadata: metadataOf(e.metadata) };
+  return {
+    code: e.code as number as grpc.status,
+    details: e.rawMessage,
+    metadata: metadataOf(e.metadata),
+  };
 }
 
 /**
@@ -101,7 +119,12 @@ export function addUnaryService<S extends DescService>(
       originalName: method.name,
     };
     const handler = (impl as Record<string, unknown>)[method.localName] as Handler | undefined;
-    handlers[method.localName] = unaryHandler(method as DescMethodUnary, handler, interceptors, inFlight);
+    handlers[method.localName] = unaryHandler(
+      method as DescMethodUnary,
+      handler,
+      interceptors,
+      inFlight,
+    );
   }
   server.addService(definition as grpc.ServiceDefinition, handlers);
 }
@@ -112,7 +135,8 @@ const NO_HEADERS: Headers = (() => {
   const refuse = () => {
     throw new TypeError("the response metadata of a call whose handler set none cannot be changed");
   };
-  for (const method of ["append", "set", "delete"]) Object.defineProperty(headers, method, { value: refuse });
+  for (const method of ["append", "set", "delete"])
+    Object.defineProperty(headers, method, { value: refuse });
   return Object.freeze(headers);
 })();
 
@@ -142,7 +166,8 @@ class GrpcUnaryRequest implements UnaryRequest {
   get signal(): AbortSignal {
     if (!this.abort) {
       const abort = (this.abort = new AbortController());
-      this.onCancel = () => abort.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+      this.onCancel = () =>
+        abort.abort(new ConnectError("the client cancelled the call", Code.Canceled));
       this.call.once("cancelled", this.onCancel);
     }
     return this.abort.signal;
@@ -182,20 +207,46 @@ class LazyHandlerContext implements HandlerContext {
     }));
   }
 
-  get method() { return this.req.method; }
-  get service() { return this.req.service; }
-  get requestMethod() { return "POST"; }
-  get protocolName() { return "grpc"; }
-  get url() { return this.req.url; }
-  get signal() { return this.real.signal; }
-  get timeoutMs() { return this.real.timeoutMs; }
-  get requestHeader() { return this.real.requestHeader; }
-  get values() { return this.real.values; }
-  get responseHeader() { return this.real.responseHeader; }
-  get responseTrailer() { return this.real.responseTrailer; }
+  get method() {
+    return this.req.method;
+  }
+  get service() {
+    return this.req.service;
+  }
+  get requestMethod() {
+    return "POST";
+  }
+  get protocolName() {
+    return "grpc";
+  }
+  get url() {
+    return this.req.url;
+  }
+  get signal() {
+    return this.real.signal;
+  }
+  get timeoutMs() {
+    return this.real.timeoutMs;
+  }
+  get requestHeader() {
+    return this.real.requestHeader;
+  }
+  get values() {
+    return this.real.values;
+  }
+  get responseHeader() {
+    return this.real.responseHeader;
+  }
+  get responseTrailer() {
+    return this.real.responseTrailer;
+  }
   /** Metadata the handler set, without making a context just to find none. */
-  get responseHeaderIfMade(): Headers { return this.made?.responseHeader ?? NO_HEADERS; }
-  get responseTrailerIfMade(): Headers { return this.made?.responseTrailer ?? NO_HEADERS; }
+  get responseHeaderIfMade(): Headers {
+    return this.made?.responseHeader ?? NO_HEADERS;
+  }
+  get responseTrailerIfMade(): Headers {
+    return this.made?.responseTrailer ?? NO_HEADERS;
+  }
 }
 
 /** Encodes answers; a StableAnswer (Authorize hands out one per decision it has seen before) only once. */
@@ -214,18 +265,37 @@ class AnswerEncoder {
   }
 }
 
-function unaryHandler(method: DescMethodUnary, handler: Handler | undefined, interceptors: readonly Interceptor[], inFlight: InFlight): grpc.handleUnaryCall<Buffer, Buffer> {
+function unaryHandler(
+  method: DescMethodUnary,
+  handler: Handler | undefined,
+  interceptors: readonly Interceptor[],
+  inFlight: InFlight,
+): grpc.handleUnaryCall<Buffer, Buffer> {
   const service = method.parent;
   const innermost = async (req: UnaryRequest): Promise<UnaryResponse> => {
-    if (!handler) throw new ConnectError(`${service.typeName}/${method.name} is not implemented`, Code.Unimplemented);
+    if (!handler)
+      throw new ConnectError(
+        `${service.typeName}/${method.name} is not implemented`,
+        Code.Unimplemented,
+      );
     const ctx = new LazyHandlerContext(req as GrpcUnaryRequest);
     const out = await handler(req.message, ctx);
-    return { stream: false, service, method, header: ctx.responseHeaderIfMade, trailer: ctx.responseTrailerIfMade, message: create(method.output, out) };
+    return {
+      stream: false,
+      service,
+      method,
+      header: ctx.responseHeaderIfMade,
+      trailer: ctx.responseTrailerIfMade,
+      message: create(method.output, out),
+    };
   };
   // Applied once, at start: a call pays only for the interceptors attached to its service.
   // Interceptors are typed for streams too; on this port they only ever wrap (and return) unary calls.
   type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
-  const run = interceptors.reduceRight<UnaryNext>((next, interceptor) => interceptor(next as Parameters<Interceptor>[0]) as UnaryNext, innermost);
+  const run = interceptors.reduceRight<UnaryNext>(
+    (next, interceptor) => interceptor(next as Parameters<Interceptor>[0]) as UnaryNext,
+    innermost,
+  );
   const url = `/${service.typeName}/${method.name}`;
   const encoder = new AnswerEncoder();
   return (call, callback) => {

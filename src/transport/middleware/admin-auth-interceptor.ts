@@ -1,8 +1,8 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
-import type { Authorizer } from "../../authorize/authorizer.js";
-import { requiredAdminScope, type AdminAction } from "../../domain/admin-policy.js";
-import { UnauthenticatedError, PermissionError } from "../../domain/errors.js";
 import type { Principal } from "../../admin/key-manager.js";
+import type { Authorizer } from "../../authorize/authorizer.js";
+import { type AdminAction, requiredAdminScope } from "../../domain/admin-policy.js";
+import { PermissionError, UnauthenticatedError } from "../../domain/errors.js";
 import type { UsageSource } from "../../domain/usage.js";
 
 export const principalKey = createContextKey<Principal | null>(null);
@@ -30,19 +30,32 @@ export function adminAuthInterceptor(authorizer: Authorizer, source: UsageSource
   return (next) => async (req) => {
     const header = req.header.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new UnauthenticatedError("missing admin credential: send metadata `authorization: Bearer <admin key>`");
+    if (!match)
+      throw new UnauthenticatedError(
+        "missing admin credential: send metadata `authorization: Bearer <admin key>`",
+      );
     const scope = requiredAdminScope(ACTION_OF_METHOD[req.method.name] ?? "create");
-    const decision = await authorizer.authorize({
-      credential: { kind: "api_key", value: match[1] ?? "" },
-      requiredScopes: [scope],
-      domain: "",
-      workspace: "",
-    }, source);
-    if (decision.httpStatus === 401) throw new UnauthenticatedError(`admin credential refused: ${decision.message}`);
+    const decision = await authorizer.authorize(
+      {
+        credential: { kind: "api_key", value: match[1] ?? "" },
+        requiredScopes: [scope],
+        domain: "",
+        workspace: "",
+      },
+      source,
+    );
+    if (decision.httpStatus === 401)
+      throw new UnauthenticatedError(`admin credential refused: ${decision.message}`);
     if (!decision.allowed || decision.key === null) {
-      throw new PermissionError(`this key is not allowed to call ${req.method.name}: it needs ${scope} (or keyward:all); product scopes, * included, grant no admin authority`);
+      throw new PermissionError(
+        `this key is not allowed to call ${req.method.name}: it needs ${scope} (or keyward:all); product scopes, * included, grant no admin authority`,
+      );
     }
-    req.contextValues.set(principalKey, { keyId: decision.key.id, workspace: decision.key.workspace, scopes: decision.key.scopes });
+    req.contextValues.set(principalKey, {
+      keyId: decision.key.id,
+      workspace: decision.key.workspace,
+      scopes: decision.key.scopes,
+    });
     return next(req);
   };
 }

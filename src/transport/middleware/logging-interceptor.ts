@@ -12,7 +12,14 @@ export function loggingInterceptor(log: Logger): Interceptor {
       log.debug({ rpc, code: "ok", ms: Number(process.hrtime.bigint() - start) / 1e6 }, "rpc");
       return res;
     } catch (err) {
-      log.debug({ rpc, code: ConnectError.from(err).code, ms: Number(process.hrtime.bigint() - start) / 1e6 }, "rpc");
+      log.debug(
+        {
+          rpc,
+          code: ConnectError.from(err).code,
+          ms: Number(process.hrtime.bigint() - start) / 1e6,
+        },
+        "rpc",
+      );
       throw err;
     }
   };

@@ -1,12 +1,18 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { AuthorizeResponseSchema, AuthorizeService, Reason, type AuthorizeRequest, type AuthorizeResponse } from "../../../gen/keyward/v1/authorize_pb.js";
+import {
+  type AuthorizeRequest,
+  type AuthorizeResponse,
+  AuthorizeResponseSchema,
+  type AuthorizeService,
+  Reason,
+} from "../../../gen/keyward/v1/authorize_pb.js";
 import type { ObservedAuthorize } from "../../authorize/observed-authorize.js";
 import { TtlLru } from "../../authorize/ttl-lru.js";
-import { disclosedKey, type Decision, type Reason as DomainReason } from "../../domain/decision.js";
+import { type Decision, type Reason as DomainReason, disclosedKey } from "../../domain/decision.js";
 import type { KeyRecord } from "../../domain/types.js";
 import type { Credential } from "../../domain/validation.js";
-import { stableAnswer, type StableAnswer } from "../stable-answer.js";
+import { type StableAnswer, stableAnswer } from "../stable-answer.js";
 import { optionalTimestamp } from "./messages.js";
 
 const REASON: Record<DomainReason, Reason> = {
@@ -45,8 +51,15 @@ export const ANSWERS_KEPT = { keys: 4096, perKey: 16 };
 export function answerMemo(kept = ANSWERS_KEPT): (d: Decision) => StableAnswer<AuthorizeResponse> {
   // Per key version: reason → message → answer. Two lookups by strings V8 has already hashed
   // (reasons and most messages are constants) instead of joining them into a new string per call.
-  type Answers = { count: number; byReason: Map<DomainReason, Map<string, StableAnswer<AuthorizeResponse>>> };
-  const byKey = new TtlLru<KeyRecord, Answers>({ maxEntries: kept.keys, ttlMs: Infinity, now: () => 0 });
+  type Answers = {
+    count: number;
+    byReason: Map<DomainReason, Map<string, StableAnswer<AuthorizeResponse>>>;
+  };
+  const byKey = new TtlLru<KeyRecord, Answers>({
+    maxEntries: kept.keys,
+    ttlMs: Infinity,
+    now: () => 0,
+  });
   const keyless: Answers = { count: 0, byReason: new Map() };
   return (d) => {
     let answers = d.key ? byKey.get(d.key, 0) : keyless;
@@ -83,11 +96,18 @@ function responseOf(d: Decision): AuthorizeResponse {
   });
 }
 
-export function authorizeService(authorize: ObservedAuthorize): ServiceImpl<typeof AuthorizeService> {
+export function authorizeService(
+  authorize: ObservedAuthorize,
+): ServiceImpl<typeof AuthorizeService> {
   const answer = answerMemo();
   return {
     authorize(req) {
-      const fields = { credential: credentialOf(req), requiredScopes: req.requiredScopes, domain: req.domain, workspace: req.workspace };
+      const fields = {
+        credential: credentialOf(req),
+        requiredScopes: req.requiredScopes,
+        domain: req.domain,
+        workspace: req.workspace,
+      };
       return authorize(fields, answer);
     },
   };

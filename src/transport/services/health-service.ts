@@ -1,5 +1,8 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { Health, HealthCheckResponse_ServingStatus as Status } from "../../../gen/grpc/health/v1/health_pb.js";
+import {
+  type Health,
+  HealthCheckResponse_ServingStatus as Status,
+} from "../../../gen/grpc/health/v1/health_pb.js";
 import type { HealthState, ServingStatus } from "../../observability/health-state.js";
 
 function toStatus(s: ServingStatus | undefined): Status {
@@ -8,11 +11,15 @@ function toStatus(s: ServingStatus | undefined): Status {
 }
 
 /** grpc.health.v1 as specified: Check answers NOT_FOUND for unknown services, Watch streams changes. */
-export function healthService(state: HealthState, shutdown: AbortSignal): ServiceImpl<typeof Health> {
+export function healthService(
+  state: HealthState,
+  shutdown: AbortSignal,
+): ServiceImpl<typeof Health> {
   return {
     async check(req) {
       const s = state.get(req.service);
-      if (s === undefined) throw new ConnectError(`unknown service ${JSON.stringify(req.service)}`, Code.NotFound);
+      if (s === undefined)
+        throw new ConnectError(`unknown service ${JSON.stringify(req.service)}`, Code.NotFound);
       return { status: toStatus(s) };
     },
 

@@ -1,14 +1,13 @@
 import { create } from "@bufbuild/protobuf";
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { KeyAdminService, ScopeSchema } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { catalogEntries, type ScopeCatalog } from "../../domain/scopes.js";
-import { invalid } from "../../domain/errors.js";
+import { type KeyAdminService, ScopeSchema } from "../../../gen/keyward/v1/key_admin_pb.js";
+import { type GetKeyUsageDeps, getKeyUsage } from "../../admin/get-key-usage.js";
 import type { KeyManager, Principal } from "../../admin/key-manager.js";
+import { type ListFindingsDeps, listFindings } from "../../admin/list-findings.js";
+import { invalid } from "../../domain/errors.js";
+import { catalogEntries, type ScopeCatalog } from "../../domain/scopes.js";
 import { principalKey } from "../middleware/admin-auth-interceptor.js";
-import type { WebhookMethods } from "./webhook-service.js";
-import { getKeyUsage, type GetKeyUsageDeps } from "../../admin/get-key-usage.js";
-import { listFindings, type ListFindingsDeps } from "../../admin/list-findings.js";
 import {
   apiKeyMessage,
   auditEventMessage,
@@ -20,6 +19,7 @@ import {
   keyUsageMessage,
   statusFromMessage,
 } from "./messages.js";
+import type { WebhookMethods } from "./webhook-service.js";
 
 /** What the usage RPCs read: the store, and the findings' thresholds. */
 export type UsageDeps = Omit<GetKeyUsageDeps & ListFindingsDeps, "catalog" | "now">;
@@ -32,7 +32,12 @@ function principal(ctx: HandlerContext): Principal {
 }
 
 /** The key and usage RPCs; the webhook RPCs are in webhook-service.ts. */
-export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now: () => Date, usage: UsageDeps): Omit<ServiceImpl<typeof KeyAdminService>, WebhookMethods> {
+export function keyAdminService(
+  manager: KeyManager,
+  catalog: ScopeCatalog,
+  now: () => Date,
+  usage: UsageDeps,
+): Omit<ServiceImpl<typeof KeyAdminService>, WebhookMethods> {
   const scopes = catalogEntries(catalog).map((e) => create(ScopeSchema, e));
   const usageDeps = { ...usage, catalog, now };
   return {
@@ -70,21 +75,33 @@ export function keyAdminService(manager: KeyManager, catalog: ScopeCatalog, now:
       const updated = await manager.update(
         principal(ctx),
         k.id,
-        { name: k.name, scopes: k.scopes, allowedDomains: k.allowedDomains, expiresAt: dateOrNull(k.expiresAt, "api_key.expires_at"), metadata: k.metadata },
+        {
+          name: k.name,
+          scopes: k.scopes,
+          allowedDomains: k.allowedDomains,
+          expiresAt: dateOrNull(k.expiresAt, "api_key.expires_at"),
+          metadata: k.metadata,
+        },
         req.updateMask?.paths ?? [],
       );
       return { apiKey: apiKeyMessage(updated, now()) };
     },
 
     async revokeKey(req, ctx) {
-      return { apiKey: apiKeyMessage(await manager.revoke(principal(ctx), req.id, req.reason), now()) };
+      return {
+        apiKey: apiKeyMessage(await manager.revoke(principal(ctx), req.id, req.reason), now()),
+      };
     },
 
     async rotateKey(req, ctx) {
       const grace = req.gracePeriod === undefined ? null : durationMs(req.gracePeriod);
       const { key, record, previous } = await manager.rotate(principal(ctx), req.id, grace);
       const at = now();
-      return { key, apiKey: apiKeyMessage(record, at), previousApiKey: apiKeyMessage(previous, at) };
+      return {
+        key,
+        apiKey: apiKeyMessage(record, at),
+        previousApiKey: apiKeyMessage(previous, at),
+      };
     },
 
     async listScopes() {

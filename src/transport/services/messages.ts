@@ -1,26 +1,38 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
-  AuditAction,
-  AuditEventSchema,
+  type ApiKey,
   ApiKeySchema,
+  AuditAction,
+  type AuditEvent as AuditEventMessage,
+  AuditEventSchema,
   Environment,
   KeyStatus,
-  type ApiKey,
-  type AuditEvent as AuditEventMessage,
 } from "../../../gen/keyward/v1/key_admin_pb.js";
 import {
   FindingKind,
+  type Finding as FindingMessage,
   FindingSchema,
+  type GetKeyUsageResponse,
   GetKeyUsageResponseSchema,
   UsageGranularity,
-  type Finding as FindingMessage,
-  type GetKeyUsageResponse,
 } from "../../../gen/keyward/v1/usage_pb.js";
 import { invalid } from "../../domain/errors.js";
-import type { Finding as DomainFinding, FindingKind as DomainFindingKind } from "../../domain/findings.js";
-import type { UsageGranularity as ReportGranularity, UsageReport } from "../../domain/usage-report.js";
-import { keyStatus, type AuditEvent, type Environment as Env, type KeyRecord, type KeyStatus as Status } from "../../domain/types.js";
+import type {
+  Finding as DomainFinding,
+  FindingKind as DomainFindingKind,
+} from "../../domain/findings.js";
+import {
+  type AuditEvent,
+  type Environment as Env,
+  type KeyRecord,
+  keyStatus,
+  type KeyStatus as Status,
+} from "../../domain/types.js";
+import type {
+  UsageGranularity as ReportGranularity,
+  UsageReport,
+} from "../../domain/usage-report.js";
 
 const STATUS: Record<Status, KeyStatus> = {
   active: KeyStatus.ACTIVE,
@@ -52,7 +64,12 @@ const MAX_SECONDS = 253_402_300_799n;
 /** A timestamp from a request, refused at the boundary when outside the range every MongoDB and client can hold. */
 export function dateOrNull(ts: Timestamp | undefined, field: string): Date | null {
   if (ts === undefined) return null;
-  if (ts.seconds < MIN_SECONDS || ts.seconds > MAX_SECONDS || ts.nanos < 0 || ts.nanos > 999_999_999) {
+  if (
+    ts.seconds < MIN_SECONDS ||
+    ts.seconds > MAX_SECONDS ||
+    ts.nanos < 0 ||
+    ts.nanos > 999_999_999
+  ) {
     throw invalid(field, "must be a timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z");
   }
   return timestampDate(ts);
@@ -99,26 +116,45 @@ export function auditEventMessage(e: AuditEvent): AuditEventMessage {
   });
 }
 
-const counts = (d: Record<string, number>): Record<string, bigint> => Object.fromEntries(Object.entries(d).map(([name, n]) => [name, BigInt(n)]));
+const counts = (d: Record<string, number>): Record<string, bigint> =>
+  Object.fromEntries(Object.entries(d).map(([name, n]) => [name, BigInt(n)]));
 
 export function granularityFromMessage(g: UsageGranularity): ReportGranularity | "unspecified" {
   if (g === UsageGranularity.UNSPECIFIED) return "unspecified";
   if (g === UsageGranularity.HOUR) return "hour";
   if (g === UsageGranularity.DAY) return "day";
-  throw invalid("granularity", `${g} is not a UsageGranularity (USAGE_GRANULARITY_HOUR or USAGE_GRANULARITY_DAY)`);
+  throw invalid(
+    "granularity",
+    `${g} is not a UsageGranularity (USAGE_GRANULARITY_HOUR or USAGE_GRANULARITY_DAY)`,
+  );
 }
 
 /** Counts are int64 on the wire; reason and source names are map keys as in X-Keyward-Reason. */
 export function keyUsageMessage(keyId: string, r: UsageReport): GetKeyUsageResponse {
   return create(GetKeyUsageResponseSchema, {
     keyId,
-    buckets: r.buckets.map((b) => ({ startTime: timestampFromDate(b.start), allowed: BigInt(b.allowed), denied: BigInt(b.denied), deniedByReason: counts(b.deniedByReason) })),
+    buckets: r.buckets.map((b) => ({
+      startTime: timestampFromDate(b.start),
+      allowed: BigInt(b.allowed),
+      denied: BigInt(b.denied),
+      deniedByReason: counts(b.deniedByReason),
+    })),
     allowed: BigInt(r.allowed),
     denied: BigInt(r.denied),
     deniedByReason: counts(r.deniedByReason),
     bySource: counts(r.bySource),
-    scopes: r.scopes.map((s) => ({ scope: s.scope, allowed: BigInt(s.allowed), denied: BigInt(s.denied), lastUsedAt: optionalTimestamp(s.lastUsedAt), grantedBy: s.grantedBy })),
-    domains: r.domains.map((d) => ({ domain: d.domain, calls: BigInt(d.calls), lastSeenAt: timestampFromDate(d.lastSeenAt) })),
+    scopes: r.scopes.map((s) => ({
+      scope: s.scope,
+      allowed: BigInt(s.allowed),
+      denied: BigInt(s.denied),
+      lastUsedAt: optionalTimestamp(s.lastUsedAt),
+      grantedBy: s.grantedBy,
+    })),
+    domains: r.domains.map((d) => ({
+      domain: d.domain,
+      calls: BigInt(d.calls),
+      lastSeenAt: timestampFromDate(d.lastSeenAt),
+    })),
     unusedScopes: r.unusedScopes,
     suggestedScopes: r.suggestedScopes,
   });
@@ -128,7 +164,11 @@ export function keyUsageMessage(keyId: string, r: UsageReport): GetKeyUsageRespo
 export function findingKindsFromMessage(kinds: readonly FindingKind[]): DomainFindingKind[] {
   return kinds.map((k, i) => {
     const name = FindingKind[k] as DomainFindingKind | "UNSPECIFIED" | undefined;
-    if (name === undefined || name === "UNSPECIFIED") throw invalid(`kinds[${i}]`, `${k} is not a FindingKind (FINDING_KIND_NEVER_USED … FINDING_KIND_UNEXPECTED_DENIALS)`);
+    if (name === undefined || name === "UNSPECIFIED")
+      throw invalid(
+        `kinds[${i}]`,
+        `${k} is not a FindingKind (FINDING_KIND_NEVER_USED … FINDING_KIND_UNEXPECTED_DENIALS)`,
+      );
     return name;
   });
 }

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { KeyAdminService } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { WebhookSchema, type Webhook } from "../../../gen/keyward/v1/webhooks_pb.js";
+import { type Webhook, WebhookSchema } from "../../../gen/keyward/v1/webhooks_pb.js";
 import type { Principal } from "../../admin/key-manager.js";
 import { createWebhook, type WebhookDeps } from "../../admin/webhooks/create-webhook.js";
 import { deleteWebhook } from "../../admin/webhooks/delete-webhook.js";
@@ -35,10 +35,16 @@ function webhookMessage(w: WebhookRecord, state: DeliveryState | null): Webhook 
 }
 
 /** The webhook RPCs of KeyAdminService (the admin interceptor authenticates them as it does the key RPCs). */
-export function webhookService(deps: WebhookDeps): Pick<ServiceImpl<typeof KeyAdminService>, WebhookMethods> {
+export function webhookService(
+  deps: WebhookDeps,
+): Pick<ServiceImpl<typeof KeyAdminService>, WebhookMethods> {
   return {
     async createWebhook(req, ctx) {
-      const { webhook, secret } = await createWebhook(deps, principal(ctx), { workspace: req.workspace, url: req.url, events: req.events });
+      const { webhook, secret } = await createWebhook(deps, principal(ctx), {
+        workspace: req.workspace,
+        url: req.url,
+        events: req.events,
+      });
       return { webhook: webhookMessage(webhook, null), secret };
     },
     async listWebhooks(req, ctx) {
