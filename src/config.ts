@@ -124,7 +124,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   {
     name: "LOG_LEVEL",
     default: "info",
-    meaning: LOG_LEVELS.join(", ") + "; debug logs one line per RPC",
+    meaning: `${LOG_LEVELS.join(", ")}; debug logs one line per RPC`,
   },
   {
     name: "METRICS_PORT",
@@ -446,7 +446,7 @@ function tlsOf(env: Env): TlsConfig | null {
   if ((certFile === null) !== (keyFile === null)) {
     throw new ConfigError(
       certFile === null ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
-      "must be set together with " + (certFile === null ? "TLS_KEY_FILE" : "TLS_CERT_FILE"),
+      `must be set together with ${certFile === null ? "TLS_KEY_FILE" : "TLS_CERT_FILE"}`,
     );
   }
   if (clientCaFile !== null && certFile === null)

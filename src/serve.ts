@@ -35,7 +35,7 @@ export async function runServer(devRequested: boolean): Promise<void> {
   if (app.devRootKey !== null) {
     // Straight to the terminal, never through the logger, and once: secrets do not belong in logs.
     process.stderr.write(
-      [
+      `${[
         "",
         "  ⚠  DEV MODE: MONGODB_URI is unset. Keys live in memory and are lost when keyward stops.",
         `  Listening on ${config.host} (gRPC :${app.port}, HTTP :${app.httpPort}). Root admin key (workspace *, keyward:all; shown once):`,
@@ -45,7 +45,7 @@ export async function runServer(devRequested: boolean): Promise<void> {
         `  Try: grpcurl -plaintext -H "authorization: Bearer $KEYWARD_ADMIN_KEY" localhost:${app.port} keyward.v1.KeyAdminService/ListScopes`,
         `   or: curl -H 'content-type: application/json' -H "authorization: Bearer $KEYWARD_ADMIN_KEY" -d '{}' http://localhost:${app.httpPort}/keyward.v1.KeyAdminService/ListScopes`,
         "",
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
   }
 

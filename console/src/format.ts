@@ -3,7 +3,7 @@ import { KeyStatus } from "../../gen/keyward/v1/key_admin_pb.js";
 
 export function when(ts: Timestamp | undefined, empty = "—"): string {
   if (!ts) return empty;
-  return timestampDate(ts).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  return `${timestampDate(ts).toISOString().replace("T", " ").slice(0, 16)} UTC`;
 }
 
 export function statusLabel(status: KeyStatus): string {

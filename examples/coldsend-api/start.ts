@@ -37,7 +37,10 @@ const rootKey = await new Promise<string>((resolve, reject) => {
   keyward.once("exit", (code) => reject(new Error(`keyward exited with ${code}:\n${stderr}`)));
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.on(signal, () => (keyward.kill("SIGTERM"), process.exit(0)));
+  process.on(signal, () => {
+    keyward.kill("SIGTERM");
+    process.exit(0);
+  });
 
 const client = createKeywardClient({ url: `http://127.0.0.1:${grpcPort}`, adminKey: rootKey });
 const demo = await client.admin.createKey({

@@ -95,7 +95,10 @@ export class UsageRecorder {
     if (key === null || !isRecordedReason(decision.reason)) return;
     const ms = at.getTime();
     const entry = this.entryFor(key, ms);
-    if (entry === null) return this.drop(1);
+    if (entry === null) {
+      this.drop(1);
+      return;
+    }
     entry.held = key.scopes;
     const call = this.call;
     call.at = ms;

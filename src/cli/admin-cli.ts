@@ -211,16 +211,14 @@ export function table(headers: string[], rows: string[][], max = 48): string {
   const cut = (s: string) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
   const cells = [headers, ...rows.map((r) => r.map(cut))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return (
-    cells
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
-  );
+  return `${cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
 }
 
 export function print(text: string): void {

@@ -57,8 +57,10 @@ export async function webhooksCommand(args: string[]): Promise<number> {
     const { values, positionals } = parse(args, OPTIONS);
     url = values.url;
     const [verb, ...rest] = positionals;
-    if (values.help || verb === undefined)
-      return (print(HELP), verb === undefined && !values.help ? EXIT.usage : EXIT.ok);
+    if (values.help || verb === undefined) {
+      print(HELP);
+      return verb === undefined && !values.help ? EXIT.usage : EXIT.ok;
+    }
     const client = await connect(values);
     if (verb === "create") {
       if (rest.length !== 1)

@@ -155,15 +155,15 @@ export function createGuard<Req>(
   header: (req: Req) => HeaderReader,
 ) {
   const client = options.client ?? createKeywardClient({ url: options.url, ...options.tls });
-  const valueOf = (from: FromRequest<Req> | undefined, req: Req) =>
+  const optionValue = (from: FromRequest<Req> | undefined, req: Req) =>
     (typeof from === "function" ? from(req) : from) ?? "";
   return async (req: Req): Promise<Outcome> => {
     const credential = options.key ? options.key(req) : apiKeyFromHeaders(header(req));
     let d: AuthorizeResponse;
     try {
       d = await client.authorize(credential ?? "", scopes, {
-        workspace: valueOf(options.workspace, req),
-        domain: valueOf(options.domain, req),
+        workspace: optionValue(options.workspace, req),
+        domain: optionValue(options.domain, req),
       });
     } catch {
       // Unreachable, past its deadline, or refused the request: never an allow.

@@ -58,7 +58,7 @@ export function generateKey(
   environment: Environment,
   random: (n: number) => Buffer,
 ): RawKey {
-  const body = toBase62(BigInt("0x" + random(BODY_BYTES).toString("hex")), BODY_WIDTH);
+  const body = toBase62(BigInt(`0x${random(BODY_BYTES).toString("hex")}`), BODY_WIDTH);
   const head = `${prefix}_${environment}_${body}`;
   return (head + checksum(head)) as RawKey;
 }

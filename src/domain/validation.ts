@@ -109,6 +109,7 @@ export function parseAllowedDomains(
 }
 
 /** C0 controls, DEL and C1 controls: a terminal acts on them (ESC starts a colour or cursor sequence) instead of printing them. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 /** Bidi embeddings, overrides and isolates: they reorder what a terminal shows, so one key's name can be made to read as another's. */
 const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;

@@ -93,7 +93,7 @@ export class MemoryKeyStore implements KeyStore {
 
   async discardKey(id: KeyId): Promise<boolean> {
     const record = this.byId.get(id);
-    if (!record || record.revision !== 0) return false;
+    if (record?.revision !== 0) return false;
     this.byId.delete(id);
     this.idByDigest.delete(record.keyDigest);
     this.changedAt.delete(id);

@@ -95,7 +95,7 @@ export class MemoryWebhookStore implements WebhookStore {
 
   async claimDelivery(id: string, attempts: number, until: Date): Promise<boolean> {
     const d = this.deliveries.get(id);
-    if (!d || d.status !== "pending" || d.attempts !== attempts) return false;
+    if (d?.status !== "pending" || d.attempts !== attempts) return false;
     Object.assign(d, { attempts: attempts + 1, nextAttemptAt: new Date(until) });
     return true;
   }

@@ -108,7 +108,7 @@ describe("Authorize over gRPC against MongoDB", () => {
     for (const candidate of [
       corrupted,
       "kw_live_short",
-      "sk_live_" + key.slice(8),
+      `sk_live_${key.slice(8)}`,
       "x".repeat(600),
       '{"$ne": null}',
     ]) {

@@ -87,7 +87,7 @@ describe("keyward behind a real nginx (auth_request) and a real Caddy (forward_a
     "an unknown key: 401",
     each(async (g) => {
       const res = await fetch(`${g.url}/campaigns`, {
-        headers: { "x-api-key": "kw_live_" + "B".repeat(49) },
+        headers: { "x-api-key": `kw_live_${"B".repeat(49)}` },
       });
       expect(res.status, g.name).toBe(401);
     }),

@@ -164,7 +164,7 @@ describe("the admin CLI against a running keyward", () => {
   it.each([
     [
       "a wrong admin key",
-      { KEYWARD_ADMIN_KEY: "kw_live_" + "D".repeat(49) },
+      { KEYWARD_ADMIN_KEY: `kw_live_${"D".repeat(49)}` },
       3,
       /admin key was refused.*KEYWARD_ADMIN_KEY/,
     ],
@@ -208,9 +208,10 @@ describe("the admin CLI against a running keyward", () => {
 
   describe("the admin key from a file or standard input, not the command line", () => {
     const dir = mkdtempSync(join(tmpdir(), "keyward-cli-"));
-    const file = (name: string, content: string) => (
-      writeFileSync(join(dir, name), content, { mode: 0o600 }), join(dir, name)
-    );
+    const file = (name: string, content: string) => {
+      writeFileSync(join(dir, name), content, { mode: 0o600 });
+      return join(dir, name);
+    };
     const noEnvKey = () => ({ KEYWARD_URL: server.baseUrl });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -236,7 +237,7 @@ describe("the admin CLI against a running keyward", () => {
     it("--admin-key-file wins over KEYWARD_ADMIN_KEY", async () => {
       const r = await keyward(
         ["scopes", "--admin-key-file", "-"],
-        { ...noEnvKey(), KEYWARD_ADMIN_KEY: "kw_live_" + "D".repeat(49) },
+        { ...noEnvKey(), KEYWARD_ADMIN_KEY: `kw_live_${"D".repeat(49)}` },
         server.rootKey,
       );
       expect(r.code, r.stderr).toBe(0);
@@ -283,7 +284,7 @@ describe("the admin CLI against a running keyward", () => {
     it("--help says that --admin-key shows in ps and offers --admin-key-file", async () => {
       const r = await keyward(["keys", "list", "--help"], {});
       expect(r.stdout).toMatch(/--admin-key-file PATH/);
-      expect(r.stdout).toMatch(/--admin-key KEY[^]*visible to other users in `ps`/);
+      expect(r.stdout).toMatch(/--admin-key KEY[\s\S]*visible to other users in `ps`/);
     });
   });
 });

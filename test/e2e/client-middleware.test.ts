@@ -143,7 +143,7 @@ describe("keyward/express and keyward/fastify in front of a real keyward", () =>
     [
       "an unknown key",
       "/campaigns",
-      { "x-api-key": "kw_live_" + "C".repeat(49) },
+      { "x-api-key": `kw_live_${"C".repeat(49)}` },
       401,
       "KEY_MALFORMED",
     ],
@@ -330,12 +330,18 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
       e.get(
         `/${kind}`,
         expressScopes(["campaigns:read"], { client, onDeny: expressOnDeny(kind) }),
-        (_q, r) => void (reached.express!++, r.json({ reached: true })),
+        (_q, r) => {
+          reached.express!++;
+          r.json({ reached: true });
+        },
       );
       f.get(
         `/${kind}`,
         { preHandler: fastifyScopes(["campaigns:read"], { client, onDeny: fastifyOnDeny(kind) }) },
-        async () => (reached.fastify!++, { reached: true }),
+        async () => {
+          reached.fastify!++;
+          return { reached: true };
+        },
       );
     }
     // An app whose res.json throws (here its JSON replacer): the default denial itself fails.
@@ -343,21 +349,26 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
     brokenJson.set("json replacer", () => {
       throw new Error("res.json bug");
     });
-    brokenJson.get(
-      "/",
-      expressScopes(["campaigns:read"], { client }),
-      (_q, r) => void (reached.express!++, r.end()),
-    );
+    brokenJson.get("/", expressScopes(["campaigns:read"], { client }), (_q, r) => {
+      reached.express!++;
+      r.end();
+    });
     e.use("/broken-json", brokenJson);
     e.get(
       "/down",
       expressScopes(["campaigns:read"], { client: down, onDeny: () => {} }),
-      (_q, r) => void (reached.express!++, r.json({ reached: true })),
+      (_q, r) => {
+        reached.express!++;
+        r.json({ reached: true });
+      },
     );
     f.get(
       "/down",
       { preHandler: fastifyScopes(["campaigns:read"], { client: down, onDeny: () => {} }) },
-      async () => (reached.fastify!++, { reached: true }),
+      async () => {
+        reached.fastify!++;
+        return { reached: true };
+      },
     );
     const es: Server = await new Promise((resolve) => {
       const s = e.listen(0, "127.0.0.1", () => resolve(s));
@@ -421,7 +432,7 @@ describe("onDeny on both frameworks: a denied request never reaches the route", 
   it("keyward unreachable and an onDeny that answers nothing: 503", async () => {
     for (const a of apps) {
       const res = await get(`${a.url}/down`, {
-        headers: { "x-api-key": "kw_live_" + "C".repeat(49) },
+        headers: { "x-api-key": `kw_live_${"C".repeat(49)}` },
       });
       expect(res.status, a.name).toBe(503);
       expect(await res.json(), a.name).toMatchObject({ statusCode: 503, reason: "UNAVAILABLE" });
@@ -492,15 +503,17 @@ describe("the client and the middleware's url option against a keyward that requ
     const tls = { ca: read("ca.pem"), cert: read("client.pem"), key: read("client.key") };
     let reached = 0;
     const e = express();
-    e.get(
-      "/with",
-      expressScopes(["campaigns:read"], { url, tls }),
-      (req, res) => void (reached++, res.json(req.keyward)),
-    );
+    e.get("/with", expressScopes(["campaigns:read"], { url, tls }), (req, res) => {
+      reached++;
+      res.json(req.keyward);
+    });
     e.get(
       "/without",
       expressScopes(["campaigns:read"], { url, tls: { ca: tls.ca } }),
-      (_req, res) => void (reached++, res.json({})),
+      (_req, res) => {
+        reached++;
+        res.json({});
+      },
     );
     const es: Server = await new Promise((resolve) => {
       const s = e.listen(0, "127.0.0.1", () => resolve(s));
@@ -510,12 +523,18 @@ describe("the client and the middleware's url option against a keyward that requ
     f.get(
       "/with",
       { preHandler: fastifyScopes(["campaigns:read"], { url, tls }) },
-      async (request) => (reached++, request.keyward),
+      async (request) => {
+        reached++;
+        return request.keyward;
+      },
     );
     f.get(
       "/without",
       { preHandler: fastifyScopes(["campaigns:read"], { url, tls: { ca: tls.ca } }) },
-      async () => (reached++, {}),
+      async () => {
+        reached++;
+        return {};
+      },
     );
     closers.push(() => f.close());
     for (const base of [

@@ -95,10 +95,10 @@ describe("web console in Chromium (playwright-core)", () => {
     expect(html.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(html.headers.get("cache-control")).toBe("no-store");
     expect(await html.text()).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
-    expect((await fetch(base + "app.js")).headers.get("content-type")).toBe(
+    expect((await fetch(`${base}app.js`)).headers.get("content-type")).toBe(
       "text/javascript; charset=utf-8",
     );
-    expect((await fetch(base + "..%2fpackage.json")).status).toBe(404);
+    expect((await fetch(`${base}..%2fpackage.json`)).status).toBe(404);
     expect(
       (await fetch(`${server.httpUrl}/console`, { redirect: "manual" })).headers.get("location"),
     ).toBe("/console/");

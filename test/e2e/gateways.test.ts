@@ -169,7 +169,7 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
     it.each([
       ["no key", {}, "", 401, "KEY_MISSING"],
       ["a malformed key", { "X-API-Key": "kw_live_nope" }, "", 401, "KEY_MALFORMED"],
-      ["an unknown key", { "X-API-Key": "kw_live_" + "A".repeat(49) }, "", 401, "KEY_MALFORMED"],
+      ["an unknown key", { "X-API-Key": `kw_live_${"A".repeat(49)}` }, "", 401, "KEY_MALFORMED"],
       ["a revoked key", { "X-API-Key": "REVOKED" }, "", 401, "KEY_REVOKED"],
       ["an expired key", { "X-API-Key": "EXPIRED" }, "", 401, "KEY_EXPIRED"],
       ["another workspace", { "X-API-Key": "KEY" }, "?workspace=globex", 403, "WORKSPACE_MISMATCH"],

@@ -128,12 +128,10 @@ describe("connections one client can hold (DESIGN Connections)", () => {
 
   /** A well-behaved client on both ports: the gRPC client on PORT and Connect JSON over fetch (keep-alive) on HTTP_PORT. */
   async function normalClientWorks(): Promise<void> {
-    const res = await server
-      .client(AuthorizeService)
-      .authorize({
-        credential: { case: "apiKey", value: "kw_live_nope" },
-        requiredScopes: ["campaigns:read"],
-      });
+    const res = await server.client(AuthorizeService).authorize({
+      credential: { case: "apiKey", value: "kw_live_nope" },
+      requiredScopes: ["campaigns:read"],
+    });
     expect(res.reason).toBe(Reason.KEY_MALFORMED);
     const http = await fetch(`${server.httpUrl}/keyward.v1.AuthorizeService/Authorize`, {
       method: "POST",

@@ -117,7 +117,7 @@ describe("hostile input: every field, at and past its limits", () => {
     );
     const longDomain = await ask({
       credential: { case: "apiKey", value: validKey },
-      domain: `${"a".repeat(60)}.`.repeat(4) + "example.com",
+      domain: `${`${"a".repeat(60)}.`.repeat(4)}example.com`,
     });
     expect(longDomain).toBe("InvalidArgument");
   });

@@ -31,7 +31,7 @@ describe("documentation", () => {
       expect(link, `${page} links out of the repository`).not.toMatch(/^[a-z]+:/i);
       const target = resolve(dirname(join(ROOT, page)), link.split("#")[0]!);
       expect(
-        target.startsWith(ROOT + "/") || target === ROOT,
+        target.startsWith(`${ROOT}/`) || target === ROOT,
         `${page}: ${link} leaves the repository`,
       ).toBe(true);
       expect(existsSync(target), `${page}: ${link} does not exist`).toBe(true);

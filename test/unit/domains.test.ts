@@ -26,8 +26,8 @@ describe("domain normalisation", () => {
     "https://example.com",
     "example.com/path",
     "*.example.com",
-    "a".repeat(64) + ".com",
-    ("a".repeat(60) + ".").repeat(5) + "com",
+    `${"a".repeat(64)}.com`,
+    `${(`${"a".repeat(60)}.`).repeat(5)}com`,
     '{"$ne":null}',
   ])("refuses %j", (input) => expect(normalizeDomain(input)).toBeNull());
 

@@ -54,8 +54,8 @@ describe("keys", () => {
     ["other prefix", key.replace(/^kw_/, "cs_"), "wrong prefix"],
     ["unknown environment", key.replace("_live_", "_prod_"), "unknown environment"],
     ["one character short", key.slice(0, -1), "wrong length"],
-    ["one character extra", key + "a", "wrong length"],
-    ["non-base62 character", key.slice(0, -3) + "-" + key.slice(-2), "wrong length"],
+    ["one character extra", `${key}a`, "wrong length"],
+    ["non-base62 character", `${key.slice(0, -3)}-${key.slice(-2)}`, "wrong length"],
     ["too long", key + "a".repeat(600), "too long"],
     [
       "swapped adjacent body characters",
@@ -87,7 +87,7 @@ describe("keys", () => {
     const h = hashKey(key, PEPPER);
     expect(h).toBe(createHmac("sha256", PEPPER).update(key).digest("hex"));
     expect(isKeyHash(h)).toBe(true);
-    expect(hashKey(key, PEPPER + "x")).not.toBe(h);
+    expect(hashKey(key, `${PEPPER}x`)).not.toBe(h);
   });
 
   it("previews show the first 8 and last 4 characters only", () => {

@@ -34,7 +34,7 @@ describe("scope grammar", () => {
     "* ",
     "campaigns :read",
     '{"$ne":null}',
-    "a".repeat(200) + ":read",
+    `${"a".repeat(200)}:read`,
   ])("refuses %j", (scope) => expect(parseScope(scope)).toBeNull());
 });
 

@@ -12,7 +12,7 @@ import { newWebhookSecret, signWebhook } from "../../src/webhooks/signing.js";
 
 const day = 24 * 3600_000;
 const t = new Date("2026-01-01T00:00:00Z");
-const after = (ms: number) => new Date(t.getTime() + ms);
+const fromNow = (ms: number) => new Date(t.getTime() + ms);
 
 describe("webhook rules", () => {
   it("maps each audited change to one event; a leak report's revoke is key.leaked", () => {
@@ -23,14 +23,14 @@ describe("webhook rules", () => {
   });
 
   it("warns at the nearest threshold crossed: 7 days, then 1 day; not past expiry", () => {
-    expect(expiryThreshold(after(8 * day), t)).toBeNull();
-    expect(expiryThreshold(after(6 * day), t)).toBe("7d");
-    expect(expiryThreshold(after(7 * day), t)).toBe("7d");
-    expect(expiryThreshold(after(12 * 3600_000), t)).toBe("1d");
-    expect(expiryThreshold(after(0), t)).toBeNull();
+    expect(expiryThreshold(fromNow(8 * day), t)).toBeNull();
+    expect(expiryThreshold(fromNow(6 * day), t)).toBe("7d");
+    expect(expiryThreshold(fromNow(7 * day), t)).toBe("7d");
+    expect(expiryThreshold(fromNow(12 * 3600_000), t)).toBe("1d");
+    expect(expiryThreshold(fromNow(0), t)).toBeNull();
     // A changed expiry is a new warning.
-    expect(expiryEventId("key_a", after(day), "1d")).not.toBe(
-      expiryEventId("key_a", after(2 * day), "1d"),
+    expect(expiryEventId("key_a", fromNow(day), "1d")).not.toBe(
+      expiryEventId("key_a", fromNow(2 * day), "1d"),
     );
   });
 

@@ -18,7 +18,10 @@ export function AuditPage() {
     setError(null);
     admin.listAuditEvents({ workspace, pageSize: 50, pageToken: token }).then(
       (r) => setPage({ events: r.events, next: r.nextPageToken }),
-      (e) => (setPage(null), setError(problem(e))),
+      (e) => {
+        setPage(null);
+        setError(problem(e));
+      },
     );
   }, [admin, workspace, token]);
   return (

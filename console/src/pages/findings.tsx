@@ -37,7 +37,10 @@ export function FindingsPage() {
       })
       .then(
         (r) => setPage({ findings: r.findings, next: r.nextPageToken }),
-        (e) => (setPage(null), setError(problem(e))),
+        (e) => {
+          setPage(null);
+          setError(problem(e));
+        },
       );
   }, [admin, workspace, kind, token]);
   return (

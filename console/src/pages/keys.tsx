@@ -28,7 +28,11 @@ function useKeyPages(status: KeyStatus, reload: number) {
     setError(null);
     admin.listKeys({ workspace, status, pageSize: PAGE_SIZE, pageToken: token }).then(
       (r) => live && setPage({ keys: r.keys, next: r.nextPageToken }),
-      (e) => live && (setPage(null), setError(problem(e))),
+      (e) => {
+        if (!live) return;
+        setPage(null);
+        setError(problem(e));
+      },
     );
     return () => void (live = false);
   }, [admin, workspace, status, token, reload]);

@@ -31,7 +31,10 @@ export function UsageSection(props: { apiKey: ApiKey; onScopesApplied: (k: ApiKe
         endTime: timestampFromDate(end),
         granularity: r.granularity,
       })
-      .then(setUsage, (e) => (setUsage(null), setError(problem(e))));
+      .then(setUsage, (e) => {
+        setUsage(null);
+        setError(problem(e));
+      });
   }, [admin, props.apiKey.id, range, refresh]);
   return (
     <section aria-labelledby="usage-h">

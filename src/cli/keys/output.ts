@@ -62,7 +62,7 @@ export function keyDetails(k: ApiKey): string {
     ["expires", date(k.expiresAt)],
     ...optionalRows(k),
   ];
-  return rows.map(([label, value]) => `${label.padEnd(12)} ${value}`).join("\n") + "\n";
+  return `${rows.map(([label, value]) => `${label.padEnd(12)} ${value}`).join("\n")}\n`;
 }
 
 export function secretNotice(secret: string, k: ApiKey, verb: string): string {
