@@ -84,8 +84,19 @@ export function urlViolation(url: string, allowlist: readonly string[]): string 
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:")
     return "must be http:// or https://";
   if (parsed.username !== "" || parsed.password !== "") return "must not carry credentials";
-  // Compare the normalised form so `http://allowed.example@evil` tricks cannot pass a prefix test.
-  if (!allowlist.some((prefix) => parsed.href.startsWith(prefix)))
+  if (!allowlist.some((prefix) => underPrefix(parsed, prefix)))
     return `is outside WEBHOOK_URL_ALLOWLIST (${allowlist.join(", ")})`;
   return null;
+}
+
+/**
+ * A string prefix of the normal form that covers the whole host name: a bare
+ * `startsWith` would let `https://hooks.example.com` admit
+ * `https://hooks.example.com.evil.net/`. A prefix ending exactly at the host
+ * admits only the default port; `http://127.0.0.1:` (ending in the port) admits any.
+ */
+function underPrefix(url: URL, prefix: string): boolean {
+  if (!url.href.startsWith(prefix)) return false;
+  const hostEnd = `${url.protocol}//${url.hostname}`.length;
+  return prefix.length > hostEnd || (prefix.length === hostEnd && url.port === "");
 }

@@ -225,6 +225,25 @@ describe("webhooks: every key event, signed, delivered once per webhook by two r
 });
 
 describe("webhooks: off unless allowed", () => {
+  it("ListWebhooks needs keyward:read, as DESIGN says, not keyward:write", async () => {
+    const server = await startTestServer({ store: "memory" });
+    try {
+      const admin = server.client(KeyAdminService);
+      const reader = await admin.createKey(
+        { name: "reader", workspace: "acme", scopes: ["keyward:read"] },
+        bearer(server.rootKey),
+      );
+      const listed = await admin.listWebhooks({}, bearer(reader.key));
+      expect(listed.webhooks).toEqual([]);
+      const err = await admin
+        .deleteWebhook({ id: "wh_000000000000000000000000" }, bearer(reader.key))
+        .catch((e: unknown) => e);
+      expect(ConnectError.from(err).code).toBe(Code.PermissionDenied);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("CreateWebhook answers FAILED_PRECONDITION 'webhooks are off' without WEBHOOK_URL_ALLOWLIST", async () => {
     const server = await startTestServer({ store: "memory" });
     try {

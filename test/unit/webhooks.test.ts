@@ -52,6 +52,34 @@ describe("webhook rules", () => {
     expect(urlViolation("not a url", allow)).toBe("is not an absolute URL");
   });
 
+  it("matches a prefix without a path only on the whole origin: no longer host, no other port", () => {
+    const allow = ["https://hooks.example.com"];
+    expect(urlViolation("https://hooks.example.com/keyward", allow)).toBeNull();
+    expect(urlViolation("https://hooks.example.com/keyward?a=1", allow)).toBeNull();
+    for (const url of [
+      "https://hooks.example.com.evil.net/",
+      "https://hooks.example.comevil.net/",
+      "https://hooks.example.com:8443/",
+      "https://hooks.example.com-evil.net/",
+    ])
+      expect(urlViolation(url, allow), url).toContain("WEBHOOK_URL_ALLOWLIST");
+    // A prefix ending inside a path segment still keeps to its origin.
+    expect(
+      urlViolation("https://hooks.example.com/in/x", ["https://hooks.example.com/in"]),
+    ).toBeNull();
+    expect(
+      urlViolation("https://hooks.example.com.evil.net/in", ["https://hooks.example.com/in"]),
+    ).toContain("WEBHOOK_URL_ALLOWLIST");
+    // A prefix must name the whole host; one that ends in the port's colon admits any port.
+    expect(urlViolation("https://hooks.example.com/", ["https://"])).toContain(
+      "WEBHOOK_URL_ALLOWLIST",
+    );
+    expect(urlViolation("http://127.0.0.10/", ["http://127.0.0.1"])).toContain(
+      "WEBHOOK_URL_ALLOWLIST",
+    );
+    expect(urlViolation("http://127.0.0.1:4321/hook", ["http://127.0.0.1:"])).toBeNull();
+  });
+
   it("sends a workspace's events to its webhooks, every event to a * webhook, filtered by type", () => {
     const created = { workspace: "acme", type: "key.created" };
     expect(receives({ workspace: "acme", events: [] }, created)).toBe(true);

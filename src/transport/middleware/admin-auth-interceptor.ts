@@ -18,6 +18,9 @@ const ACTION_OF_METHOD: Record<string, AdminAction> = {
   UpdateKey: "update",
   RevokeKey: "revoke",
   RotateKey: "rotate",
+  ListWebhooks: "list",
+  CreateWebhook: "create",
+  DeleteWebhook: "revoke",
 };
 
 /**
@@ -34,6 +37,7 @@ export function adminAuthInterceptor(authorizer: Authorizer, source: UsageSource
       throw new UnauthenticatedError(
         "missing admin credential: send metadata `authorization: Bearer <admin key>`",
       );
+    // A method missing from the table needs keyward:write: fail closed.
     const scope = requiredAdminScope(ACTION_OF_METHOD[req.method.name] ?? "create");
     const decision = await authorizer.authorize(
       {
