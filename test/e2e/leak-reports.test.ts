@@ -137,6 +137,23 @@ describe("leak reports: POST /v1/leak-reports in GitHub's partner format", () =>
     expect(await decide(a, live.key)).toBe(Reason.OK);
   });
 
+  it("refuses an unsigned report before reading its body, so junk costs no memory", async () => {
+    const { connect } = await import("node:net");
+    const url = new URL(a.httpUrl);
+    const socket = connect(Number(url.port), url.hostname);
+    const answer = new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (d) => {
+        text += d.toString();
+        if (text.includes("\r\n\r\n")) resolve(text);
+      });
+    });
+    // Headers announce 1,000,000 bytes; none are sent.
+    socket.write("POST /v1/leak-reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n");
+    expect((await answer).split("\r\n")[0]).toBe("HTTP/1.1 401 Unauthorized");
+    socket.destroy();
+  });
+
   it("answers 413 to a 2 MiB body and 400 to a signed body that is not a report", async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 0x20);
     expect((await post(big, signed(big))).status).toBe(413);

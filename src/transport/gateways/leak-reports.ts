@@ -1,4 +1,4 @@
-import { verify } from "node:crypto";
+import { type KeyObject, verify } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Logger } from "pino";
@@ -11,6 +11,10 @@ type Response = ServerResponse | Http2ServerResponse;
 export const LEAK_REPORTS_PATH = "/v1/leak-reports";
 /** DESIGN: at most 1 MiB of report. */
 export const MAX_REPORT_BYTES = 1024 * 1024;
+/** Reports read at once: bodies are held in memory until their signature is checked. */
+export const MAX_REPORTS_IN_FLIGHT = 8;
+const UNSIGNED =
+  "Github-Public-Key-Identifier and Github-Public-Key-Signature must name a trusted key and sign the body";
 
 export interface LeakReportDeps {
   keys: LeakReportKeys;
@@ -59,13 +63,23 @@ function readBody(req: Request, limit: number): Promise<Buffer | null> {
   });
 }
 
-/** GitHub signs the raw body: base64 of an ASN.1 (DER) ECDSA P-256 SHA-256 signature. */
-function signedByTrustedKey(req: Request, body: Buffer, keys: LeakReportKeys): boolean {
+/** The trusted key and signature a report claims, or null: checked before a byte of the body is read. */
+function claimedSigner(
+  req: Request,
+  keys: LeakReportKeys,
+): { key: KeyObject; signature: string } | null {
   const id = req.headers["github-public-key-identifier"];
   const signature = req.headers["github-public-key-signature"];
-  if (typeof id !== "string" || typeof signature !== "string") return false;
+  if (typeof id !== "string" || typeof signature !== "string") return null;
   const key = keys.get(id);
-  if (!key) return false;
+  return key ? { key, signature } : null;
+}
+
+/** GitHub signs the raw body: base64 of an ASN.1 (DER) ECDSA P-256 SHA-256 signature. */
+function signedBy(
+  body: Buffer,
+  { key, signature }: { key: KeyObject; signature: string },
+): boolean {
   try {
     return verify("sha256", body, { key, dsaEncoding: "der" }, Buffer.from(signature, "base64"));
   } catch {
@@ -79,6 +93,7 @@ function signedByTrustedKey(req: Request, body: Buffer, keys: LeakReportKeys): b
  * never logged, not even the false positives.
  */
 export function leakReports(deps: LeakReportDeps): (req: Request, res: Response) => boolean {
+  let inFlight = 0;
   return (req, res) => {
     const url = req.url ?? "";
     if (url !== LEAK_REPORTS_PATH && !url.startsWith(`${LEAK_REPORTS_PATH}?`)) return false;
@@ -92,27 +107,42 @@ export function leakReports(deps: LeakReportDeps): (req: Request, res: Response)
       });
       return true;
     }
-    handle(req, res, deps).catch((err: unknown) => {
-      deps.log.warn({ err }, "leak report could not be handled");
-      if (!res.headersSent) problem(res, 503, "keyward could not judge the report; retry later");
-    });
+    // Unsigned or unknown signer: refused before the body is read, so junk costs no memory.
+    const signer = claimedSigner(req, deps.keys);
+    if (signer === null) {
+      problem(res, 401, UNSIGNED, { Connection: "close" });
+      return true;
+    }
+    if (inFlight >= MAX_REPORTS_IN_FLIGHT) {
+      problem(res, 503, "too many leak reports at once; retry later", {
+        "Retry-After": "1",
+        Connection: "close",
+      });
+      return true;
+    }
+    inFlight++;
+    handle(req, res, deps, signer)
+      .catch((err: unknown) => {
+        deps.log.warn({ err }, "leak report could not be handled");
+        if (!res.headersSent) problem(res, 503, "keyward could not judge the report; retry later");
+      })
+      .finally(() => inFlight--);
     return true;
   };
 }
 
-async function handle(req: Request, res: Response, deps: LeakReportDeps): Promise<void> {
+async function handle(
+  req: Request,
+  res: Response,
+  deps: LeakReportDeps,
+  signer: { key: KeyObject; signature: string },
+): Promise<void> {
   const body = await readBody(req, MAX_REPORT_BYTES);
   if (body === null)
     return problem(res, 413, `a leak report is at most ${MAX_REPORT_BYTES} bytes`, {
       Connection: "close",
     });
-  if (!signedByTrustedKey(req, body, deps.keys)) {
-    return problem(
-      res,
-      401,
-      "Github-Public-Key-Identifier and Github-Public-Key-Signature must name a trusted key and sign the body",
-    );
-  }
+  if (!signedBy(body, signer)) return problem(res, 401, UNSIGNED);
   let json: unknown;
   try {
     json = JSON.parse(body.toString("utf8"));
