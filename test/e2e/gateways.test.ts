@@ -227,18 +227,16 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
         "X-API-Key": domainKey,
         "X-Keyward-Domain": "app.acme.com",
       });
-      expect(forgedDomain.status).toBe(403);
-      expect(forgedDomain.headers["x-keyward-reason"]).toBe("DOMAIN_NOT_ALLOWED");
-      // Requirements a client adds do not apply either: the headers are not read at all.
-      expect(
-        (
-          await check({
-            "X-API-Key": key,
-            "X-Keyward-Scopes": "campaigns:write",
-            "X-Keyward-Workspace": "globex",
-          })
-        ).status,
-      ).toBe(200);
+      // Not read, and not answered as if the route required nothing: refused, naming the setting.
+      expect(forgedDomain.status).toBe(400);
+      expect(forgedDomain.body).toContain("FORWARD_AUTH_TRUST_HEADERS");
+      const forgedScopes = await check({
+        "X-API-Key": key,
+        "X-Keyward-Scopes": "campaigns:write",
+        "X-Keyward-Workspace": "globex",
+      });
+      expect(forgedScopes.status).toBe(400);
+      expect(forgedScopes.headers["x-keyward-reason"]).toBe("INVALID_ARGUMENT");
     });
 
     it("with FORWARD_AUTH_TRUST_HEADERS=true reads X-Keyward-Domain, -Workspace and -Scopes where the query is silent", async () => {
@@ -290,9 +288,10 @@ describe("gateways: forward auth on HTTP_PORT and Envoy ext_authz on PORT", () =
           )
         ).status,
       ).toBe(200);
+      // Envoy's headers_to_add without FORWARD_AUTH_TRUST_HEADERS: refused, not answered as if the route required nothing.
       expect(
         (await check({ "X-API-Key": key, "X-Keyward-Scopes": "campaigns:write" }, "/")).status,
-      ).toBe(200);
+      ).toBe(400);
       // Only /v1/check and /v1/check/…: a look-alike path is not forward auth.
       expect((await check({ "X-API-Key": key }, "s")).status).toBe(404);
     });

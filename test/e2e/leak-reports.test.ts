@@ -149,7 +149,9 @@ describe("leak reports: POST /v1/leak-reports in GitHub's partner format", () =>
       });
     });
     // Headers announce 1,000,000 bytes; none are sent.
-    socket.write("POST /v1/leak-reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n");
+    socket.write(
+      "POST /v1/leak-reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n",
+    );
     expect((await answer).split("\r\n")[0]).toBe("HTTP/1.1 401 Unauthorized");
     socket.destroy();
   });

@@ -6,6 +6,7 @@ import {
   answerForDecision,
   authorizeFieldsOf,
   checkUrlInputs,
+  ignoredRequirementHeader,
 } from "../../src/transport/gateways/gateway-mapping.js";
 import { answerMemo } from "../../src/transport/services/authorize-service.js";
 import { keyRecord, T0 } from "../support/records.js";
@@ -156,5 +157,23 @@ describe("a 401 tells the presenter of a dead key nothing about it", () => {
     expect(JSON.parse(answerForDecision(d, ["campaigns:write"]).body).granted).toEqual([
       "campaigns:read",
     ]);
+  });
+});
+
+describe("ignoredRequirementHeader", () => {
+  const headers = (h: Record<string, string>) => (name: string) => h[name];
+  it.each([
+    [
+      "a header where the URL is silent, headers not trusted",
+      { "x-keyward-domain": "a.com" },
+      {},
+      false,
+      "x-keyward-domain",
+    ],
+    ["the URL names the field", { "x-keyward-domain": "a.com" }, { domain: "b.com" }, false, null],
+    ["headers trusted", { "x-keyward-scopes": "x:y" }, {}, true, null],
+    ["no requirement header", { "x-api-key": "k" }, {}, false, null],
+  ] as const)("%s → %s", (_what, h, settings, trust, expected) => {
+    expect(ignoredRequirementHeader(headers(h), settings, trust)).toBe(expected);
   });
 });

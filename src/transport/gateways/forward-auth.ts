@@ -5,9 +5,11 @@ import type { HealthState } from "../../observability/health-state.js";
 import { gatewayFailure } from "./gateway-failure.js";
 import {
   answerForDecision,
+  answerForFailure,
   authorizeFieldsOf,
   checkUrlInputs,
   type GatewayAnswer,
+  ignoredRequirementHeader,
 } from "./gateway-mapping.js";
 
 type Request = IncomingMessage | Http2ServerRequest;
@@ -52,6 +54,13 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: Request, res: Response
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
+    const ignored = ignoredRequirementHeader(header, settings, deps.trustHeaders);
+    if (ignored !== null) {
+      const field = ignored.slice("x-keyward-".length);
+      const message = `${ignored} is set, but FORWARD_AUTH_TRUST_HEADERS is off and the auth URL names no ${field}: put the requirement in the auth URL's query (?${field}=…), or set FORWARD_AUTH_TRUST_HEADERS=true if the gateway sets or clears this header`;
+      write(res, answerForFailure(400, "INVALID_ARGUMENT", message, []));
+      return true;
+    }
     const fields = authorizeFieldsOf(header, settings, deps.trustHeaders);
     // Name where the bad scopes came from, so the operator knows which config line to fix.
     const scopesSource = settings.scopes !== undefined ? "?scopes=" : "X-Keyward-Scopes";

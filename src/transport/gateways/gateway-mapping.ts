@@ -55,6 +55,26 @@ export function authorizeFieldsOf(
   };
 }
 
+/**
+ * A requirement header the request carries but keyward will not read: the
+ * auth URL is silent on that field and FORWARD_AUTH_TRUST_HEADERS is off. Either
+ * the gateway's configuration relies on headers keyward ignores (every route
+ * would then lose that requirement), or a client forged it; both are refused
+ * rather than answered as if the route required nothing.
+ */
+export function ignoredRequirementHeader(
+  header: HeaderReader,
+  settings: GatewayInputs,
+  trustHeaders: boolean,
+): string | null {
+  if (trustHeaders) return null;
+  for (const field of ["scopes", "workspace", "domain"] as const) {
+    const name = `x-keyward-${field}`;
+    if (settings[field] === undefined && header(name) !== undefined) return name;
+  }
+  return null;
+}
+
 export const CHECK_PATH = "/v1/check";
 
 /**
