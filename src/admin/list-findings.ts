@@ -33,6 +33,11 @@ export interface ListFindingsQuery {
 
 /** Keys read per store round trip while filling a page. */
 const KEY_BATCH = 100;
+/**
+ * Key batches one call may scan: a rare kind must not make one call read a
+ * whole database. A page that stops here is short and carries a page token.
+ */
+export const MAX_KEY_BATCHES_PER_PAGE = 10;
 
 interface Placed {
   finding: Finding;
@@ -60,11 +65,17 @@ export async function listFindings(
   const query = { kind: "findings", workspace, kinds };
   const cursor = q.pageToken === "" ? null : decodePageToken(q.pageToken, query, "page_token");
   const now = deps.now();
-  const placed = await collect(deps, { workspace, kinds, now, want: size.size + 1, cursor });
+  const { placed, scannedTo } = await collect(deps, {
+    workspace,
+    kinds,
+    now,
+    want: size.size + 1,
+    cursor,
+  });
   const page = placed.slice(0, size.size);
   const last = page[page.length - 1];
-  const nextPageToken =
-    placed.length > size.size && last ? encodePageToken(last.cursor, query) : "";
+  const resumeAt = placed.length > size.size && last ? last.cursor : scannedTo;
+  const nextPageToken = resumeAt ? encodePageToken(resumeAt, query) : "";
   return { findings: page.map((p) => p.finding), nextPageToken };
 }
 
@@ -89,8 +100,15 @@ interface Scan {
   cursor: Cursor | null;
 }
 
-/** At least `want` findings from the cursor on (fewer when the keys run out). */
-async function collect(deps: ListFindingsDeps, scan: Scan): Promise<Placed[]> {
+/**
+ * At least `want` findings from the cursor on; fewer when the keys run out
+ * (`scannedTo` null) or the scan bound is reached (`scannedTo` = past the last
+ * key read, where the next page resumes).
+ */
+async function collect(
+  deps: ListFindingsDeps,
+  scan: Scan,
+): Promise<{ placed: Placed[]; scannedTo: Cursor | null }> {
   const out: Placed[] = [];
   const resume = scan.cursor === null ? null : splitCursor(scan.cursor);
   if (resume !== null) {
@@ -107,7 +125,15 @@ async function collect(deps: ListFindingsDeps, scan: Scan): Promise<Placed[]> {
   }
   let after: Cursor | null =
     resume === null ? null : { createdAt: resume.createdAt, id: resume.keyId };
-  while (out.length < scan.want) {
+  for (let batch = 0; out.length < scan.want; batch++) {
+    if (batch === MAX_KEY_BATCHES_PER_PAGE && after !== null) {
+      // The last kind of the last key read: the next page starts with the key after it.
+      const lastKind = FINDING_KINDS[FINDING_KINDS.length - 1];
+      return {
+        placed: out,
+        scannedTo: { createdAt: after.createdAt, id: `${after.id}/${lastKind}` },
+      };
+    }
     const keys = await deps.store.listKeys({
       workspace: scan.workspace,
       status: null,
@@ -120,7 +146,7 @@ async function collect(deps: ListFindingsDeps, scan: Scan): Promise<Placed[]> {
     if (keys.length < KEY_BATCH || last === undefined) break;
     after = { createdAt: last.createdAt, id: last.id };
   }
-  return out;
+  return { placed: out, scannedTo: null };
 }
 
 async function place(
