@@ -4,6 +4,7 @@
  * for what it actually did. Same rules as scopes.ts `isSatisfied`.
  */
 import { isAdminScope, isSatisfied, parseScope, type ScopeCatalog } from "./scopes.js";
+import { OTHER_SCOPES } from "./usage.js";
 
 /** Shown as granted_by when a required composite was satisfied by holding all of its members. */
 export const MEMBER_SEPARATOR = " + ";
@@ -72,6 +73,8 @@ export function unusedScopes(
   used: readonly string[],
   catalog: ScopeCatalog,
 ): string[] {
+  // Scopes folded past the hourly cap are unknown: nothing can be called unused.
+  if (used.includes(OTHER_SCOPES)) return [];
   const distinct = [...new Set(held)];
   return distinct.filter((h) => !used.some((u) => contributes(h, u, catalog))).sort();
 }
@@ -92,6 +95,8 @@ export function suggestedScopes(
   held: readonly string[],
   used: readonly string[],
 ): string[] {
+  // Some scopes used were folded past the hourly cap: suggest nothing narrower than held.
+  if (used.includes(OTHER_SCOPES)) return [...new Set(held)].sort();
   const heldSet = new Set(held);
   const needed = new Set<string>();
   for (const scope of new Set(used)) {

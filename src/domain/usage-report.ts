@@ -16,6 +16,7 @@ import {
   HOUR_MS,
   hourStart,
   mergeCounts,
+  OTHER_SCOPES,
   own,
   type ScopeCounts,
   type UsagePeriod,
@@ -32,6 +33,8 @@ export const HOURLY_RANGE_MS = 48 * HOUR_MS;
 export const MAX_BUCKETS = 800;
 /** Domains listed in a report; the rest are folded into "(other)". */
 export const MAX_REPORT_DOMAINS = 100;
+/** Scope rows in one report: the most called, the rest summed as OTHER_SCOPES. */
+export const MAX_REPORT_SCOPES = 200;
 
 export interface UsageRange {
   /** Aligned down to the granularity, UTC. */
@@ -203,7 +206,18 @@ function addToBucket(bucket: UsageBucket, period: UsagePeriod): void {
 }
 
 function scopeRows(scopes: Dict<ScopeCounts>): ScopeUsage[] {
-  return Object.entries(scopes)
+  const byCalls = Object.entries(scopes)
+    .filter(([name]) => name !== OTHER_SCOPES)
+    .sort(
+      ([an, a], [bn, b]) => b.allowed + b.denied - (a.allowed + a.denied) || (an < bn ? -1 : 1),
+    );
+  const kept = byCalls.slice(0, MAX_REPORT_SCOPES);
+  const rest = [
+    ...byCalls.slice(MAX_REPORT_SCOPES).map(([, c]) => c),
+    ...(own(scopes, OTHER_SCOPES) ? [own(scopes, OTHER_SCOPES)!] : []),
+  ];
+  if (rest.length > 0) kept.push([OTHER_SCOPES, foldScopes(rest)]);
+  return kept
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([scope, s]) => ({
       scope,
@@ -218,4 +232,17 @@ function domainRows(domains: Dict<DomainCounts>): DomainUsage[] {
   return Object.entries(domains)
     .sort(([an, a], [bn, b]) => b.calls - a.calls || (an < bn ? -1 : an > bn ? 1 : 0))
     .map(([domain, d]) => ({ domain, calls: d.calls, lastSeenAt: new Date(d.lastSeenAt) }));
+}
+
+function foldScopes(parts: readonly ScopeCounts[]): ScopeCounts {
+  let lastUsedAt: number | null = null;
+  for (const p of parts)
+    if (p.lastUsedAt !== null && (lastUsedAt === null || p.lastUsedAt > lastUsedAt))
+      lastUsedAt = p.lastUsedAt;
+  return {
+    allowed: parts.reduce((n, p) => n + p.allowed, 0),
+    denied: parts.reduce((n, p) => n + p.denied, 0),
+    lastUsedAt,
+    grantedBy: "",
+  };
 }

@@ -74,6 +74,15 @@ export interface UsageCounts {
 export const HOURLY_DOMAIN_CAP = 20;
 /** Not a host name (parentheses), so no real domain can collide with it. */
 export const OTHER_DOMAINS = "(other)";
+/**
+ * Per key and hour, at most this many distinct required scopes are named; the
+ * rest count as OTHER_SCOPES. Callers choose required scopes (a `*` key is
+ * allowed any, a denied call may name made-up ones), so without a bound one
+ * caller could grow a key's counts, and its stored documents, without limit.
+ */
+export const HOURLY_SCOPE_CAP = 100;
+/** Not a scope (parentheses): scope rules never match it. */
+export const OTHER_SCOPES = "(other)";
 
 export interface UsagePeriod {
   keyId: KeyId;
@@ -171,10 +180,20 @@ function countAllowedScope(
 function scopeEntry(scopes: Dict<ScopeCounts>, scope: string): ScopeCounts {
   let entry = own(scopes, scope);
   if (entry === undefined) {
-    entry = { allowed: 0, denied: 0, lastUsedAt: null, grantedBy: "" };
-    scopes[scope] = entry;
+    const name = namedScopes(scopes) >= HOURLY_SCOPE_CAP ? OTHER_SCOPES : scope;
+    entry = own(scopes, name);
+    if (entry === undefined) {
+      entry = { allowed: 0, denied: 0, lastUsedAt: null, grantedBy: "" };
+      scopes[name] = entry;
+    }
   }
   return entry;
+}
+
+function namedScopes(scopes: Dict<ScopeCounts>): number {
+  let n = 0;
+  for (const name in scopes) if (name !== OTHER_SCOPES && Object.hasOwn(scopes, name)) n++;
+  return n;
 }
 
 function countDomain(domains: Dict<DomainCounts>, domain: string, at: number, cap: number): void {

@@ -227,3 +227,11 @@ describe("suggestedScopes: the least a key needs for what it did", () => {
     for (const s of suggested) expect(isSatisfied(s, new Set(held), catalog)).toBe(true);
   });
 });
+
+describe("when some used scopes were folded past the hourly cap", () => {
+  it("suggests nothing narrower than held, and calls nothing unused", () => {
+    const used = ["campaigns:read", "(other)"];
+    expect(suggestedScopes(catalog, ["*"], used)).toEqual(["*"]);
+    expect(unusedScopes(["*", "leads:all"], used, catalog)).toEqual([]);
+  });
+});

@@ -6,10 +6,12 @@ import {
   emptyCounts,
   HOUR_MS,
   HOURLY_DOMAIN_CAP,
+  HOURLY_SCOPE_CAP,
   hourStart,
   isRecordedReason,
   mergeCounts,
   OTHER_DOMAINS,
+  OTHER_SCOPES,
   own,
   sumCounts,
   type UsageCall,
@@ -78,6 +80,34 @@ describe("which decisions are counted per key", () => {
 });
 
 describe("counting one decision", () => {
+  it("names at most HOURLY_SCOPE_CAP distinct scopes per key and hour; the rest count as (other), every call still counted", () => {
+    const made = Array.from({ length: 5000 }, (_, i) => `junk${i}:read`);
+    const counts = emptyCounts();
+    for (let i = 0; i < made.length; i += 50) {
+      countCall(
+        counts,
+        call({
+          reason: "SCOPE_MISSING",
+          requiredScopes: made.slice(i, i + 50),
+          missingScopes: made.slice(i, i + 50),
+        }),
+        byAll,
+      );
+      countCall(
+        counts,
+        call({ requiredScopes: made.slice(i, i + 50).map((s) => s.replace("junk", "star")) }),
+        byAll,
+      );
+    }
+    const names = Object.keys(counts.scopes);
+    expect(names.length).toBe(HOURLY_SCOPE_CAP + 1);
+    expect(names).toContain(OTHER_SCOPES);
+    const other = own(counts.scopes, OTHER_SCOPES)!;
+    const named = names.filter((n) => n !== OTHER_SCOPES).map((n) => own(counts.scopes, n)!);
+    expect(other.denied + named.reduce((n, e) => n + e.denied, 0)).toBe(5000);
+    expect(other.allowed + named.reduce((n, e) => n + e.allowed, 0)).toBe(5000);
+  });
+
   it("an allowed call counts each distinct required scope once, with its time and grantor", () => {
     const asked: string[] = [];
     const counts = emptyCounts();
