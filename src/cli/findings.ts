@@ -27,6 +27,8 @@ key (newest first), with what to do about each:
 ${CONNECTION_HELP}
 `;
 
+const PAGE_SIZE = 100;
+
 const OPTIONS = {
   workspace: { type: "string" },
   kind: { type: "string", multiple: true },
@@ -58,7 +60,8 @@ export const findingsCommand = command(
       const page = await client.admin.listFindings({
         workspace: values.workspace ?? "",
         kinds,
-        pageSize,
+        // Each finding reads its key's usage: small pages keep every request quick.
+        pageSize: Math.min(pageSize, PAGE_SIZE),
         pageToken,
       });
       return { items: page.findings, next: page.nextPageToken };
