@@ -5,6 +5,7 @@ import { listCommand } from "./keys/list.js";
 import { revokeCommand } from "./keys/revoke.js";
 import { rotateCommand } from "./keys/rotate.js";
 import { updateCommand } from "./keys/update.js";
+import { usageCommand } from "./keys/usage.js";
 
 const HELP = `Usage: keyward keys <command> [options]
 
@@ -15,6 +16,7 @@ Commands:
   update ID change name, scopes, domains or expiry
   revoke ID stop a key at once (asks on a terminal; --yes to skip)
   rotate ID a new secret with the same settings; the old one works for --grace
+  usage ID  what the key did: calls over time, scopes used, what it could be trimmed to
 
 Run 'keyward keys <command> --help' for its options.
 `;
@@ -27,6 +29,7 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   update: updateCommand,
   revoke: revokeCommand,
   rotate: rotateCommand,
+  usage: usageCommand,
 };
 
 export async function keysCommand(args: string[]): Promise<number> {

@@ -1,4 +1,5 @@
 import { bootstrapCommand } from "./bootstrap-admin.js";
+import { findingsCommand } from "./findings.js";
 import { healthcheckCommand } from "./healthcheck.js";
 import { keysCommand } from "./keys.js";
 import { leakReportsCommand } from "./leak-reports.js";
@@ -11,13 +12,14 @@ Commands:
   keys              create, list, get, update, revoke and rotate keys (over gRPC)
   scopes            the scope catalog
   audit             admin actions, newest first
+  findings          what to look at in the keys: unused, over-scoped, never expiring, retired yet still used
   bootstrap-admin   write the first admin key straight to MongoDB and print it once
   healthcheck       ask the local server's grpc.health.v1 Health/Check; exit 0 when SERVING
   webhooks          create, list and delete webhooks that receive signed key events
   leak-reports      keygen and sign for a scanner that reports leaked keys to POST /v1/leak-reports
   dev               run keyward in dev mode: in memory, on 127.0.0.1, a root key printed once (MONGODB_URI unset)
 
-keys, scopes and audit talk to keyward at KEYWARD_URL (default http://127.0.0.1:50051)
+keys, scopes, audit and findings talk to keyward at KEYWARD_URL (default http://127.0.0.1:50051)
 with the admin key in KEYWARD_ADMIN_KEY or --admin-key-file (--admin-key works too, but
 shows in ps and shell history); --url; for mTLS --ca-file, --cert-file, --key-file (or
 KEYWARD_CA_FILE, KEYWARD_CERT_FILE, KEYWARD_KEY_FILE).
@@ -29,6 +31,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   keys: keysCommand,
   scopes: scopesCommand,
   audit: auditCommand,
+  findings: findingsCommand,
   "bootstrap-admin": bootstrapCommand,
   healthcheck: healthcheckCommand,
   dev: devCommand,
