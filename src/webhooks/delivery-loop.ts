@@ -9,6 +9,8 @@ import {
   type WebhookStore,
 } from "../store/webhook-store.js";
 import { collectAuditEvents, collectExpiryEvents, SeenIds } from "./collect-events.js";
+import { collectFindingEvents, type FindingScanDeps } from "./collect-findings.js";
+import { pruneWebhookHistory } from "./prune-history.js";
 import { DELIVERY_TIMEOUT_MS, sendWebhook } from "./send-webhook.js";
 
 const LEASE = "webhook-delivery";
@@ -22,6 +24,8 @@ export interface DeliveryLoopOptions {
   /** Between ticks; also the first retry's delay, doubled each time. */
   pollMs: number;
   log: Logger;
+  /** finding.opened's scan; without it, no finding events. */
+  findings?: FindingScanDeps;
   /** Run before each tick's work (idempotent): index creation. */
   prepare?: () => Promise<void>;
 }
@@ -46,9 +50,11 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       if (!(await store.acquireLease(LEASE, holder, options.now(), ttlMs))) return;
       await collectAuditEvents(options.source, store, options.now(), seen);
       await collectExpiryEvents(options.source, store, options.now(), seen);
+      if (options.findings) await collectFindingEvents(options.findings, store, options.now());
       const webhooks = await store.listWebhooks(null);
       await fanOut(store, webhooks, options.now());
       await deliverDue(store, new Map(webhooks.map((w) => [w.id, w])), options);
+      await pruneWebhookHistory(store, options.now());
     } catch (err) {
       log.warn(
         { err: (err as Error).message },

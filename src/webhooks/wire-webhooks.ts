@@ -21,7 +21,7 @@ export function openWebhooks(config: Config, keyStore: KeyStore, now: () => Date
         });
   const memorySource = mongo ? null : new MemoryEventSource(keyStore);
   const store = mongo ?? new MemoryWebhookStore();
-  const source = mongo ?? memorySource!;
+  const source = mongo?.eventSource() ?? memorySource!;
   const deps: WebhookDeps = {
     store,
     catalog: config.catalog,
@@ -40,6 +40,7 @@ export function openWebhooks(config: Config, keyStore: KeyStore, now: () => Date
         now,
         pollMs: config.webhookPollMs,
         log,
+        findings: { keys: keyStore, catalog: config.catalog, thresholds: config.findings },
         // At the first tick, not at start: the database may be down when keyward starts.
         prepare: async () => {
           if (mongo && !indexed) await mongo.ensureIndexes();
