@@ -93,7 +93,7 @@ export async function startApp(
   const pepper = config.keyPepper ?? randomBytes(32).toString("base64url");
   const metrics = new Metrics({ defaultMetrics: config.metricsPort !== null });
   const { mongo, store: opened } = openStore(config, metrics, overrides);
-  const webhooks = openWebhooks(config, opened, now, log);
+  const webhooks = openWebhooks(config, opened, now, log, pepper);
   const store = webhooks.keyStore;
   const health = new HealthState([AuthorizeService.typeName, KeyAdminService.typeName]);
   const shutdown = new AbortController();

@@ -1,7 +1,7 @@
 import { ROOT_WORKSPACE } from "./admin-policy.js";
 import type { AuditEvent } from "./types.js";
 
-/** The event types of DESIGN "Events" that keyward sends (finding.opened waits for the usage work). */
+/** The event types of DESIGN "Events". */
 export const EVENT_TYPES = [
   "key.created",
   "key.updated",
@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   "key.rotated",
   "key.leaked",
   "key.expiring",
+  "finding.opened",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

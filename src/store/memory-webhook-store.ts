@@ -1,10 +1,13 @@
+import type { OpenFinding } from "../domain/finding-events.js";
 import type { AuditEvent, KeyId, KeyRecord } from "../domain/types.js";
 import type { KeyStore } from "./key-store.js";
 import type {
   AttemptOutcome,
   Delivery,
   DeliveryState,
+  DeliveryView,
   EventSource,
+  PruneCounts,
   WebhookEvent,
   WebhookRecord,
   WebhookStore,
@@ -16,7 +19,9 @@ const copy = <T>(value: T): T => structuredClone(value);
 export class MemoryWebhookStore implements WebhookStore {
   private readonly webhooks = new Map<string, WebhookRecord & DeliveryState>();
   private readonly events = new Map<string, WebhookEvent & { fannedOut: boolean }>();
-  private readonly deliveries = new Map<string, Delivery>();
+  private readonly deliveries = new Map<string, Delivery & { deliveredAt?: Date }>();
+  private readonly findings = new Map<string, OpenFinding>();
+  private readonly cursors = new Map<string, string>();
   private readonly leases = new Map<
     string,
     { holder: string; expiresAt: number; mark: Date | null }
@@ -105,12 +110,72 @@ export class MemoryWebhookStore implements WebhookStore {
     if (d) {
       d.status = outcome.status;
       if (outcome.status !== "delivered") d.lastError = outcome.error;
+      else d.deliveredAt = new Date(outcome.at);
       if (outcome.status === "pending") d.nextAttemptAt = new Date(outcome.nextAttemptAt);
     }
     const w = this.webhooks.get(delivery.webhookId);
     if (!w) return;
     if (outcome.status === "delivered") w.lastSuccessAt = new Date(outcome.at);
     else Object.assign(w, { lastFailureAt: new Date(outcome.at), lastFailure: outcome.error });
+  }
+
+  async recentDeliveries(webhookId: string, limit: number): Promise<DeliveryView[]> {
+    return [...this.deliveries.values()]
+      .filter((d) => d.webhookId === webhookId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
+      .slice(0, limit)
+      .map((d) => ({
+        eventId: d.eventId,
+        type: this.events.get(d.eventId)?.type ?? "",
+        createdAt: new Date(d.createdAt),
+        status: d.status,
+        attempts: d.attempts,
+        deliveredAt: d.deliveredAt ? new Date(d.deliveredAt) : null,
+        lastError: d.lastError,
+      }));
+  }
+
+  async prune(before: Date, limit: number): Promise<PruneCounts> {
+    const old = (at: Date) => at.getTime() < before.getTime();
+    const drop = <T>(map: Map<string, T>, test: (v: T) => boolean) => {
+      const ids = [...map].filter(([, v]) => test(v)).slice(0, limit);
+      for (const [id] of ids) map.delete(id);
+      return ids.length;
+    };
+    return {
+      deliveries: drop(this.deliveries, (d) => d.status !== "pending" && old(d.createdAt)),
+      events: drop(this.events, (e) => e.fannedOut && old(e.occurredAt)),
+      attempts: 0, // claims here are the delivery's own attempts count: nothing kept apart
+    };
+  }
+
+  async openFindings(keyIds: readonly string[]): Promise<OpenFinding[]> {
+    const keys = new Set(keyIds);
+    return [...this.findings.values()].filter((f) => keys.has(f.keyId)).map(copy);
+  }
+
+  async insertOpenFinding(finding: OpenFinding): Promise<boolean> {
+    if (this.findings.has(finding.id)) return false;
+    this.findings.set(finding.id, copy(finding));
+    return true;
+  }
+
+  async markFindingAnnounced(id: string): Promise<void> {
+    const f = this.findings.get(id);
+    if (f) f.announced = true;
+  }
+
+  async closeFindings(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.findings.delete(id);
+  }
+
+  async readCursor(name: string): Promise<string | null> {
+    return this.cursors.get(name) ?? null;
+  }
+
+  async writeCursor(name: string, cursor: string | null): Promise<void> {
+    if (cursor === null) this.cursors.delete(name);
+    else this.cursors.set(name, cursor);
   }
 
   async acquireLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {

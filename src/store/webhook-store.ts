@@ -1,6 +1,10 @@
+import type { OpenFinding } from "../domain/finding-events.js";
 import type { AuditEvent, KeyRecord } from "../domain/types.js";
 
-/** A webhook as stored; the secret is kept because every delivery is signed with it. */
+/**
+ * A webhook as stored. Every delivery is signed with its secret, so it is kept,
+ * sealed (src/webhooks/secret-box.ts); one stored by an older version is plain `whsec_…`.
+ */
 export interface WebhookRecord {
   id: string;
   workspace: string;
@@ -48,6 +52,26 @@ export function deliveryId(eventId: string, webhookId: string): string {
   return `${eventId}|${webhookId}`;
 }
 
+/** One line of a webhook's recent events: what ListWebhooks shows when asked. */
+export interface DeliveryView {
+  eventId: string;
+  /** "" when the event itself was pruned first. */
+  type: string;
+  /** When the delivery was made (the event fanned out to the webhook). */
+  createdAt: Date;
+  status: DeliveryStatus;
+  attempts: number;
+  deliveredAt: Date | null;
+  lastError: string;
+}
+
+/** What one pruning round deleted, per collection. */
+export interface PruneCounts {
+  deliveries: number;
+  events: number;
+  attempts: number;
+}
+
 /** How an attempt ended; `nextAttemptAt` only for a retry. */
 export type AttemptOutcome =
   | { status: "delivered"; at: Date }
@@ -78,12 +102,28 @@ export interface WebhookStore {
   claimDelivery(id: string, attempts: number, until: Date): Promise<boolean>;
   /** Records the attempt's outcome on the delivery and on its webhook's state. */
   finishAttempt(delivery: Delivery, outcome: AttemptOutcome): Promise<void>;
+  /** Newest first: the webhook's deliveries with their event's type. */
+  recentDeliveries(webhookId: string, limit: number): Promise<DeliveryView[]>;
+  /**
+   * Deletes up to `limit` of each: deliveries delivered or given up, made before
+   * `before`; fanned-out events that occurred before it; attempt claims made before it.
+   */
+  prune(before: Date, limit: number): Promise<PruneCounts>;
+  /** The open findings of these keys (finding.opened's memory). */
+  openFindings(keyIds: readonly string[]): Promise<OpenFinding[]>;
+  /** Insert only: false when this key and kind is open already (another replica opened it). */
+  insertOpenFinding(finding: OpenFinding): Promise<boolean>;
+  markFindingAnnounced(id: string): Promise<void>;
+  closeFindings(ids: readonly string[]): Promise<void>;
   /** Takes or renews the named lease for `holder` until now + ttl; false while another holds it. */
   acquireLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
   /** A mark kept beside the lease (where the audit scan got to); null before the first. */
   readMark(name: string): Promise<Date | null>;
   writeMark(name: string, mark: Date): Promise<void>;
+  /** A position kept beside the lease (where a pass over the keys got to); null when none. */
+  readCursor(name: string): Promise<string | null>;
+  writeCursor(name: string, cursor: string | null): Promise<void>;
   close(): Promise<void>;
 }
 

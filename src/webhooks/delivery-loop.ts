@@ -5,11 +5,15 @@ import {
   type Delivery,
   deliveryId,
   type EventSource,
+  type WebhookEvent,
   type WebhookRecord,
   type WebhookStore,
 } from "../store/webhook-store.js";
 import { collectAuditEvents, collectExpiryEvents, SeenIds } from "./collect-events.js";
-import { DELIVERY_TIMEOUT_MS, sendWebhook } from "./send-webhook.js";
+import { collectFindingEvents, type FindingScanDeps } from "./collect-findings.js";
+import { pruneWebhookHistory } from "./prune-history.js";
+import type { WebhookSecretBox } from "./secret-box.js";
+import { DELIVERY_TIMEOUT_MS, type SendResult, sendWebhook } from "./send-webhook.js";
 
 const LEASE = "webhook-delivery";
 const BATCH = 100;
@@ -22,6 +26,10 @@ export interface DeliveryLoopOptions {
   /** Between ticks; also the first retry's delay, doubled each time. */
   pollMs: number;
   log: Logger;
+  /** Opens each webhook's stored secret for signing. */
+  secrets: WebhookSecretBox;
+  /** finding.opened's scan; without it, no finding events. */
+  findings?: FindingScanDeps;
   /** Run before each tick's work (idempotent): index creation. */
   prepare?: () => Promise<void>;
 }
@@ -46,9 +54,11 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       if (!(await store.acquireLease(LEASE, holder, options.now(), ttlMs))) return;
       await collectAuditEvents(options.source, store, options.now(), seen);
       await collectExpiryEvents(options.source, store, options.now(), seen);
+      if (options.findings) await collectFindingEvents(options.findings, store, options.now());
       const webhooks = await store.listWebhooks(null);
       await fanOut(store, webhooks, options.now());
       await deliverDue(store, new Map(webhooks.map((w) => [w.id, w])), options);
+      await pruneWebhookHistory(store, options.now());
     } catch (err) {
       log.warn(
         { err: (err as Error).message },
@@ -135,7 +145,7 @@ async function attempt(
       at: now,
       error: webhook ? "event missing" : "webhook deleted",
     });
-  const result = await sendWebhook(webhook.url, webhook.secret, event.id, event.body);
+  const result = await send(webhook, event, options.secrets);
   const at = options.now();
   if (result.ok) return store.finishAttempt(delivery, { status: "delivered", at });
   const attempts = delivery.attempts + 1;
@@ -151,4 +161,19 @@ async function attempt(
       ? { status: "failed", at, error: `${result.error} (gave up after ${attempts} attempts)` }
       : { status: "pending", at, error: result.error, nextAttemptAt: next },
   );
+}
+
+/** A secret that does not open (KEY_PEPPER changed) is a failed attempt, retried: restoring the pepper heals it. */
+async function send(
+  webhook: WebhookRecord,
+  event: WebhookEvent,
+  secrets: WebhookSecretBox,
+): Promise<SendResult> {
+  let secret: string;
+  try {
+    secret = secrets.open(webhook.secret, webhook.id);
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+  return sendWebhook(webhook.url, secret, event.id, event.body);
 }

@@ -5,12 +5,19 @@ import type { KeyStore } from "../store/key-store.js";
 import { MemoryEventSource, MemoryWebhookStore } from "../store/memory-webhook-store.js";
 import { MongoWebhookStore } from "../store/mongo/mongo-webhook-store.js";
 import { startDeliveryLoop } from "./delivery-loop.js";
+import { WebhookSecretBox } from "./secret-box.js";
 
 /**
  * Webhooks beside the key store: in MongoDB they read the audit trail and keys
  * themselves; in dev mode the key store is wrapped so appended audit events are seen.
  */
-export function openWebhooks(config: Config, keyStore: KeyStore, now: () => Date, log: Logger) {
+export function openWebhooks(
+  config: Config,
+  keyStore: KeyStore,
+  now: () => Date,
+  log: Logger,
+  pepper: string,
+) {
   const mongo =
     config.mode === "dev" || config.mongodbUri === null
       ? null
@@ -21,8 +28,10 @@ export function openWebhooks(config: Config, keyStore: KeyStore, now: () => Date
         });
   const memorySource = mongo ? null : new MemoryEventSource(keyStore);
   const store = mongo ?? new MemoryWebhookStore();
-  const source = mongo ?? memorySource!;
+  const source = mongo?.eventSource() ?? memorySource!;
+  const secrets = new WebhookSecretBox(pepper);
   const deps: WebhookDeps = {
+    secrets,
     store,
     catalog: config.catalog,
     allowlist: config.webhookUrlAllowlist,
@@ -40,6 +49,8 @@ export function openWebhooks(config: Config, keyStore: KeyStore, now: () => Date
         now,
         pollMs: config.webhookPollMs,
         log,
+        secrets,
+        findings: { keys: keyStore, catalog: config.catalog, thresholds: config.findings },
         // At the first tick, not at start: the database may be down when keyward starts.
         prepare: async () => {
           if (mongo && !indexed) await mongo.ensureIndexes();

@@ -122,10 +122,99 @@ export function webhookStoreContract(name: string, fresh: () => Promise<WebhookS
       expect(await store.acquireLease("l", "a", at(2000), 1000)).toBe(true);
     });
 
-    it("keeps a mark", async () => {
+    it("keeps a mark and a cursor", async () => {
       expect(await store.readMark("audit")).toBeNull();
       await store.writeMark("audit", at(5));
       expect(await store.readMark("audit")).toEqual(at(5));
+      expect(await store.readCursor("findings")).toBeNull();
+      await store.writeCursor("findings", "2026-01-01T00:00:00.000Z|key_1");
+      expect(await store.readCursor("findings")).toBe("2026-01-01T00:00:00.000Z|key_1");
+      await store.writeCursor("findings", null);
+      expect(await store.readCursor("findings")).toBeNull();
+    });
+
+    it("shows a webhook's recent deliveries, newest first, with their type and delivery time", async () => {
+      const w = hook();
+      await store.insertWebhook(w);
+      for (const [id, ms] of [
+        ["e1", 1],
+        ["e2", 2],
+      ] as const) {
+        await store.insertEvent(event(id, ms));
+        await store.fanOut(id, [{ ...delivery(id, w.id), createdAt: at(ms) }]);
+      }
+      const [first] = await store.dueDeliveries(at(0), 1);
+      await store.claimDelivery(first!.id, 0, at(10_000));
+      await store.finishAttempt(first!, { status: "delivered", at: at(7) });
+      expect(await store.recentDeliveries(w.id, 10)).toEqual([
+        {
+          eventId: "e2",
+          type: "key.created",
+          createdAt: at(2),
+          status: "pending",
+          attempts: 0,
+          deliveredAt: null,
+          lastError: "",
+        },
+        {
+          eventId: "e1",
+          type: "key.created",
+          createdAt: at(1),
+          status: "delivered",
+          attempts: 1,
+          deliveredAt: at(7),
+          lastError: "",
+        },
+      ]);
+      expect((await store.recentDeliveries(w.id, 1)).map((d) => d.eventId)).toEqual(["e2"]);
+      expect(await store.recentDeliveries("wh_none", 10)).toEqual([]);
+    });
+
+    it("prunes final deliveries and fanned-out events older than the cut, in bounded batches, never a pending one", async () => {
+      const w = hook();
+      await store.insertWebhook(w);
+      for (const id of ["old1", "old2", "old3", "pending", "new"]) {
+        const ms = id === "new" ? 50_000 : 1;
+        await store.insertEvent(event(id, ms));
+        await store.fanOut(id, [{ ...delivery(id, w.id), createdAt: at(ms) }]);
+        if (id === "pending") continue;
+        const d = { ...delivery(id, w.id), createdAt: at(ms) };
+        await store.claimDelivery(d.id, 0, at(ms + 1));
+        await store.finishAttempt(d, { status: "delivered", at: at(ms + 1) });
+      }
+      await store.insertEvent(event("unfanned", 1));
+      const first = await store.prune(at(10_000), 2);
+      expect(first.deliveries).toBe(2);
+      expect(first.events).toBe(2);
+      const second = await store.prune(at(10_000), 2);
+      expect(second.deliveries).toBe(1);
+      expect(second.events).toBe(2);
+      expect(await store.prune(at(10_000), 2)).toMatchObject({ deliveries: 0, events: 0 });
+      expect((await store.recentDeliveries(w.id, 10)).map((d) => d.eventId)).toEqual([
+        "new",
+        "pending",
+      ]);
+      expect(await store.findEvent("new")).not.toBeNull();
+      expect(await store.findEvent("unfanned")).not.toBeNull();
+      expect(await store.findEvent("old1")).toBeNull();
+    });
+
+    it("opens a finding once per key and kind, marks it announced, closes it", async () => {
+      const open = {
+        id: "key_1|WILDCARD",
+        keyId: "key_1",
+        kind: "WILDCARD" as const,
+        eventId: "finding|key_1|WILDCARD|2026-01-01T00:00:00.000Z",
+        announced: false,
+      };
+      expect(await store.insertOpenFinding(open)).toBe(true);
+      expect(await store.insertOpenFinding({ ...open, eventId: "other" })).toBe(false);
+      expect(await store.openFindings(["key_1", "key_2"])).toEqual([open]);
+      await store.markFindingAnnounced(open.id);
+      expect(await store.openFindings(["key_1"])).toEqual([{ ...open, announced: true }]);
+      expect(await store.openFindings(["key_2"])).toEqual([]);
+      await store.closeFindings([open.id]);
+      expect(await store.openFindings(["key_1"])).toEqual([]);
     });
   });
 }

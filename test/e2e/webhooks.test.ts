@@ -22,6 +22,15 @@ import { freePort } from "../support/mongo-provider.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
 
 const ALLOW = "http://127.0.0.1:";
+/** The key events: these tests count what arrives, and finding.opened scans are tested apart. */
+const KEY_EVENTS = [
+  "key.created",
+  "key.updated",
+  "key.revoked",
+  "key.rotated",
+  "key.leaked",
+  "key.expiring",
+];
 const FAST = { WEBHOOK_URL_ALLOWLIST: ALLOW, WEBHOOK_POLL_MS: "100", INVALIDATION_POLL_MS: "100" };
 
 /** A scanner key pair and the key list keyward trusts, for a signed leak report. */
@@ -79,7 +88,7 @@ async function subscribe(
 ): Promise<string> {
   const r = await server
     .client(KeyAdminService)
-    .createWebhook({ workspace, url: receiver.url }, bearer(admin));
+    .createWebhook({ workspace, url: receiver.url, events: KEY_EVENTS }, bearer(admin));
   expect(r.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
   receiver.secret = r.secret;
   return r.webhook!.id;
@@ -326,7 +335,10 @@ describe("webhooks: keyward killed between a change and its delivery", () => {
           createGrpcTransport({ baseUrl: `http://127.0.0.1:${proc.port}` }),
         );
       receiver.secret = (
-        await admin().createWebhook({ workspace: "acme", url: receiver.url }, bearer(rootKey))
+        await admin().createWebhook(
+          { workspace: "acme", url: receiver.url, events: KEY_EVENTS },
+          bearer(rootKey),
+        )
       ).secret;
       const created = await admin().createKey(
         { name: "survivor", workspace: "acme", scopes: ["campaigns:read"] },

@@ -18,12 +18,18 @@ function strings(value: unknown, out: string[] = []): string[] {
 describe("a stolen copy of the database grants nothing", () => {
   let server: TestServer;
   const secrets: string[] = [];
+  let webhookSecret = "";
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({
+      env: { WEBHOOK_URL_ALLOWLIST: "https://hooks.example.com/" },
+    });
     const admin = server.client(KeyAdminService);
     const root = bearer(server.rootKey);
     secrets.push(server.rootKey);
+    webhookSecret = (
+      await admin.createWebhook({ workspace: "acme", url: "https://hooks.example.com/k" }, root)
+    ).secret;
     for (const scopes of [["leads:read"], ["*"], ["keyward:all"]]) {
       const r = await admin.createKey(
         { name: "victim", workspace: "acme", scopes, metadata: { note: "x" } },
@@ -53,6 +59,33 @@ describe("a stolen copy of the database grants nothing", () => {
     await server.app.usage.flush();
   });
   afterAll(async () => server?.stop());
+
+  async function storedStrings(): Promise<{ collections: string[]; stored: string[] }> {
+    const client = new MongoClient(server.config.mongodbUri!);
+    try {
+      const db = client.db(server.config.mongodbDb);
+      const collections = (await db.listCollections().toArray()).map((c) => c.name);
+      const stored: string[] = [];
+      for (const name of collections)
+        for (const doc of await db.collection(name).find({}).toArray())
+          stored.push(...strings(doc));
+      return { collections, stored };
+    } finally {
+      await client.close();
+    }
+  }
+
+  it("no stored field is a usable webhook secret: sealed under a key derived from KEY_PEPPER", async () => {
+    const { collections, stored } = await storedStrings();
+    expect(collections).toContain("webhooks");
+    expect(webhookSecret).toMatch(/^whsec_/);
+    expect(stored.filter((s) => s.includes("whsec_"))).toEqual([]);
+    expect(stored.some((s) => s.includes(webhookSecret.slice("whsec_".length)))).toBe(false);
+    expect(
+      stored.some((s) => s.startsWith("sealed:v1:")),
+      "the sealed secret is there",
+    ).toBe(true);
+  });
 
   it("no hex string in any stored document is accepted as key_hash, and no key's hash is stored", async () => {
     const client = new MongoClient(server.config.mongodbUri!);

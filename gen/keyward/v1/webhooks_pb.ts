@@ -2,8 +2,8 @@
 // @generated from file keyward/v1/webhooks.proto (package keyward.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/webhooks.proto.
  */
 export const file_keyward_v1_webhooks: GenFile = /*@__PURE__*/
-  fileDesc("ChlrZXl3YXJkL3YxL3dlYmhvb2tzLnByb3RvEgprZXl3YXJkLnYxIoYCCgdXZWJob29rEgoKAmlkGAEgASgJEhEKCXdvcmtzcGFjZRgCIAEoCRILCgN1cmwYAyABKAkSDgoGZXZlbnRzGAQgAygJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD2xhc3Rfc3VjY2Vzc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbGFzdF9mYWlsdXJlX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxsYXN0X2ZhaWx1cmUYCCABKAkSDwoHcGVuZGluZxgJIAEoAyJGChRDcmVhdGVXZWJob29rUmVxdWVzdBIRCgl3b3Jrc3BhY2UYASABKAkSCwoDdXJsGAIgASgJEg4KBmV2ZW50cxgDIAMoCSJNChVDcmVhdGVXZWJob29rUmVzcG9uc2USJAoHd2ViaG9vaxgBIAEoCzITLmtleXdhcmQudjEuV2ViaG9vaxIOCgZzZWNyZXQYAiABKAkiKAoTTGlzdFdlYmhvb2tzUmVxdWVzdBIRCgl3b3Jrc3BhY2UYASABKAkiPQoUTGlzdFdlYmhvb2tzUmVzcG9uc2USJQoId2ViaG9va3MYASADKAsyEy5rZXl3YXJkLnYxLldlYmhvb2siIgoURGVsZXRlV2ViaG9va1JlcXVlc3QSCgoCaWQYASABKAkiFwoVRGVsZXRlV2ViaG9va1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChlrZXl3YXJkL3YxL3dlYmhvb2tzLnByb3RvEgprZXl3YXJkLnYxIr4CCgdXZWJob29rEgoKAmlkGAEgASgJEhEKCXdvcmtzcGFjZRgCIAEoCRILCgN1cmwYAyABKAkSDgoGZXZlbnRzGAQgAygJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD2xhc3Rfc3VjY2Vzc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbGFzdF9mYWlsdXJlX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxsYXN0X2ZhaWx1cmUYCCABKAkSDwoHcGVuZGluZxgJIAEoAxI2ChFyZWNlbnRfZGVsaXZlcmllcxgKIAMoCzIbLmtleXdhcmQudjEuV2ViaG9va0RlbGl2ZXJ5IuwBCg9XZWJob29rRGVsaXZlcnkSEAoIZXZlbnRfaWQYASABKAkSDAoEdHlwZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCgZzdGF0dXMYBCABKA4yIS5rZXl3YXJkLnYxLldlYmhvb2tEZWxpdmVyeVN0YXR1cxIQCghhdHRlbXB0cxgFIAEoBRIwCgxkZWxpdmVyZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYByABKAkiRgoUQ3JlYXRlV2ViaG9va1JlcXVlc3QSEQoJd29ya3NwYWNlGAEgASgJEgsKA3VybBgCIAEoCRIOCgZldmVudHMYAyADKAkiTQoVQ3JlYXRlV2ViaG9va1Jlc3BvbnNlEiQKB3dlYmhvb2sYASABKAsyEy5rZXl3YXJkLnYxLldlYmhvb2sSDgoGc2VjcmV0GAIgASgJIk8KE0xpc3RXZWJob29rc1JlcXVlc3QSEQoJd29ya3NwYWNlGAEgASgJEgoKAmlkGAIgASgJEhkKEXJlY2VudF9kZWxpdmVyaWVzGAMgASgFIj0KFExpc3RXZWJob29rc1Jlc3BvbnNlEiUKCHdlYmhvb2tzGAEgAygLMhMua2V5d2FyZC52MS5XZWJob29rIiIKFERlbGV0ZVdlYmhvb2tSZXF1ZXN0EgoKAmlkGAEgASgJIhcKFURlbGV0ZVdlYmhvb2tSZXNwb25zZSqwAQoVV2ViaG9va0RlbGl2ZXJ5U3RhdHVzEicKI1dFQkhPT0tfREVMSVZFUllfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIwofV0VCSE9PS19ERUxJVkVSWV9TVEFUVVNfUEVORElORxABEiUKIVdFQkhPT0tfREVMSVZFUllfU1RBVFVTX0RFTElWRVJFRBACEiIKHldFQkhPT0tfREVMSVZFUllfU1RBVFVTX0ZBSUxFRBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Webhook is a receiver of key events, signed as Standard Webhooks do.
@@ -39,7 +39,7 @@ export type Webhook = Message<"keyward.v1.Webhook"> & {
 
   /**
    * Event types it receives (key.created, key.updated, key.revoked,
-   * key.rotated, key.leaked, key.expiring); empty receives all.
+   * key.rotated, key.leaked, key.expiring, finding.opened); empty receives all.
    *
    * @generated from field: repeated string events = 4;
    */
@@ -73,6 +73,13 @@ export type Webhook = Message<"keyward.v1.Webhook"> & {
    * @generated from field: int64 pending = 9;
    */
   pending: bigint;
+
+  /**
+   * Its most recent events, newest first, when ListWebhooksRequest.recent_deliveries asks.
+   *
+   * @generated from field: repeated keyward.v1.WebhookDelivery recent_deliveries = 10;
+   */
+  recentDeliveries: WebhookDelivery[];
 };
 
 /**
@@ -81,6 +88,64 @@ export type Webhook = Message<"keyward.v1.Webhook"> & {
  */
 export const WebhookSchema: GenMessage<Webhook> = /*@__PURE__*/
   messageDesc(file_keyward_v1_webhooks, 0);
+
+/**
+ * One event a webhook has received or is owed. Kept 7 days after it is
+ * delivered or given up.
+ *
+ * @generated from message keyward.v1.WebhookDelivery
+ */
+export type WebhookDelivery = Message<"keyward.v1.WebhookDelivery"> & {
+  /**
+   * The event's id: the webhook-id header.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * The event type, e.g. key.created; empty if the event was already pruned.
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * When it was queued for this webhook.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 3;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: keyward.v1.WebhookDeliveryStatus status = 4;
+   */
+  status: WebhookDeliveryStatus;
+
+  /**
+   * @generated from field: int32 attempts = 5;
+   */
+  attempts: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp delivered_at = 6;
+   */
+  deliveredAt?: Timestamp | undefined;
+
+  /**
+   * What the last failed attempt met.
+   *
+   * @generated from field: string last_error = 7;
+   */
+  lastError: string;
+};
+
+/**
+ * Describes the message keyward.v1.WebhookDelivery.
+ * Use `create(WebhookDeliverySchema)` to create a new message.
+ */
+export const WebhookDeliverySchema: GenMessage<WebhookDelivery> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_webhooks, 1);
 
 /**
  * @generated from message keyward.v1.CreateWebhookRequest
@@ -113,7 +178,7 @@ export type CreateWebhookRequest = Message<"keyward.v1.CreateWebhookRequest"> & 
  * Use `create(CreateWebhookRequestSchema)` to create a new message.
  */
 export const CreateWebhookRequestSchema: GenMessage<CreateWebhookRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 1);
+  messageDesc(file_keyward_v1_webhooks, 2);
 
 /**
  * @generated from message keyward.v1.CreateWebhookResponse
@@ -137,7 +202,7 @@ export type CreateWebhookResponse = Message<"keyward.v1.CreateWebhookResponse"> 
  * Use `create(CreateWebhookResponseSchema)` to create a new message.
  */
 export const CreateWebhookResponseSchema: GenMessage<CreateWebhookResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 2);
+  messageDesc(file_keyward_v1_webhooks, 3);
 
 /**
  * @generated from message keyward.v1.ListWebhooksRequest
@@ -149,6 +214,21 @@ export type ListWebhooksRequest = Message<"keyward.v1.ListWebhooksRequest"> & {
    * @generated from field: string workspace = 1;
    */
   workspace: string;
+
+  /**
+   * Only this webhook (workspace is then ignored); NOT_FOUND when it does not
+   * exist or is outside the admin's reach.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * Up to this many recent deliveries per webhook (0 = none, at most 100).
+   *
+   * @generated from field: int32 recent_deliveries = 3;
+   */
+  recentDeliveries: number;
 };
 
 /**
@@ -156,7 +236,7 @@ export type ListWebhooksRequest = Message<"keyward.v1.ListWebhooksRequest"> & {
  * Use `create(ListWebhooksRequestSchema)` to create a new message.
  */
 export const ListWebhooksRequestSchema: GenMessage<ListWebhooksRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 3);
+  messageDesc(file_keyward_v1_webhooks, 4);
 
 /**
  * @generated from message keyward.v1.ListWebhooksResponse
@@ -173,7 +253,7 @@ export type ListWebhooksResponse = Message<"keyward.v1.ListWebhooksResponse"> & 
  * Use `create(ListWebhooksResponseSchema)` to create a new message.
  */
 export const ListWebhooksResponseSchema: GenMessage<ListWebhooksResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 4);
+  messageDesc(file_keyward_v1_webhooks, 5);
 
 /**
  * @generated from message keyward.v1.DeleteWebhookRequest
@@ -190,7 +270,7 @@ export type DeleteWebhookRequest = Message<"keyward.v1.DeleteWebhookRequest"> & 
  * Use `create(DeleteWebhookRequestSchema)` to create a new message.
  */
 export const DeleteWebhookRequestSchema: GenMessage<DeleteWebhookRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 5);
+  messageDesc(file_keyward_v1_webhooks, 6);
 
 /**
  * @generated from message keyward.v1.DeleteWebhookResponse
@@ -203,5 +283,42 @@ export type DeleteWebhookResponse = Message<"keyward.v1.DeleteWebhookResponse"> 
  * Use `create(DeleteWebhookResponseSchema)` to create a new message.
  */
 export const DeleteWebhookResponseSchema: GenMessage<DeleteWebhookResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 6);
+  messageDesc(file_keyward_v1_webhooks, 7);
+
+/**
+ * @generated from enum keyward.v1.WebhookDeliveryStatus
+ */
+export enum WebhookDeliveryStatus {
+  /**
+   * @generated from enum value: WEBHOOK_DELIVERY_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Not yet delivered; retried with backoff.
+   *
+   * @generated from enum value: WEBHOOK_DELIVERY_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * A 2xx answered.
+   *
+   * @generated from enum value: WEBHOOK_DELIVERY_STATUS_DELIVERED = 2;
+   */
+  DELIVERED = 2,
+
+  /**
+   * Given up after 24 hours of retries, or its webhook or event is gone.
+   *
+   * @generated from enum value: WEBHOOK_DELIVERY_STATUS_FAILED = 3;
+   */
+  FAILED = 3,
+}
+
+/**
+ * Describes the enum keyward.v1.WebhookDeliveryStatus.
+ */
+export const WebhookDeliveryStatusSchema: GenEnum<WebhookDeliveryStatus> = /*@__PURE__*/
+  enumDesc(file_keyward_v1_webhooks, 0);
 

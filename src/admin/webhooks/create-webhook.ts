@@ -5,6 +5,7 @@ import type { ScopeCatalog } from "../../domain/scopes.js";
 import { quote, workspaceViolation } from "../../domain/validation.js";
 import { EVENT_TYPES, urlViolation } from "../../domain/webhooks.js";
 import type { WebhookRecord, WebhookStore } from "../../store/webhook-store.js";
+import type { WebhookSecretBox } from "../../webhooks/secret-box.js";
 import { newWebhookSecret } from "../../webhooks/signing.js";
 import type { Principal } from "../key-manager.js";
 import { enforceWebhookAuthority } from "./webhook-authority.js";
@@ -15,6 +16,8 @@ export interface WebhookDeps {
   /** WEBHOOK_URL_ALLOWLIST; null = webhooks are off. */
   allowlist: readonly string[] | null;
   now: () => Date;
+  /** Seals the secret before it is stored. */
+  secrets: WebhookSecretBox;
 }
 
 /** Returns the webhook and its signing secret, shown this once. */
@@ -44,12 +47,13 @@ export async function createWebhook(
   const problem = urlViolation(request.url, deps.allowlist);
   if (problem !== null) throw new PreconditionError(`url ${quote(request.url)} ${problem}`);
   const secret = newWebhookSecret();
+  const id = `wh_${randomBytes(12).toString("hex")}`;
   const webhook: WebhookRecord = {
-    id: `wh_${randomBytes(12).toString("hex")}`,
+    id,
     workspace,
     url: request.url,
     events,
-    secret,
+    secret: deps.secrets.seal(secret, id),
     createdAt: deps.now(),
   };
   await deps.store.insertWebhook(webhook);

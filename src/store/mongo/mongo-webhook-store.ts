@@ -5,7 +5,7 @@ import {
   MongoClient,
   MongoServerError,
 } from "mongodb";
-import type { AuditEvent, KeyId, KeyRecord } from "../../domain/types.js";
+import type { OpenFinding } from "../../domain/finding-events.js";
 import type {
   AttemptOutcome,
   Delivery,
@@ -15,7 +15,8 @@ import type {
   WebhookRecord,
   WebhookStore,
 } from "../webhook-store.js";
-import { type AuditDoc, DUPLICATE_KEY, fromDoc, type KeyDoc } from "./key-documents.js";
+import { DUPLICATE_KEY } from "./key-documents.js";
+import { MongoEventSource } from "./mongo-event-source.js";
 import {
   type DeliveryDoc,
   deliveryDoc,
@@ -25,13 +26,14 @@ import {
   fromWebhookDoc,
   type WebhookDoc,
 } from "./webhook-documents.js";
-
-interface LeaseDoc {
-  _id: string;
-  holder?: string;
-  expires_at?: Date;
-  mark?: Date;
-}
+import {
+  type HistoryCollections,
+  MongoOpenFindings,
+  type OpenFindingDoc,
+  pruneHistory,
+  recentDeliveries,
+} from "./webhook-history.js";
+import { MongoLeases } from "./webhook-leases.js";
 
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === DUPLICATE_KEY;
 
@@ -40,12 +42,14 @@ const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.cod
  * atomic on every MongoDB-wire server (FerretDB), so what must happen once is
  * decided by inserting a unique _id: an event, a delivery, an attempt's claim.
  */
-export class MongoWebhookStore implements WebhookStore, EventSource {
+export class MongoWebhookStore implements WebhookStore {
   private readonly webhooks: Collection<WebhookDoc>;
   private readonly events: Collection<EventDoc>;
   private readonly deliveries: Collection<DeliveryDoc>;
   private readonly attempts: Collection<{ _id: string; claimed_at: Date }>;
-  private readonly leases: Collection<LeaseDoc>;
+  private readonly leaseStore: MongoLeases;
+  private readonly findings: MongoOpenFindings;
+  private readonly history: HistoryCollections;
 
   private constructor(
     private readonly client: MongoClient,
@@ -55,7 +59,13 @@ export class MongoWebhookStore implements WebhookStore, EventSource {
     this.events = db.collection("webhook_events");
     this.deliveries = db.collection("webhook_deliveries");
     this.attempts = db.collection("webhook_attempts");
-    this.leases = db.collection("webhook_leases");
+    this.leaseStore = new MongoLeases(db.collection("webhook_leases"));
+    this.findings = new MongoOpenFindings(db.collection<OpenFindingDoc>("webhook_findings"));
+    this.history = {
+      events: this.events,
+      deliveries: this.deliveries,
+      attempts: this.attempts,
+    };
   }
 
   /** Its own connection pool, so deliveries never queue behind Authorize's lookups. */
@@ -85,6 +95,14 @@ export class MongoWebhookStore implements WebhookStore, EventSource {
       { name: "status_next_attempt_at" },
     );
     await this.deliveries.createIndex({ webhook_id: 1, status: 1 }, { name: "webhook_status" });
+    await this.deliveries.createIndex(
+      { webhook_id: 1, created_at: -1 },
+      { name: "webhook_created_at" },
+    );
+    // The sweep's reads: final deliveries and claims by age (events use fanned_out_occurred_at).
+    await this.deliveries.createIndex({ status: 1, created_at: 1 }, { name: "status_created_at" });
+    await this.attempts.createIndex({ claimed_at: 1 }, { name: "claimed_at" });
+    await this.findings.ensureIndexes();
     // The outbox scan reads the audit trail and the keys by time, across workspaces.
     await this.db
       .collection("audit_events")
@@ -207,6 +225,7 @@ export class MongoWebhookStore implements WebhookStore, EventSource {
   async finishAttempt(delivery: Delivery, outcome: AttemptOutcome): Promise<void> {
     const set: Partial<DeliveryDoc> = { status: outcome.status };
     if (outcome.status !== "delivered") set.last_error = outcome.error;
+    else set.delivered_at = outcome.at;
     if (outcome.status === "pending") set.next_attempt_at = outcome.nextAttemptAt;
     await this.deliveries.updateOne({ _id: delivery.id }, { $set: set });
     const state =
@@ -216,63 +235,25 @@ export class MongoWebhookStore implements WebhookStore, EventSource {
     await this.webhooks.updateOne({ _id: delivery.webhookId }, { $set: state });
   }
 
-  async acquireLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
-    try {
-      const r = await this.leases.updateOne(
-        { _id: name, $or: [{ holder }, { expires_at: { $lte: now } }] },
-        { $set: { holder, expires_at: new Date(now.getTime() + ttlMs) } },
-        { upsert: true },
-      );
-      return r.matchedCount + r.upsertedCount > 0;
-    } catch (err) {
-      // The upsert met the lease of another, live holder.
-      if (isDuplicate(err)) return false;
-      throw err;
-    }
-  }
+  recentDeliveries = (webhookId: string, limit: number) =>
+    recentDeliveries(this.history, webhookId, limit);
+  prune = (before: Date, limit: number) => pruneHistory(this.history, before, limit);
+  openFindings = (keyIds: readonly string[]) => this.findings.list(keyIds);
+  insertOpenFinding = (finding: OpenFinding) => this.findings.insert(finding);
+  markFindingAnnounced = (id: string) => this.findings.markAnnounced(id);
+  closeFindings = (ids: readonly string[]) => this.findings.close(ids);
 
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await this.leases.updateOne({ _id: name, holder }, { $set: { expires_at: new Date(0) } });
-  }
+  acquireLease = (name: string, holder: string, now: Date, ttlMs: number) =>
+    this.leaseStore.acquire(name, holder, now, ttlMs);
+  releaseLease = (name: string, holder: string) => this.leaseStore.release(name, holder);
+  readMark = (name: string) => this.leaseStore.readMark(name);
+  writeMark = (name: string, mark: Date) => this.leaseStore.writeMark(name, mark);
+  readCursor = (name: string) => this.leaseStore.readCursor(name);
+  writeCursor = (name: string, cursor: string | null) => this.leaseStore.writeCursor(name, cursor);
 
-  async readMark(name: string): Promise<Date | null> {
-    return (await this.leases.findOne({ _id: `mark:${name}` }))?.mark ?? null;
-  }
-
-  async writeMark(name: string, mark: Date): Promise<void> {
-    await this.leases.updateOne({ _id: `mark:${name}` }, { $set: { mark } }, { upsert: true });
-  }
-
-  async auditSince(since: Date, limit: number): Promise<AuditEvent[]> {
-    const docs = await this.db
-      .collection<AuditDoc>("audit_events")
-      .find({ occurred_at: { $gte: since } })
-      .sort({ occurred_at: 1, _id: 1 })
-      .limit(limit)
-      .toArray();
-    return docs.map((d) => ({
-      id: d._id,
-      workspace: d.workspace,
-      action: d.action,
-      actorKeyId: d.actor_key_id,
-      targetKeyId: d.target_key_id as KeyId,
-      occurredAt: d.occurred_at,
-      changes: d.changes,
-    }));
-  }
-
-  async keysExpiringBetween(from: Date, to: Date): Promise<KeyRecord[]> {
-    const docs = await this.db
-      .collection<KeyDoc>("api_keys")
-      .find({ expires_at: { $gt: from, $lte: to }, revoked_at: null, retires_at: null })
-      .limit(10_000)
-      .toArray();
-    return docs.map(fromDoc);
-  }
-
-  async findKey(id: string): Promise<KeyRecord | null> {
-    const doc = await this.db.collection<KeyDoc>("api_keys").findOne({ _id: id });
-    return doc && fromDoc(doc);
+  /** The audit trail and the keys, read from this store's database through its own pool. */
+  eventSource(): EventSource {
+    return new MongoEventSource(this.db);
   }
 
   async close(): Promise<void> {

@@ -30,6 +30,8 @@ export interface DeliveryDoc {
   next_attempt_at: Date;
   last_error: string;
   created_at: Date;
+  /** Set by a successful attempt; absent before (and in documents of older versions). */
+  delivered_at?: Date;
 }
 
 export function fromWebhookDoc(d: WebhookDoc): WebhookRecord {

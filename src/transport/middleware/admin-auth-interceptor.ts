@@ -14,6 +14,7 @@ const ACTION_OF_METHOD: Record<string, AdminAction> = {
   ListAuditEvents: "list",
   GetKeyUsage: "read",
   ListFindings: "list",
+  ListWebhooks: "list",
   CreateKey: "create",
   UpdateKey: "update",
   RevokeKey: "revoke",

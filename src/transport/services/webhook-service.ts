@@ -2,12 +2,18 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { KeyAdminService } from "../../../gen/keyward/v1/key_admin_pb.js";
-import { type Webhook, WebhookSchema } from "../../../gen/keyward/v1/webhooks_pb.js";
+import {
+  type Webhook,
+  type WebhookDelivery,
+  WebhookDeliverySchema,
+  WebhookDeliveryStatus,
+  WebhookSchema,
+} from "../../../gen/keyward/v1/webhooks_pb.js";
 import type { Principal } from "../../admin/key-manager.js";
 import { createWebhook, type WebhookDeps } from "../../admin/webhooks/create-webhook.js";
 import { deleteWebhook } from "../../admin/webhooks/delete-webhook.js";
 import { listWebhooks } from "../../admin/webhooks/list-webhooks.js";
-import type { DeliveryState, WebhookRecord } from "../../store/webhook-store.js";
+import type { DeliveryState, DeliveryView, WebhookRecord } from "../../store/webhook-store.js";
 import { principalKey } from "../middleware/admin-auth-interceptor.js";
 import { optionalTimestamp } from "./messages.js";
 
@@ -20,7 +26,11 @@ function principal(ctx: HandlerContext): Principal {
 }
 
 /** Never the secret: it is shown once, by CreateWebhook. */
-function webhookMessage(w: WebhookRecord, state: DeliveryState | null): Webhook {
+function webhookMessage(
+  w: WebhookRecord,
+  state: DeliveryState | null,
+  recent: readonly DeliveryView[] = [],
+): Webhook {
   return create(WebhookSchema, {
     id: w.id,
     workspace: w.workspace,
@@ -31,6 +41,25 @@ function webhookMessage(w: WebhookRecord, state: DeliveryState | null): Webhook 
     lastFailureAt: optionalTimestamp(state?.lastFailureAt ?? null),
     lastFailure: state?.lastFailure ?? "",
     pending: BigInt(state?.pending ?? 0),
+    recentDeliveries: recent.map(deliveryMessage),
+  });
+}
+
+const STATUS = {
+  pending: WebhookDeliveryStatus.PENDING,
+  delivered: WebhookDeliveryStatus.DELIVERED,
+  failed: WebhookDeliveryStatus.FAILED,
+} as const;
+
+function deliveryMessage(d: DeliveryView): WebhookDelivery {
+  return create(WebhookDeliverySchema, {
+    eventId: d.eventId,
+    type: d.type,
+    createdAt: timestampFromDate(d.createdAt),
+    status: STATUS[d.status],
+    attempts: d.attempts,
+    deliveredAt: optionalTimestamp(d.deliveredAt),
+    lastError: d.lastError,
   });
 }
 
@@ -48,8 +77,12 @@ export function webhookService(
       return { webhook: webhookMessage(webhook, null), secret };
     },
     async listWebhooks(req, ctx) {
-      const webhooks = await listWebhooks(deps, principal(ctx), { workspace: req.workspace });
-      return { webhooks: webhooks.map((w) => webhookMessage(w, w)) };
+      const webhooks = await listWebhooks(deps, principal(ctx), {
+        workspace: req.workspace,
+        id: req.id,
+        recentDeliveries: req.recentDeliveries,
+      });
+      return { webhooks: webhooks.map((w) => webhookMessage(w, w, w.recent)) };
     },
     async deleteWebhook(req, ctx) {
       await deleteWebhook(deps, principal(ctx), { id: req.id });
