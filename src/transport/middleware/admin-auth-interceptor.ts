@@ -14,7 +14,6 @@ const ACTION_OF_METHOD: Record<string, AdminAction> = {
   ListAuditEvents: "list",
   GetKeyUsage: "read",
   ListFindings: "list",
-  ListWebhooks: "list",
   CreateKey: "create",
   UpdateKey: "update",
   RevokeKey: "revoke",
