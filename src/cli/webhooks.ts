@@ -4,6 +4,7 @@ import {
   ListWebhooksResponseSchema,
   type Webhook,
 } from "../../gen/keyward/v1/webhooks_pb.js";
+import type { KeywardClient } from "../client/index.js";
 import {
   CONNECTION_HELP,
   connect,
@@ -51,6 +52,9 @@ function row(w: Webhook): string[] {
   ];
 }
 
+type Values = ReturnType<typeof parse<typeof OPTIONS>>["values"];
+type Verb = (client: KeywardClient, values: Values, rest: string[]) => Promise<number>;
+
 export async function webhooksCommand(args: string[]): Promise<number> {
   let url: string | undefined;
   try {
@@ -61,57 +65,58 @@ export async function webhooksCommand(args: string[]): Promise<number> {
       print(HELP);
       return verb === undefined && !values.help ? EXIT.usage : EXIT.ok;
     }
-    const client = await connect(values);
-    if (verb === "create") {
-      if (rest.length !== 1)
-        throw new UsageError(
-          "create needs the webhook's URL, e.g. keyward webhooks create https://hooks.example.com/keyward",
-        );
-      const res = await client.admin.createWebhook({
-        url: rest[0]!,
-        workspace: values.workspace ?? "",
-        events: values.event ?? [],
-      });
-      if (values.json) printJson(toJson(CreateWebhookResponseSchema, res));
-      else
-        print(
-          `created ${res.webhook!.id} (workspace ${res.webhook!.workspace})\nsigning secret (shown once): ${res.secret}\n`,
-        );
-      return EXIT.ok;
-    }
-    if (verb === "list") {
-      const res = await client.admin.listWebhooks({ workspace: values.workspace ?? "" });
-      if (values.json) printJson(toJson(ListWebhooksResponseSchema, res));
-      else
-        print(
-          res.webhooks.length === 0
-            ? "no webhooks\n"
-            : table(
-                [
-                  "ID",
-                  "WORKSPACE",
-                  "URL",
-                  "EVENTS",
-                  "LAST SUCCESS",
-                  "LAST FAILURE",
-                  "ERROR",
-                  "PENDING",
-                ],
-                res.webhooks.map(row),
-                60,
-              ),
-        );
-      return EXIT.ok;
-    }
-    if (verb === "delete") {
-      if (rest.length !== 1) throw new UsageError("delete needs one webhook id");
-      await client.admin.deleteWebhook({ id: rest[0]! });
-      if (values.json) printJson({});
-      else print(`deleted ${rest[0]}\n`);
-      return EXIT.ok;
-    }
-    throw new UsageError(`unknown subcommand ${JSON.stringify(verb)}: create, list or delete`);
+    const run = Object.hasOwn(VERBS, verb) ? VERBS[verb as keyof typeof VERBS] : undefined;
+    if (!run)
+      throw new UsageError(`unknown subcommand ${JSON.stringify(verb)}: create, list or delete`);
+    return await run(await connect(values), values, rest);
   } catch (err) {
     return fail("keyward webhooks", err, url);
   }
 }
+
+const create: Verb = async (client, values, rest) => {
+  if (rest.length !== 1)
+    throw new UsageError(
+      "create needs the webhook's URL, e.g. keyward webhooks create https://hooks.example.com/keyward",
+    );
+  const res = await client.admin.createWebhook({
+    url: rest[0]!,
+    workspace: values.workspace ?? "",
+    events: values.event ?? [],
+  });
+  if (values.json) printJson(toJson(CreateWebhookResponseSchema, res));
+  else
+    print(
+      `created ${res.webhook!.id} (workspace ${res.webhook!.workspace})\nsigning secret (shown once): ${res.secret}\n`,
+    );
+  return EXIT.ok;
+};
+
+const COLUMNS = [
+  "ID",
+  "WORKSPACE",
+  "URL",
+  "EVENTS",
+  "LAST SUCCESS",
+  "LAST FAILURE",
+  "ERROR",
+  "PENDING",
+];
+
+const list: Verb = async (client, values) => {
+  const res = await client.admin.listWebhooks({ workspace: values.workspace ?? "" });
+  if (values.json) printJson(toJson(ListWebhooksResponseSchema, res));
+  else
+    print(res.webhooks.length === 0 ? "no webhooks\n" : table(COLUMNS, res.webhooks.map(row), 60));
+  return EXIT.ok;
+};
+
+const remove: Verb = async (client, values, rest) => {
+  if (rest.length !== 1) throw new UsageError("delete needs one webhook id");
+  await client.admin.deleteWebhook({ id: rest[0]! });
+  if (values.json) printJson({});
+  else print(`deleted ${rest[0]}\n`);
+  return EXIT.ok;
+};
+
+const VERBS = { create, list, delete: remove };
