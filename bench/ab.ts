@@ -16,6 +16,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KeyAdminService } from "../gen/keyward/v1/key_admin_pb.js";
 import { type KeywardProcess, spawnKeyward } from "../test/support/keyward-process.js";
+import { ROOT } from "../test/support/paths.js";
 import { AUTHORIZE, ghz, type LoadResult, writeProtoset } from "./load.js";
 
 const USAGE = `Usage: npm run bench:ab -- [options]
@@ -44,7 +45,6 @@ if (values.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const ROOT = new URL("../", import.meta.url).pathname;
 const ROUNDS = Number(values.rounds);
 const DURATION = Number(values.duration);
 const RATE = Number(values.rate);

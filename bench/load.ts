@@ -14,8 +14,8 @@ import { file_keyward_v1_authorize } from "../gen/keyward/v1/authorize_pb.js";
 import { startGateway } from "../test/support/gateways.js";
 import { goTool } from "../test/support/go-tools.js";
 import { freePort } from "../test/support/mongo-provider.js";
+import { ROOT } from "../test/support/paths.js";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 let ghzBinary: string | undefined;
 
 export const AUTHORIZE = "keyward.v1.AuthorizeService/Authorize";

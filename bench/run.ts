@@ -25,6 +25,7 @@ import {
   spawnKeyward,
 } from "../test/support/keyward-process.js";
 import { provideMongo } from "../test/support/mongo-provider.js";
+import { ROOT } from "../test/support/paths.js";
 import {
   AUTHORIZE,
   autocannon,
@@ -87,7 +88,6 @@ const ROUNDS = positive("rounds", args.rounds);
 const RATES = args.rates!.split(",").map((r) => positive("rates", r.trim()));
 const MANY_KEYS_GIVEN = args["many-keys"] !== undefined;
 let MANY_KEYS = MANY_KEYS_GIVEN ? positive("many-keys", args["many-keys"]) : 100_000;
-const ROOT = new URL("../", import.meta.url).pathname;
 const PEPPER = "bench-pepper-0123456789-abcdefghijklmnopqrstuvwxyz";
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 

@@ -1,8 +1,19 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import {
+  boolean,
+  ConfigError,
+  type Env,
+  integer,
+  loadCatalog,
+  optional,
+  readableFile,
+} from "./config-readers.js";
 import type { FindingThresholds } from "./domain/findings.js";
 import { PREFIX_PATTERN } from "./domain/keys.js";
-import { catalogFromJson, type ScopeCatalog } from "./domain/scopes.js";
+import type { ScopeCatalog } from "./domain/scopes.js";
+
+export { ConfigError, loadCatalog } from "./config-readers.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -67,205 +78,6 @@ export interface StartOptions {
   devRequested?: boolean;
 }
 
-/** Names the variable and what was expected, in one line for the operator. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`invalid configuration: ${variable} ${problem}`);
-    this.name = "ConfigError";
-  }
-}
-
-/** The configuration table of the README, in one place: name, default, meaning. */
-export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; meaning: string }> = [
-  {
-    name: "PORT",
-    default: "50051",
-    meaning: "gRPC port (HTTP/2, @grpc/grpc-js): the hot path, grpcurl, Envoy",
-  },
-  {
-    name: "HTTP_PORT",
-    default: "8080",
-    meaning:
-      "Connect port (connect-node): Connect JSON for curl, gRPC-web and gRPC, over HTTP/1.1 and h2c",
-  },
-  { name: "HOST", default: "0.0.0.0", meaning: "address to listen on (dev mode: 127.0.0.1)" },
-  {
-    name: "MONGODB_URI",
-    default: "(required)",
-    meaning:
-      "MongoDB connection string; only dev mode (npm start, keyward dev, KEYWARD_DEV=1) runs without it, in memory",
-  },
-  {
-    name: "KEYWARD_DEV",
-    default: "(unset)",
-    meaning:
-      "1 lets the production entry run dev mode when MONGODB_URI is unset; refused with NODE_ENV=production",
-  },
-  { name: "MONGODB_DB", default: "keyward", meaning: "database name" },
-  {
-    name: "MONGODB_TIMEOUT_MS",
-    default: "2000",
-    meaning: "deadline of every database operation; past it the call answers UNAVAILABLE",
-  },
-  {
-    name: "KEY_PEPPER",
-    default: "(required with MONGODB_URI)",
-    meaning: "secret HMAC key for key hashes, at least 32 bytes; never stored in the database",
-  },
-  {
-    name: "KEY_PREFIX",
-    default: "kw",
-    meaning: "key prefix, `[a-z][a-z0-9]{0,15}`: keys look like `kw_live_…`",
-  },
-  { name: "SCOPES_FILE", default: "config/scopes.json", meaning: "scope catalog (JSON)" },
-  {
-    name: "LOG_LEVEL",
-    default: "info",
-    meaning: `${LOG_LEVELS.join(", ")}; debug logs one line per RPC`,
-  },
-  {
-    name: "METRICS_PORT",
-    default: "(unset: off)",
-    meaning: "port of the Prometheus /metrics endpoint",
-  },
-  {
-    name: "TLS_CERT_FILE",
-    default: "(unset: cleartext)",
-    meaning: "PEM certificate chain; with TLS_KEY_FILE serves TLS",
-  },
-  { name: "TLS_KEY_FILE", default: "(unset)", meaning: "PEM private key" },
-  {
-    name: "TLS_CLIENT_CA_FILE",
-    default: "(unset)",
-    meaning: "PEM CA; when set, clients must present a certificate it signed (mTLS)",
-  },
-  {
-    name: "USAGE_FLUSH_MS",
-    default: "10000",
-    meaning:
-      "how often each replica writes the usage it counted (and last_used_at); a crash loses at most this long of one replica's counts",
-  },
-  {
-    name: "LAST_USED_FLUSH_MS",
-    default: "(unset)",
-    meaning: "deprecated alias of USAGE_FLUSH_MS, read only when USAGE_FLUSH_MS is unset",
-  },
-  {
-    name: "USAGE_HOURLY_DAYS",
-    default: "35",
-    meaning: "days usage is kept per hour; older hours are rolled into days",
-  },
-  {
-    name: "USAGE_DAILY_DAYS",
-    default: "400",
-    meaning: "days usage is kept per day; older days are removed",
-  },
-  {
-    name: "USAGE_COMPACT_MS",
-    default: "300000",
-    meaning:
-      "how often the background sweep folds, rolls up and removes usage (safe on every replica at once)",
-  },
-  {
-    name: "FINDINGS_UNUSED_DAYS",
-    default: "30",
-    meaning: "ListFindings: a key or scope with no call in this many days is unused",
-  },
-  {
-    name: "FINDINGS_EXPIRING_DAYS",
-    default: "7",
-    meaning: "ListFindings: a key expiring within this many days is expiring soon",
-  },
-  {
-    name: "FINDINGS_DENIALS_PER_DAY",
-    default: "100",
-    meaning:
-      "ListFindings: this many workspace, domain or scope denials of one key in 24 h are unexpected",
-  },
-  {
-    name: "SHUTDOWN_TIMEOUT_MS",
-    default: "10000",
-    meaning: "how long in-flight calls may take to finish on SIGTERM",
-  },
-  { name: "MAX_MESSAGE_BYTES", default: "65536", meaning: "largest request message accepted" },
-  {
-    name: "CACHE_MAX_ENTRIES",
-    default: "100000",
-    meaning: "keys held in the in-process cache (0 turns it off)",
-  },
-  {
-    name: "CACHE_TTL_MS",
-    default: "60000",
-    meaning:
-      "staleness bound: a cached key is re-read at least this often (a key in use, in the background once 3/4 of it has passed, so no caller waits), and during a database outage is served at most this long after its last read",
-  },
-  {
-    name: "CACHE_NEGATIVE_MAX_ENTRIES",
-    default: "10000",
-    meaning:
-      "unknown key digests remembered, in a cache of their own (a flood of unknown keys never evicts known ones)",
-  },
-  {
-    name: "CACHE_NEGATIVE_TTL_MS",
-    default: "5000",
-    meaning: "how long an unknown key digest is remembered",
-  },
-  {
-    name: "IDLE_TIMEOUT_MS",
-    default: "300000",
-    meaning:
-      "idle keep-alive connections and HTTP/2 sessions with no open stream are closed after this long",
-  },
-  {
-    name: "MAX_CONNECTIONS",
-    default: "10000",
-    meaning: "connections per port; past it new connections are refused at once",
-  },
-  {
-    name: "STORE_MAX_CONCURRENT_LOOKUPS",
-    default: "64",
-    meaning:
-      "database lookups of uncached keys in flight at once; refreshes of known keys go first",
-  },
-  {
-    name: "FORWARD_AUTH_TRUST_HEADERS",
-    default: "false",
-    meaning:
-      "true lets /v1/check read X-Keyward-Scopes/-Workspace/-Domain from the request (only behind a gateway that sets or clears them); default: the query only",
-  },
-  {
-    name: "LEAK_REPORT_KEYS_FILE",
-    default: "(unset: off)",
-    meaning:
-      "public keys (GitHub's secret-scanning key list shape) whose signed reports to POST /v1/leak-reports revoke leaked keys",
-  },
-  {
-    name: "WEBHOOK_URL_ALLOWLIST",
-    default: "(unset: off)",
-    meaning:
-      "comma-separated URL prefixes webhooks may call, e.g. `https://hooks.example.com/`; unset: CreateWebhook answers FAILED_PRECONDITION",
-  },
-  {
-    name: "WEBHOOK_POLL_MS",
-    default: "1000",
-    meaning:
-      "how often the replica holding the delivery lease looks for new events and due retries; also the first retry's delay, doubled each time",
-  },
-  {
-    name: "CONSOLE_ENABLED",
-    default: "true",
-    meaning: "serve the web console at /console/ on HTTP_PORT (files built by `npm run build`)",
-  },
-  {
-    name: "INVALIDATION_POLL_MS",
-    default: "250",
-    meaning: "how often changes made by other replicas are polled (bounds revocation propagation)",
-  },
-];
-
 function defaultScopesFile(): string {
   // Resolved from this module so it works from src/ (tsx) and from dist/src/ (compiled).
   for (const rel of ["../config/scopes.json", "../../config/scopes.json"]) {
@@ -273,52 +85,6 @@ function defaultScopesFile(): string {
     if (existsSync(path)) return path;
   }
   return "config/scopes.json";
-}
-
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(
-      name,
-      `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return Number(raw);
-}
-
-function readableFile(env: Env, name: string): string | null {
-  const path = env[name];
-  if (path === undefined || path === "") return null;
-  if (!existsSync(path)) throw new ConfigError(name, `names ${path}, which does not exist`);
-  return path;
-}
-
-export function loadCatalog(path: string, variable = "SCOPES_FILE"): ScopeCatalog {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new ConfigError(variable, `cannot be read (${path}): ${(err as Error).message}`);
-  }
-  try {
-    return catalogFromJson(JSON.parse(text));
-  } catch (err) {
-    throw new ConfigError(
-      variable,
-      `(${path}) is not a valid scope catalog: ${(err as Error).message}`,
-    );
-  }
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (raw === "true" || raw === "1") return true;
-  if (raw === "false" || raw === "0") return false;
-  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 /** Dev mode only when asked for, never under NODE_ENV=production; otherwise MONGODB_URI is required. */
@@ -378,11 +144,6 @@ function usageAndFindings(env: Env): Pick<Config, "usage" | "findings"> {
       denialsPerDay: integer(env, "FINDINGS_DENIALS_PER_DAY", 100, 1, 1_000_000_000),
     },
   };
-}
-
-function optional(env: Env, name: string): string | null {
-  const value = env[name];
-  return value === undefined || value === "" ? null : value;
 }
 
 function mongodbUriOf(env: Env): string | null {
@@ -519,32 +280,4 @@ export function loadConfig(env: Env = process.env, options: StartOptions = {}): 
     webhookPollMs: integer(env, "WEBHOOK_POLL_MS", 1000, 10, 600_000),
     consoleEnabled: boolean(env, "CONSOLE_ENABLED", true),
   };
-}
-
-/** What the start line logs: everything but secrets. */
-export function redactedConfig(config: Config): Record<string, unknown> {
-  const { catalog: _catalog, keyPepper, mongodbUri, ...rest } = config;
-  return {
-    ...rest,
-    mode: config.mode === "dev" ? "dev (in-memory)" : "mongodb",
-    mongodbUri: mongodbUri === null ? null : redactMongoUri(mongodbUri),
-    keyPepper: keyPepper === null ? null : "[redacted]",
-  };
-}
-
-/** Query options that carry secrets (AWS session tokens, key passwords) are masked like the userinfo. */
-const SECRET_URI_OPTIONS =
-  /^(authmechanismproperties|tlscertificatekeyfilepassword|sslpass|password|proxypassword|secret.*|.*token.*)$/i;
-
-export function redactMongoUri(uri: string): string {
-  const [base, query] = uri.replace(/\/\/[^@/]*@/, "//***@").split("?", 2) as [
-    string,
-    string | undefined,
-  ];
-  if (query === undefined) return base;
-  const options = query.split("&").map((pair) => {
-    const name = pair.split("=", 1)[0]!;
-    return SECRET_URI_OPTIONS.test(decodeURIComponent(name)) ? `${name}=***` : pair;
-  });
-  return `${base}?${options.join("&")}`;
 }

@@ -1,5 +1,7 @@
 import { startApp } from "./app.js";
-import { type Config, ConfigError, loadConfig, redactedConfig } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
+import { redactedConfig } from "./config-redaction.js";
+import type { RawKey } from "./domain/types.js";
 import { createLogger } from "./observability/logger.js";
 
 /** Starts keyward from the environment and stops it on SIGTERM/SIGINT; exits 2 on bad configuration. */
@@ -32,22 +34,7 @@ export async function runServer(devRequested: boolean): Promise<void> {
     "keyward started",
   );
 
-  if (app.devRootKey !== null) {
-    // Straight to the terminal, never through the logger, and once: secrets do not belong in logs.
-    process.stderr.write(
-      `${[
-        "",
-        "  ⚠  DEV MODE: MONGODB_URI is unset. Keys live in memory and are lost when keyward stops.",
-        `  Listening on ${config.host} (gRPC :${app.port}, HTTP :${app.httpPort}). Root admin key (workspace *, keyward:all; shown once):`,
-        "",
-        `    export KEYWARD_ADMIN_KEY=${app.devRootKey}`,
-        "",
-        `  Try: grpcurl -plaintext -H "authorization: Bearer $KEYWARD_ADMIN_KEY" localhost:${app.port} keyward.v1.KeyAdminService/ListScopes`,
-        `   or: curl -H 'content-type: application/json' -H "authorization: Bearer $KEYWARD_ADMIN_KEY" -d '{}' http://localhost:${app.httpPort}/keyward.v1.KeyAdminService/ListScopes`,
-        "",
-      ].join("\n")}\n`,
-    );
-  }
+  if (app.devRootKey !== null) printDevBanner(config, app.port, app.httpPort, app.devRootKey);
 
   let stopping = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -67,4 +54,22 @@ export async function runServer(devRequested: boolean): Promise<void> {
       );
     });
   }
+}
+
+/** Dev mode's root key and how to try it, where the developer looks. */
+function printDevBanner(config: Config, port: number, httpPort: number, key: RawKey): void {
+  // Straight to the terminal, never through the logger, and once: secrets do not belong in logs.
+  process.stderr.write(
+    `${[
+      "",
+      "  ⚠  DEV MODE: MONGODB_URI is unset. Keys live in memory and are lost when keyward stops.",
+      `  Listening on ${config.host} (gRPC :${port}, HTTP :${httpPort}). Root admin key (workspace *, keyward:all; shown once):`,
+      "",
+      `    export KEYWARD_ADMIN_KEY=${key}`,
+      "",
+      `  Try: grpcurl -plaintext -H "authorization: Bearer $KEYWARD_ADMIN_KEY" localhost:${port} keyward.v1.KeyAdminService/ListScopes`,
+      `   or: curl -H 'content-type: application/json' -H "authorization: Bearer $KEYWARD_ADMIN_KEY" -d '{}' http://localhost:${httpPort}/keyward.v1.KeyAdminService/ListScopes`,
+      "",
+    ].join("\n")}\n`,
+  );
 }

@@ -1,40 +1,15 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeCertificates } from "../support/certificates.js";
+import { runCli } from "../support/cli.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { freePort } from "../support/mongo-provider.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI as a user runs it, from source; async, since the server answers from this same process. `stdin` is piped in, then closed. */
-function keyward(args: string[], env: Record<string, string>, stdin = ""): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, encoding: "utf8" },
-      (err, stdout, stderr) =>
-        resolve({
-          code: err ? ((err as { code?: number }).code ?? 1) : 0,
-          stdout,
-          stderr: stderr
-            .split("\n")
-            .filter((l) => l && !l.startsWith("npm warn"))
-            .join("\n"),
-        }),
-    );
-    child.stdin!.end(stdin);
-  });
-}
+/** The one CLI runner, with the connection variables (or their absence) a test gives. */
+const keyward = (args: string[], env: Record<string, string>, stdin?: string) =>
+  runCli(args, { env, stdin });
 
 describe("the admin CLI against a running keyward", () => {
   let server: TestServer;

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
@@ -7,6 +6,7 @@ import { AuthorizeService, Reason } from "../../gen/keyward/v1/authorize_pb.js";
 import { AuditAction, KeyAdminService, KeyStatus } from "../../gen/keyward/v1/key_admin_pb.js";
 import { digestOfHash, hashKey } from "../../src/domain/keys.js";
 import type { KeyHash } from "../../src/domain/types.js";
+import { runCli } from "../support/cli.js";
 import {
   bearer,
   startTestServer,
@@ -16,8 +16,6 @@ import {
   waitFor,
 } from "../support/harness.js";
 import { legacyKey, seedKeyDocuments } from "../support/legacy-keys.js";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
 
 async function rpcError(p: Promise<unknown>): Promise<ConnectError> {
   const err = await p.then(
@@ -539,35 +537,22 @@ describe("KeyAdmin over gRPC against MongoDB", () => {
   });
 
   it("bootstrap-admin writes a working admin key to MongoDB: the key alone on stdout", async () => {
-    const env = {
-      PATH: process.env.PATH,
-      MONGODB_URI: server.config.mongodbUri!,
-      MONGODB_DB: server.config.mongodbDb,
-      KEY_PEPPER: TEST_PEPPER,
-    };
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve) => {
-        const child = spawn(
-          process.execPath,
-          [
-            "--import",
-            "tsx",
-            "src/cli/main.ts",
-            "bootstrap-admin",
-            "--workspace",
-            "boot",
-            "--name",
-            "ops",
-            "--scopes",
-            "keyward:read,keyward:write",
-          ],
-          { cwd: ROOT, env },
-        );
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    const result = await runCli(
+      [
+        "bootstrap-admin",
+        "--workspace",
+        "boot",
+        "--name",
+        "ops",
+        "--scopes",
+        "keyward:read,keyward:write",
+      ],
+      {
+        env: {
+          MONGODB_URI: server.config.mongodbUri!,
+          MONGODB_DB: server.config.mongodbDb,
+          KEY_PEPPER: TEST_PEPPER,
+        },
       },
     );
     expect(result.code, result.stderr).toBe(0);

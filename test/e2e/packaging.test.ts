@@ -6,9 +6,9 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer, waitFor } from "../support/harness.js";
 import { freePort } from "../support/mongo-provider.js";
+import { ROOT } from "../support/paths.js";
 
 const run = promisify(execFile);
-const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** What a user's app does after `npm install keyward`: import by package name, call keyward. */
 const CONSUMER = `

@@ -37,4 +37,13 @@ describe("documentation", () => {
       expect(existsSync(target), `${page}: ${link} does not exist`).toBe(true);
     }
   });
+
+  it("every docs page opens with one nav line that links every page", () => {
+    const docs = pages.filter((p) => p.startsWith("docs/"));
+    const navs = docs.map((p) => readFileSync(join(ROOT, p), "utf8").split("\n", 1)[0]!);
+    expect(new Set(navs).size, "the docs pages' first lines differ").toBe(1);
+    const linked = linksOf(navs[0]!).sort();
+    const expected = ["../README.md", ...docs.map((p) => p.slice("docs/".length))].sort();
+    expect(linked).toEqual(expected);
+  });
 });

@@ -1,11 +1,7 @@
-import { createHash } from "node:crypto";
 import {
-  type AnyBulkWriteOperation,
-  type ChangeStreamDocument,
   type Collection,
   type Db,
   type Filter,
-  MongoBulkWriteError,
   MongoClient,
   MongoServerError,
   ReadPreference,
@@ -25,8 +21,9 @@ import {
   type UsageRetention,
 } from "../key-store.js";
 import { UsagePeriods } from "../usage-periods.js";
+import { MongoAuditLog } from "./audit-log.js";
+import { watchKeyChanges } from "./key-change-stream.js";
 import {
-  type AuditDoc,
   afterFilter,
   DUPLICATE_KEY,
   fromDoc,
@@ -37,19 +34,11 @@ import {
   toDoc,
   type UsageDoc,
   withUsage,
-  writeErrorsOf,
 } from "./key-documents.js";
+import { recordLastUsed } from "./last-used.js";
+import { migrateFrom01 } from "./migrate-legacy-keys.js";
 import { RevisionClaims } from "./revision-claims.js";
 import { MongoPeriodCollection } from "./usage-periods.js";
-
-const USAGE_BATCH = 50;
-
-/** The reason 0.1's RotateKey wrote, exactly: the only place 0.1 recorded a successor. */
-const ROTATED_TO = /^rotated to (key_[0-9a-f]{24})$/;
-
-function successorNamedIn(reason: string | undefined): string | null {
-  return ROTATED_TO.exec(reason ?? "")?.[1] ?? null;
-}
 
 export interface MongoKeyStoreOptions {
   uri: string;
@@ -65,7 +54,7 @@ export interface MongoKeyStoreOptions {
 
 export class MongoKeyStore implements KeyStore, KeyChangeFeed {
   private readonly keys: Collection<KeyDoc>;
-  private readonly audit: Collection<AuditDoc>;
+  private readonly auditLog: MongoAuditLog;
   /**
    * last_used_at, apart from the keys: FerretDB 1.24 writes an updated document
    * back whole, so a usage write beside a revoke could put the un-revoked key back.
@@ -80,7 +69,7 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     private readonly db: Db,
   ) {
     this.keys = db.collection<KeyDoc>("api_keys");
-    this.audit = db.collection<AuditDoc>("audit_events");
+    this.auditLog = new MongoAuditLog(db);
     this.usage = db.collection<UsageDoc>("key_usage");
     this.claims = new RevisionClaims(db);
     this.periods = new MongoPeriodCollection(db);
@@ -103,66 +92,13 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
 
   /** Idempotent; run at start. */
   async ensureIndexes(): Promise<void> {
-    await this.migrateHashesToDigests();
+    await migrateFrom01(this.keys);
     await this.keys.createIndex({ key_digest: 1 }, { unique: true, name: "key_digest_unique" });
     await this.keys.createIndex({ workspace: 1, created_at: -1 }, { name: "workspace_created_at" });
     await this.keys.createIndex({ created_at: -1 }, { name: "created_at" });
     await this.keys.createIndex({ changed_at: 1 }, { name: "changed_at" });
-    await this.audit.createIndex(
-      { workspace: 1, occurred_at: -1 },
-      { name: "workspace_occurred_at" },
-    );
+    await this.auditLog.ensureIndexes();
     await this.periods.ensureIndexes();
-  }
-
-  /**
-   * keyward 0.1 stored key_hash itself, which Authorize accepts: a stolen copy
-   * was a set of credentials. Replace each by its digest, in place, once.
-   */
-  private async migrateHashesToDigests(): Promise<void> {
-    const legacy = await this.keys.indexExists("key_hash_unique").catch(() => false);
-    if (legacy) await this.keys.dropIndex("key_hash_unique");
-    const cursor = this.keys.find({ key_hash: { $exists: true } } as Filter<KeyDoc>, {
-      projection: { _id: 1, key_hash: 1, revoked_at: 1, revoke_reason: 1 },
-    });
-    for await (const doc of cursor) {
-      const hash = (doc as unknown as { key_hash: string }).key_hash;
-      const set: Record<string, unknown> = {
-        key_digest: createHash("sha256").update(hash, "utf8").digest("hex"),
-      };
-      // 0.1 kept a rotation's grace end in revoked_at (retires_at now) and named the successor
-      // only in the reason. Without successor_id the key would look unrotated, and rotating it
-      // again would set a new grace end: a retired secret working again. Any other reason,
-      // even one starting "rotated to", was an operator's revoke, and stays one.
-      const successor = successorNamedIn(doc.revoke_reason);
-      if (doc.revoked_at && successor !== null)
-        Object.assign(set, {
-          revoked_at: null,
-          retires_at: doc.revoked_at,
-          successor_id: successor,
-        });
-      await this.keys.updateOne({ _id: doc._id }, { $set: set, $unset: { key_hash: "" } } as never);
-    }
-    await this.carryMissingSuccessors();
-  }
-
-  /**
-   * An earlier keyward moved 0.1 rotations to retires_at without their successor;
-   * give them the one their reason names. One it cannot name stays as it is:
-   * retires_at alone already bars rotating or changing the key (KeyManager).
-   */
-  private async carryMissingSuccessors(): Promise<void> {
-    const cursor = this.keys.find(
-      { retires_at: { $ne: null }, successor_id: null } as Filter<KeyDoc>,
-      { projection: { _id: 1, revoke_reason: 1 } },
-    );
-    for await (const doc of cursor) {
-      const successor = successorNamedIn(doc.revoke_reason);
-      if (successor !== null)
-        await this.keys.updateOne({ _id: doc._id, successor_id: null } as Filter<KeyDoc>, {
-          $set: { successor_id: successor },
-        });
-    }
   }
 
   async insertKey(record: KeyRecord): Promise<void> {
@@ -274,30 +210,6 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     return result.deletedCount === 1;
   }
 
-  async recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
-    const ops: AnyBulkWriteOperation<UsageDoc>[] = [...usage].map(([id, at]) => ({
-      updateOne: { filter: { _id: id }, update: { $max: { last_used_at: at } }, upsert: true },
-    }));
-    // FerretDB 1.24 (SQLite) hangs for good on an update command of 100 or more statements.
-    for (let i = 0; i < ops.length; i += USAGE_BATCH)
-      await this.writeUsage(ops.slice(i, i + USAGE_BATCH));
-  }
-
-  /** Two replicas may create one key's usage document at once: the loser's ops go again, as updates now. */
-  private async writeUsage(ops: AnyBulkWriteOperation<UsageDoc>[]): Promise<void> {
-    try {
-      await this.usage.bulkWrite(ops, { ordered: false });
-    } catch (err) {
-      if (!(err instanceof MongoBulkWriteError)) throw err;
-      const errors = writeErrorsOf<{ code?: number; index: number }>(err);
-      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
-      await this.usage.bulkWrite(
-        errors.map((e) => ops[e.index]!),
-        { ordered: false },
-      );
-    }
-  }
-
   appendUsage(flush: readonly UsagePeriod[], flushId: string): Promise<void> {
     return this.usagePeriods.append(flush, flushId);
   }
@@ -346,84 +258,27 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     return doc?.changed_at ?? null;
   }
 
-  async appendAudit(event: AuditEvent): Promise<void> {
-    await this.audit.insertOne({
-      _id: event.id,
-      workspace: event.workspace,
-      action: event.action,
-      actor_key_id: event.actorKeyId,
-      target_key_id: event.targetKeyId,
-      occurred_at: event.occurredAt,
-      changes: event.changes,
-    });
+  recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
+    return recordLastUsed(this.usage, usage);
   }
 
-  async listAudit(query: ListAuditQuery): Promise<AuditEvent[]> {
-    const clauses: Filter<AuditDoc>[] = [{ workspace: query.workspace }];
-    if (query.after !== null) clauses.push(afterFilter<AuditDoc>("occurred_at", query.after));
-    const docs = await this.audit
-      .find({ $and: clauses })
-      .sort({ occurred_at: -1, _id: -1 })
-      .limit(query.limit)
-      .toArray();
-    return docs.map((d) => ({
-      id: d._id,
-      workspace: d.workspace,
-      action: d.action,
-      actorKeyId: d.actor_key_id,
-      targetKeyId: d.target_key_id as KeyId,
-      occurredAt: d.occurred_at,
-      changes: d.changes,
-    }));
+  appendAudit(event: AuditEvent): Promise<void> {
+    return this.auditLog.appendAudit(event);
+  }
+
+  listAudit(query: ListAuditQuery): Promise<AuditEvent[]> {
+    return this.auditLog.listAudit(query);
   }
 
   /**
    * Follows changes to keys (not last_used_at bumps) through a change stream.
    * Answers null when the server offers none (FerretDB, a standalone mongod).
    */
-  async watchKeyChanges(
+  watchKeyChanges(
     onChange: KeyChangeListener,
     onError: (err: unknown) => void,
   ): Promise<{ close(): Promise<void> } | null> {
-    const stream = this.keys.watch<KeyDoc, ChangeStreamDocument<KeyDoc>>(
-      [
-        {
-          $match: {
-            $or: [
-              { operationType: { $ne: "update" } },
-              { "updateDescription.updatedFields.revision": { $exists: true } },
-            ],
-          },
-        },
-      ],
-      { fullDocument: "updateLookup" },
-    );
-    let first: ChangeStreamDocument<KeyDoc> | null;
-    try {
-      first = await stream.tryNext();
-    } catch {
-      await stream.close().catch(() => undefined);
-      return null;
-    }
-    let closed = false;
-    const deliver = (event: ChangeStreamDocument<KeyDoc>) => {
-      const doc = "fullDocument" in event ? event.fullDocument : undefined;
-      if (doc) onChange(doc.key_digest as KeyDigest, doc.changed_at ?? null);
-    };
-    void (async () => {
-      try {
-        if (first) deliver(first);
-        for await (const event of stream) deliver(event);
-      } catch (err) {
-        if (!closed) onError(err);
-      }
-    })();
-    return {
-      async close() {
-        closed = true;
-        await stream.close();
-      },
-    };
+    return watchKeyChanges(this.keys, onChange, onError);
   }
 
   async ping(): Promise<void> {

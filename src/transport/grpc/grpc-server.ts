@@ -137,31 +137,37 @@ export async function listenGrpc(
   return {
     port,
     health,
-    async close(timeoutMs) {
-      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
-      // No new calls (GOAWAY); unary calls in flight run to completion, up to timeoutMs.
-      // Streams that never end on their own (Health/Watch) are cut once those are done.
-      server.tryShutdown(() => {});
-      // A socket that has sent nothing has nothing in flight.
-      for (const s of sockets) if (s.bytesRead === 0) s.destroy();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        inFlight.whenIdle(),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-      ]);
-      clearTimeout(timer);
-      server.forceShutdown();
-      // After the GOAWAY a session closes by itself once its last response is written;
-      // destroying it at once could cut that response short. With channelz off
-      // forceShutdown leaves sessions open, and a socket that never became one (a
-      // stalled TLS handshake) is no session at all; the listener closes only when
-      // every socket is gone, so what is still open a second later is ended.
-      await Promise.race([
-        closed,
-        new Promise<void>((resolve) => setTimeout(resolve, 1000).unref()),
-      ]);
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
+    close: (timeoutMs) => closeGracefully(server, listener, sockets, inFlight, timeoutMs),
   };
+}
+
+/** Stops the gRPC port: no new calls, unary calls in flight finish (up to timeoutMs), then every socket ends. */
+async function closeGracefully(
+  server: grpc.Server,
+  listener: net.Server,
+  sockets: Iterable<net.Socket>,
+  inFlight: InFlight,
+  timeoutMs: number,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+  // No new calls (GOAWAY); unary calls in flight run to completion, up to timeoutMs.
+  // Streams that never end on their own (Health/Watch) are cut once those are done.
+  server.tryShutdown(() => {});
+  // A socket that has sent nothing has nothing in flight.
+  for (const s of sockets) if (s.bytesRead === 0) s.destroy();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    inFlight.whenIdle(),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  server.forceShutdown();
+  // After the GOAWAY a session closes by itself once its last response is written;
+  // destroying it at once could cut that response short. With channelz off
+  // forceShutdown leaves sessions open, and a socket that never became one (a
+  // stalled TLS handshake) is no session at all; the listener closes only when
+  // every socket is gone, so what is still open a second later is ended.
+  await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+  for (const s of sockets) s.destroy();
+  await closed;
 }

@@ -11,9 +11,6 @@ import {
 import {
   Code,
   ConnectError,
-  type ContextValues,
-  createContextValues,
-  createHandlerContext,
   type HandlerContext,
   type Interceptor,
   type ServiceImpl,
@@ -22,6 +19,7 @@ import {
 } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { isStableAnswer } from "../stable-answer.js";
+import { GrpcUnaryRequest, LazyHandlerContext } from "./call-context.js";
 import { invalidUtf8Field } from "./invalid-utf8.js";
 
 /** Counts unary calls in flight, so shutdown can wait for exactly those. */
@@ -43,15 +41,6 @@ export class InFlight {
 }
 
 const passthrough = (b: Buffer) => b;
-
-/** gRPC metadata as Connect sees it: binary (`-bin`) values base64-encoded, as connect-es does. */
-function headersOf(metadata: grpc.Metadata): Headers {
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    headers.set(key, typeof value === "string" ? value : value.toString("base64"));
-  }
-  return headers;
-}
 
 function metadataOf(headers: Headers): grpc.Metadata {
   const md = new grpc.Metadata();
@@ -129,125 +118,7 @@ export function addUnaryService<S extends DescService>(
   server.addService(definition as grpc.ServiceDefinition, handlers);
 }
 
-/** Response metadata of a call whose handler set none: one shared object, so it refuses to change. */
-const NO_HEADERS: Headers = (() => {
-  const headers = new Headers();
-  const refuse = () => {
-    throw new TypeError("the response metadata of a call whose handler set none cannot be changed");
-  };
-  for (const method of ["append", "set", "delete"])
-    Object.defineProperty(headers, method, { value: refuse });
-  return Object.freeze(headers);
-})();
-
 type Handler = (req: Message, ctx: HandlerContext) => Promise<MessageInitShape<DescMessage>>;
-
-/**
- * What interceptors and handlers see of a call. Each part (the headers, the
- * abort signal, context values) is made when first read: Authorize reads none
- * of them, and each costs allocations on every call.
- */
-class GrpcUnaryRequest implements UnaryRequest {
-  readonly stream = false;
-  readonly requestMethod = "POST";
-  private abort: AbortController | undefined;
-  private headers: Headers | undefined;
-  private values: ContextValues | undefined;
-  private onCancel: (() => void) | undefined;
-
-  constructor(
-    readonly service: DescService,
-    readonly method: DescMethodUnary,
-    readonly url: string,
-    readonly message: Message,
-    private readonly call: grpc.ServerUnaryCall<Buffer, Buffer>,
-  ) {}
-
-  get signal(): AbortSignal {
-    if (!this.abort) {
-      const abort = (this.abort = new AbortController());
-      this.onCancel = () =>
-        abort.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-      this.call.once("cancelled", this.onCancel);
-    }
-    return this.abort.signal;
-  }
-
-  get header(): Headers {
-    return (this.headers ??= headersOf(this.call.metadata));
-  }
-
-  get contextValues(): ContextValues {
-    return (this.values ??= createContextValues());
-  }
-
-  /** The call is over: stop listening for its cancellation. */
-  done(): void {
-    if (this.onCancel) this.call.off("cancelled", this.onCancel);
-  }
-}
-
-/** A HandlerContext built on first use: Authorize's handler never touches it, and one costs two Headers and an AbortSignal. */
-class LazyHandlerContext implements HandlerContext {
-  private made: HandlerContext | undefined;
-
-  constructor(private readonly req: GrpcUnaryRequest) {}
-
-  private get real(): HandlerContext {
-    const { req } = this;
-    return (this.made ??= createHandlerContext({
-      service: req.service,
-      method: req.method,
-      protocolName: "grpc",
-      requestMethod: "POST",
-      url: req.url,
-      requestHeader: req.header,
-      contextValues: req.contextValues,
-      requestSignal: req.signal,
-    }));
-  }
-
-  get method() {
-    return this.req.method;
-  }
-  get service() {
-    return this.req.service;
-  }
-  get requestMethod() {
-    return "POST";
-  }
-  get protocolName() {
-    return "grpc";
-  }
-  get url() {
-    return this.req.url;
-  }
-  get signal() {
-    return this.real.signal;
-  }
-  get timeoutMs() {
-    return this.real.timeoutMs;
-  }
-  get requestHeader() {
-    return this.real.requestHeader;
-  }
-  get values() {
-    return this.real.values;
-  }
-  get responseHeader() {
-    return this.real.responseHeader;
-  }
-  get responseTrailer() {
-    return this.real.responseTrailer;
-  }
-  /** Metadata the handler set, without making a context just to find none. */
-  get responseHeaderIfMade(): Headers {
-    return this.made?.responseHeader ?? NO_HEADERS;
-  }
-  get responseTrailerIfMade(): Headers {
-    return this.made?.responseTrailer ?? NO_HEADERS;
-  }
-}
 
 /** Encodes answers; a StableAnswer (Authorize hands out one per decision it has seen before) only once. */
 class AnswerEncoder {
@@ -265,12 +136,17 @@ class AnswerEncoder {
   }
 }
 
-function unaryHandler(
+type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
+
+/**
+ * The handler behind its service's interceptors, composed once at start: a
+ * call pays only for the interceptors attached to its service.
+ */
+function chainOf(
   method: DescMethodUnary,
   handler: Handler | undefined,
   interceptors: readonly Interceptor[],
-  inFlight: InFlight,
-): grpc.handleUnaryCall<Buffer, Buffer> {
+): UnaryNext {
   const service = method.parent;
   const innermost = async (req: UnaryRequest): Promise<UnaryResponse> => {
     if (!handler)
@@ -289,13 +165,21 @@ function unaryHandler(
       message: create(method.output, out),
     };
   };
-  // Applied once, at start: a call pays only for the interceptors attached to its service.
   // Interceptors are typed for streams too; on this port they only ever wrap (and return) unary calls.
-  type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
-  const run = interceptors.reduceRight<UnaryNext>(
+  return interceptors.reduceRight<UnaryNext>(
     (next, interceptor) => interceptor(next as Parameters<Interceptor>[0]) as UnaryNext,
     innermost,
   );
+}
+
+function unaryHandler(
+  method: DescMethodUnary,
+  handler: Handler | undefined,
+  interceptors: readonly Interceptor[],
+  inFlight: InFlight,
+): grpc.handleUnaryCall<Buffer, Buffer> {
+  const service = method.parent;
+  const run = chainOf(method, handler, interceptors);
   const url = `/${service.typeName}/${method.name}`;
   const encoder = new AnswerEncoder();
   return (call, callback) => {

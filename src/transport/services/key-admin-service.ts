@@ -31,6 +31,8 @@ function principal(ctx: HandlerContext): Principal {
   return p;
 }
 
+// size: one ServiceImpl object, as connect-es writes them: a short handler per RPC (message in,
+// use case, message out), read as a table; splitting it would scatter the RPCs of one service.
 /** The key and usage RPCs; the webhook RPCs are in webhook-service.ts. */
 export function keyAdminService(
   manager: KeyManager,
