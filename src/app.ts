@@ -14,6 +14,7 @@ import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./admin/key-manager.js";
 import { reportLeaks } from "./admin/report-leaks.js";
 import type { WebhookDeps } from "./admin/webhooks/create-webhook.js";
 import { Authorizer } from "./authorize/authorizer.js";
+import { type WarmResult, warmKeyCache } from "./authorize/cache-warmer.js";
 import { CachedKeyLookup } from "./authorize/cached-key-lookup.js";
 import { startInvalidation } from "./authorize/invalidation.js";
 import { KeyCache } from "./authorize/key-cache.js";
@@ -58,7 +59,12 @@ export interface AppOverrides {
   /** Wraps or replaces the store (tests count calls through it). */
   store?: (store: KeyStore) => KeyStore;
   now?: () => Date;
+  /** false: start with an empty cache (to measure what warming saves). Default true. */
+  warmCache?: boolean;
 }
+
+/** How long a starting replica holds SERVING back while its cache warms; the rest warms in the background. */
+export const WARM_HOLDS_SERVING_MS = 3000;
 
 export interface RunningApp {
   /** gRPC (grpc-js). */
@@ -75,6 +81,8 @@ export interface RunningApp {
   /** The bound metrics port, or null when METRICS_PORT is unset. */
   metricsPort: number | null;
   invalidationMode: "change_stream" | "poll" | "local";
+  /** The cache warm started when the database first answered; null before that, without a database, or when turned off. */
+  cacheWarm(): Promise<WarmResult> | null;
   /** Aborted when stop() begins; long-lived streams (Health Watch) listen to it. */
   shutdownSignal: AbortSignal;
   stop(): Promise<void>;
@@ -132,6 +140,16 @@ export async function startApp(
     leaks,
     webhooks: webhooks.deps,
   });
+  let warming: Promise<WarmResult> | null = null;
+  const warm = () =>
+    (warming ??= warmKeyCache({
+      store,
+      lookup: hot.lookup,
+      now,
+      maxKeys: config.cache.maxEntries,
+      log,
+      signal: shutdown.signal,
+    }));
   const background = await startBackground(config, log, {
     mongo,
     store,
@@ -139,6 +157,7 @@ export async function startApp(
     health,
     metrics,
     onReachable: hot.setStoreReachable,
+    warm: overrides.warmCache === false ? null : warm,
   });
   hot.usage.start();
   const compaction = startUsageCompaction(config, store, now, log);
@@ -155,6 +174,7 @@ export async function startApp(
     metrics,
     metricsPort: background.metricsPort,
     invalidationMode: background.invalidationMode,
+    cacheWarm: () => warming,
     shutdownSignal: shutdown.signal,
     async stop() {
       health.setAll("NOT_SERVING");
@@ -400,11 +420,16 @@ interface BackgroundDeps {
   health: HealthState;
   metrics: Metrics;
   onReachable: (up: boolean) => void;
+  /** Cache warming, run when the database first answers; null: none. */
+  warm: (() => Promise<unknown>) | null;
 }
 
 /** The database monitor, cross-replica invalidation and the metrics endpoint. */
 async function startBackground(config: Config, log: Logger, deps: BackgroundDeps) {
-  const { mongo, metrics, health } = deps;
+  const { mongo, metrics, health, warm } = deps;
+  // Warming starts once invalidation listens: a change made while a page is read is then seen.
+  let invalidating = () => {};
+  const listening = new Promise<void>((r) => (invalidating = r));
   const monitor = mongo
     ? startStoreMonitor(mongo, health, log, {
         timeoutMs: config.mongodbTimeoutMs,
@@ -412,6 +437,9 @@ async function startBackground(config: Config, log: Logger, deps: BackgroundDeps
           deps.onReachable(up);
           metrics.storeUp.set(up ? 1 : 0);
         },
+        beforeServing: warm
+          ? { run: () => listening.then(warm), maxMs: WARM_HOLDS_SERVING_MS }
+          : undefined,
       })
     : null;
   const invalidation = mongo
@@ -424,6 +452,7 @@ async function startBackground(config: Config, log: Logger, deps: BackgroundDeps
           ),
       })
     : null;
+  invalidating();
   const invalidationMode: RunningApp["invalidationMode"] = invalidation?.mode ?? "local";
   metrics.invalidationMode.set({ mode: invalidationMode }, 1);
   if (!mongo) {

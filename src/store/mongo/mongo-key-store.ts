@@ -21,6 +21,8 @@ import {
   type KeyStore,
   type ListAuditQuery,
   type ListKeysQuery,
+  type RecentlyUsedPage,
+  type RecentlyUsedQuery,
   type UsageCompaction,
   type UsageRetention,
 } from "../key-store.js";
@@ -112,6 +114,7 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
       { workspace: 1, occurred_at: -1 },
       { name: "workspace_occurred_at" },
     );
+    await this.usage.createIndex({ last_used_at: -1, _id: -1 }, { name: "last_used_at" });
     await this.periods.ensureIndexes();
   }
 
@@ -296,6 +299,34 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
         { ordered: false },
       );
     }
+  }
+
+  /** Two bounded reads: a page of key_usage by last_used_at, then those keys by _id. */
+  async recentlyUsedKeys(query: RecentlyUsedQuery): Promise<RecentlyUsedPage> {
+    const clauses: Filter<UsageDoc>[] = [{ last_used_at: { $gte: query.since } }];
+    if (query.after !== null)
+      clauses.push(
+        afterFilter<UsageDoc>("last_used_at", {
+          createdAt: query.after.usedAt,
+          id: query.after.id,
+        }),
+      );
+    const used = await this.usage
+      .find({ $and: clauses })
+      .sort({ last_used_at: -1, _id: -1 })
+      .limit(query.limit)
+      .toArray();
+    const last = used.at(-1);
+    if (last === undefined) return { records: [], next: null };
+    const docs = await this.keys.find({ _id: { $in: used.map((u) => u._id) } }).toArray();
+    const byId = new Map(docs.map((d) => [d._id, fromDoc(d)]));
+    return {
+      records: used.flatMap((u) => {
+        const record = byId.get(u._id);
+        return record ? [{ ...record, lastUsedAt: u.last_used_at }] : [];
+      }),
+      next: used.length < query.limit ? null : { usedAt: last.last_used_at, id: last._id },
+    };
   }
 
   appendUsage(flush: readonly UsagePeriod[], flushId: string): Promise<void> {
