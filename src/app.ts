@@ -159,7 +159,7 @@ export async function startApp(
     onReachable: hot.setStoreReachable,
     warm: overrides.warmCache === false ? null : warm,
   });
-  hot.usage.start();
+  if (config.usage.recording) hot.usage.start();
   const compaction = startUsageCompaction(config, store, now, log);
   webhooks.start();
 
@@ -275,11 +275,16 @@ function wireHotPath(
     prefix: config.keyPrefix,
     catalog: config.catalog,
     now,
-    onDecision: (decision, at, requiredScopes, domain, source) =>
-      usage.record(decision, at, requiredScopes, domain, source),
+    onDecision: config.usage.recording
+      ? (decision, at, requiredScopes, domain, source) =>
+          usage.record(decision, at, requiredScopes, domain, source)
+      : recordNothing,
   });
   return { usage, lookup, authorizer, setStoreReachable: (up: boolean) => (storeReachable = up) };
 }
+
+/** USAGE_RECORDING=off: an empty function the JIT inlines, so a call costs nothing for usage. */
+const recordNothing = () => {};
 
 /** Dev mode keeps nothing, so it makes its own root admin at every start. */
 async function createDevRootKey(manager: KeyManager): Promise<RawKey> {

@@ -149,6 +149,12 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
       "how often each replica writes the usage it counted (and last_used_at); a crash loses at most this long of one replica's counts",
   },
   {
+    name: "USAGE_RECORDING",
+    default: "on",
+    meaning:
+      "off records no usage and no last_used_at (GetKeyUsage, findings and cache warming then see none); for operators who keep none, and the cost A/B",
+  },
+  {
     name: "LAST_USED_FLUSH_MS",
     default: "(unset)",
     meaning: "deprecated alias of USAGE_FLUSH_MS, read only when USAGE_FLUSH_MS is unset",
@@ -194,7 +200,8 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   {
     name: "CACHE_MAX_ENTRIES",
     default: "100000",
-    meaning: "keys held in the in-process cache (0 turns it off)",
+    meaning:
+      "keys held in the in-process cache (0 turns it off); also bounds the cache warm at start (the keys used in the last hour)",
   },
   {
     name: "CACHE_TTL_MS",
@@ -345,6 +352,8 @@ function operatingMode(
 }
 
 export interface UsageConfig {
+  /** USAGE_RECORDING: false records nothing, at no cost per call. */
+  recording: boolean;
   flushMs: number;
   hourlyDays: number;
   dailyDays: number;
@@ -365,8 +374,12 @@ function usageAndFindings(env: Env): Pick<Config, "usage" | "findings"> {
       "USAGE_DAILY_DAYS",
       `must be at least USAGE_HOURLY_DAYS (${hourlyDays}), got ${dailyDays}`,
     );
+  const recording = env.USAGE_RECORDING || "on";
+  if (recording !== "on" && recording !== "off")
+    throw new ConfigError("USAGE_RECORDING", `must be on or off, got ${JSON.stringify(recording)}`);
   return {
     usage: {
+      recording: recording === "on",
       flushMs: integer(env, flushVar, 10_000, 10, 3_600_000),
       hourlyDays,
       dailyDays,

@@ -128,7 +128,8 @@ export class CachedKeyLookup {
     // Revisions come from the database's compare-and-set, so no replica's clock decides "newer".
     const current =
       cached.hit && cached.record !== null && cached.record.revision >= changed.revision;
-    if (!current || this.inflight.has(changed.digest)) this.invalidate(changed.digest);
+    // seenRevisions now holds this change, so a preload of an older record is refused without a mark.
+    if (!current || this.inflight.has(changed.digest)) this.drop(changed.digest);
   }
 
   /**
@@ -168,6 +169,10 @@ export class CachedKeyLookup {
   /** Drops a key so the next Authorize reads it fresh. */
   invalidate(digest: KeyDigest): void {
     this.invalidatedAt.set(digest, ++this.invalidations);
+    this.drop(digest);
+  }
+
+  private drop(digest: KeyDigest): void {
     const flight = this.inflight.get(digest);
     if (flight) {
       flight.stale = true;
