@@ -14,7 +14,7 @@ import { BOOTSTRAP_PRINCIPAL, KeyManager } from "./admin/key-manager.js";
 import { reportLeaks } from "./admin/report-leaks.js";
 import type { WebhookDeps } from "./admin/webhooks/create-webhook.js";
 import { Authorizer } from "./authorize/authorizer.js";
-import { type WarmResult, warmKeyCache } from "./authorize/cache-warmer.js";
+import { WARM_HOLDS_SERVING_MS, type WarmResult, warmKeyCache } from "./authorize/cache-warmer.js";
 import { CachedKeyLookup } from "./authorize/cached-key-lookup.js";
 import { startInvalidation } from "./authorize/invalidation.js";
 import { KeyCache } from "./authorize/key-cache.js";
@@ -62,9 +62,6 @@ export interface AppOverrides {
   /** false: start with an empty cache (to measure what warming saves). Default true. */
   warmCache?: boolean;
 }
-
-/** How long a starting replica holds SERVING back while its cache warms; the rest warms in the background. */
-export const WARM_HOLDS_SERVING_MS = 3000;
 
 export interface RunningApp {
   /** gRPC (grpc-js). */

@@ -6,6 +6,13 @@ import type { CachedKeyLookup } from "./cached-key-lookup.js";
 /** Keys read per store call: each page is one bounded read under the usual deadline. */
 export const WARM_BATCH = 500;
 
+/**
+ * How long a starting replica holds SERVING back while its cache warms: room
+ * for thousands of keys on a healthy database, short enough that a slow one
+ * does not hold up a rolling deploy; the rest warms in the background.
+ */
+export const WARM_HOLDS_SERVING_MS = 3000;
+
 /** How far back a key counts as in use, for warming. */
 export const WARM_WINDOW_MS = HOUR_MS;
 
