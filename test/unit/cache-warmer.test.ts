@@ -91,7 +91,10 @@ describe("startStoreMonitor's beforeServing", () => {
       pino({ level: "silent" }),
       {
         beforeServing: {
-          run: () => ((warmStarted = true), new Promise(() => {})),
+          run: () => {
+            warmStarted = true;
+            return new Promise(() => {});
+          },
           maxMs: 100,
         },
       },
