@@ -7,6 +7,7 @@ import { reportLeaks } from "./admin/report-leaks.js";
 import { type AppInvalidationMode, startBackground } from "./app/background.js";
 import { wireHotPath } from "./app/hot-path.js";
 import { type HttpGateway, serve } from "./app/listeners.js";
+import { type WarmResult, warmKeyCache } from "./authorize/cache-warmer.js";
 import type { CachedKeyLookup } from "./authorize/cached-key-lookup.js";
 import { startUsageCompaction } from "./authorize/usage-compaction.js";
 import type { UsageRecorder } from "./authorize/usage-recorder.js";
@@ -29,6 +30,8 @@ export interface AppOverrides {
   /** Wraps or replaces the store (tests count calls through it). */
   store?: (store: KeyStore) => KeyStore;
   now?: () => Date;
+  /** false: start with an empty cache (to measure what warming saves). Default true. */
+  warmCache?: boolean;
 }
 
 export interface RunningApp {
@@ -46,6 +49,10 @@ export interface RunningApp {
   /** The bound metrics port, or null when METRICS_PORT is unset. */
   metricsPort: number | null;
   invalidationMode: AppInvalidationMode;
+  /** The cache warm started when the database first answered; null before that, without a database, or when turned off. */
+  cacheWarm(): Promise<WarmResult> | null;
+  /** The cache warm started when the database first answered; null before that, without a database, or when turned off. */
+  cacheWarm(): Promise<WarmResult> | null;
   /** Aborted when stop() begins; long-lived streams (Health Watch) listen to it. */
   shutdownSignal: AbortSignal;
   stop(): Promise<void>;
@@ -72,6 +79,16 @@ export async function startApp(
     shutdown: shutdown.signal,
     now: core.now,
   });
+  let warming: Promise<WarmResult> | null = null;
+  const warm = () =>
+    (warming ??= warmKeyCache({
+      store,
+      lookup: hot.lookup,
+      now: core.now,
+      maxKeys: config.cache.maxEntries,
+      log,
+      signal: shutdown.signal,
+    }));
   const background = await startBackground(config, log, {
     mongo,
     store,
@@ -79,8 +96,9 @@ export async function startApp(
     health,
     metrics,
     onReachable: hot.setStoreReachable,
+    warm: overrides.warmCache === false ? null : warm,
   });
-  hot.usage.start();
+  if (config.usage.recording) hot.usage.start();
   const compaction = startUsageCompaction(config, store, core.now, log);
   webhooks.start();
 
@@ -104,6 +122,7 @@ export async function startApp(
     metrics,
     metricsPort: background.metricsPort,
     invalidationMode: background.invalidationMode,
+    cacheWarm: () => warming,
     shutdownSignal: shutdown.signal,
     async stop() {
       health.setAll("NOT_SERVING");

@@ -74,6 +74,12 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
       "how often each replica writes the usage it counted (and last_used_at); a crash loses at most this long of one replica's counts",
   },
   {
+    name: "USAGE_RECORDING",
+    default: "on",
+    meaning:
+      "off records no usage and no last_used_at (GetKeyUsage, findings and cache warming then see none); for operators who keep none, and the cost A/B",
+  },
+  {
     name: "LAST_USED_FLUSH_MS",
     default: "(unset)",
     meaning: "deprecated alias of USAGE_FLUSH_MS, read only when USAGE_FLUSH_MS is unset",
@@ -119,7 +125,8 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   {
     name: "CACHE_MAX_ENTRIES",
     default: "100000",
-    meaning: "keys held in the in-process cache (0 turns it off)",
+    meaning:
+      "keys held in the in-process cache (0 turns it off); also bounds the cache warm at start (the keys used in the last hour)",
   },
   {
     name: "CACHE_TTL_MS",

@@ -111,6 +111,8 @@ function operatingMode(
 }
 
 export interface UsageConfig {
+  /** USAGE_RECORDING: false records no usage and no last_used_at. */
+  recording: boolean;
   flushMs: number;
   hourlyDays: number;
   dailyDays: number;
@@ -131,8 +133,12 @@ function usageAndFindings(env: Env): Pick<Config, "usage" | "findings"> {
       "USAGE_DAILY_DAYS",
       `must be at least USAGE_HOURLY_DAYS (${hourlyDays}), got ${dailyDays}`,
     );
+  const recording = env.USAGE_RECORDING || "on";
+  if (recording !== "on" && recording !== "off")
+    throw new ConfigError("USAGE_RECORDING", `must be on or off, got ${JSON.stringify(recording)}`);
   return {
     usage: {
+      recording: recording === "on",
       flushMs: integer(env, flushVar, 10_000, 10, 3_600_000),
       hourlyDays,
       dailyDays,

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { WARM_HOLDS_SERVING_MS } from "../authorize/cache-warmer.js";
 import type { CachedKeyLookup } from "../authorize/cached-key-lookup.js";
 import { type InvalidationMode, startInvalidation } from "../authorize/invalidation.js";
 import type { Config } from "../config.js";
@@ -18,11 +19,16 @@ export interface BackgroundDeps {
   health: HealthState;
   metrics: Metrics;
   onReachable: (up: boolean) => void;
+  /** Cache warming, run when the database first answers; null: none. */
+  warm: (() => Promise<unknown>) | null;
 }
 
 /** The database monitor, cross-replica invalidation and the metrics endpoint. */
 export async function startBackground(config: Config, log: Logger, deps: BackgroundDeps) {
-  const { mongo, metrics, health } = deps;
+  const { mongo, metrics, health, warm } = deps;
+  // Warming starts once invalidation listens: a change made while a page is read is then seen.
+  let invalidating = () => {};
+  const listening = new Promise<void>((r) => (invalidating = r));
   const monitor = mongo
     ? startStoreMonitor(mongo, health, log, {
         timeoutMs: config.mongodbTimeoutMs,
@@ -30,6 +36,9 @@ export async function startBackground(config: Config, log: Logger, deps: Backgro
           deps.onReachable(up);
           metrics.storeUp.set(up ? 1 : 0);
         },
+        beforeServing: warm
+          ? { run: () => listening.then(warm), maxMs: WARM_HOLDS_SERVING_MS }
+          : undefined,
       })
     : null;
   const invalidation = mongo
@@ -42,6 +51,7 @@ export async function startBackground(config: Config, log: Logger, deps: Backgro
           ),
       })
     : null;
+  invalidating();
   const invalidationMode: AppInvalidationMode = invalidation?.mode ?? "local";
   metrics.invalidationMode.set({ mode: invalidationMode }, 1);
   if (!mongo) {

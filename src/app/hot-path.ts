@@ -65,10 +65,15 @@ export function wireHotPath(
     prefix: config.keyPrefix,
     catalog: config.catalog,
     now,
-    onDecision: (decision, at, requiredScopes, domain, source) =>
-      usage.record(decision, at, requiredScopes, domain, source),
+    onDecision: config.usage.recording
+      ? (decision, at, requiredScopes, domain, source) =>
+          usage.record(decision, at, requiredScopes, domain, source)
+      : recordNothing,
   });
   return { usage, lookup, authorizer, setStoreReachable: (up: boolean) => (storeReachable = up) };
 }
+
+/** USAGE_RECORDING=off: an empty function the JIT inlines, so a call costs nothing for usage. */
+const recordNothing = () => {};
 
 export type HotPath = ReturnType<typeof wireHotPath>;

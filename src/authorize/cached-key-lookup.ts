@@ -38,6 +38,18 @@ export class CachedKeyLookup {
     now: Date.now,
   });
 
+  /**
+   * When each digest was last invalidated, as a count of invalidations: a
+   * preload read before an invalidation must not put the older record back
+   * (a change stream reports no revision to compare with).
+   */
+  private readonly invalidatedAt = new TtlLru<KeyDigest, number>({
+    maxEntries: 10_000,
+    ttlMs: 60_000,
+    now: Date.now,
+  });
+  private invalidations = 0;
+
   constructor(
     private readonly store: KeyStore,
     private readonly cache: KeyCache,
@@ -116,7 +128,8 @@ export class CachedKeyLookup {
     // Revisions come from the database's compare-and-set, so no replica's clock decides "newer".
     const current =
       cached.hit && cached.record !== null && cached.record.revision >= changed.revision;
-    if (!current || this.inflight.has(changed.digest)) this.invalidate(changed.digest);
+    // seenRevisions now holds this change, so a preload of an older record is refused without a mark.
+    if (!current || this.inflight.has(changed.digest)) this.drop(changed.digest);
   }
 
   /**
@@ -129,8 +142,37 @@ export class CachedKeyLookup {
     this.cache.set(record.keyDigest, record);
   }
 
+  /** Pass to preload: records read after this mark are newer than every invalidation so far. */
+  invalidationMark(): number {
+    return this.invalidations;
+  }
+
+  /** Room for preloaded keys: a preload never evicts a key that traffic put in the cache. */
+  get hasRoom(): boolean {
+    return this.cache.size < this.cache.maxEntries;
+  }
+
+  /**
+   * Cache warming: caches a record read at `mark` unless the cache already has
+   * an answer for its digest, a read is in flight, or the key changed since.
+   * True when it was cached.
+   */
+  preload(record: KeyRecord, mark: number): boolean {
+    const digest = record.keyDigest;
+    if (!this.hasRoom || this.cache.peek(digest).hit || this.inflight.has(digest)) return false;
+    if ((this.invalidatedAt.get(digest) ?? -1) > mark) return false;
+    if ((this.seenRevisions.get(digest) ?? -1) > record.revision) return false;
+    this.cache.set(digest, record);
+    return true;
+  }
+
   /** Drops a key so the next Authorize reads it fresh. */
   invalidate(digest: KeyDigest): void {
+    this.invalidatedAt.set(digest, ++this.invalidations);
+    this.drop(digest);
+  }
+
+  private drop(digest: KeyDigest): void {
     const flight = this.inflight.get(digest);
     if (flight) {
       flight.stale = true;

@@ -46,9 +46,11 @@ export class KeyCache {
   private readonly known: TtlLru<KeyDigest, KeyRecord>;
   private readonly unknown: TtlLru<KeyDigest, true>;
   private readonly now: () => number;
+  readonly maxEntries: number;
 
   constructor(options: KeyCacheOptions) {
     this.now = options.now;
+    this.maxEntries = options.maxEntries;
     this.known = new TtlLru({
       maxEntries: options.maxEntries,
       ttlMs: options.positiveTtlMs,

@@ -11,13 +11,23 @@ export function startStoreMonitor(
   store: MongoKeyStore,
   health: HealthState,
   log: Logger,
-  options: { intervalMs?: number; timeoutMs?: number; onReachable?: (up: boolean) => void } = {},
+  options: {
+    intervalMs?: number;
+    timeoutMs?: number;
+    onReachable?: (up: boolean) => void;
+    /**
+     * Run once, the first time the database answers (cache warming); SERVING
+     * waits for it at most `maxMs`, after which it goes on in the background.
+     */
+    beforeServing?: { run: () => Promise<unknown>; maxMs: number };
+  } = {},
 ): { stop(): void } {
   const intervalMs = options.intervalMs ?? 1000;
   let indexesReady = false;
   let reachable: boolean | null = null;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
+  let firstServing = options.beforeServing;
 
   const check = async () => {
     try {
@@ -41,6 +51,12 @@ export function startStoreMonitor(
       if (reachable !== true) log.info("database reachable: serving");
       reachable = true;
       options.onReachable?.(true);
+      if (firstServing) {
+        const { run, maxMs } = firstServing;
+        firstServing = undefined;
+        await waitAtMost(run(), maxMs);
+        if (stopped) return;
+      }
       health.setAll("SERVING");
     } catch (err) {
       if (reachable !== false) log.error({ err }, "database unreachable: not serving");
@@ -57,4 +73,12 @@ export function startStoreMonitor(
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise((r) => (timer = setTimeout(r, ms))),
+  ]).finally(() => clearTimeout(timer));
 }

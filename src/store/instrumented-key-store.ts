@@ -17,6 +17,7 @@ const OPERATIONS = {
   updateKey: true,
   discardKey: true,
   recordUsage: true,
+  recentlyUsedKeys: true,
   changesSince: true,
   latestChange: true,
   appendAudit: true,

@@ -25,6 +25,26 @@ export interface ListAuditQuery {
   after: Cursor | null;
 }
 
+/** Position after which a most-recently-used-first page continues. */
+export interface UsedCursor {
+  usedAt: Date;
+  id: string;
+}
+
+export interface RecentlyUsedQuery {
+  /** Keys whose last_used_at is at or after this. */
+  since: Date;
+  limit: number;
+  after: UsedCursor | null;
+}
+
+export interface RecentlyUsedPage {
+  /** Most recently used first, lastUsedAt set; a key removed since its use is left out. */
+  records: KeyRecord[];
+  /** Where the next page starts, or null when there is none. */
+  next: UsedCursor | null;
+}
+
 export type KeyPatch = Partial<
   Pick<
     KeyRecord,
@@ -112,6 +132,12 @@ export interface KeyStore {
    * no change mark), and never undoes a change written at the same time.
    */
   recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void>;
+  /**
+   * For warming a starting replica's cache: one page of the keys used (last_used_at,
+   * as recordUsage wrote it) since `since`, most recently used first (then id,
+   * descending). At most `limit` usage entries are read per call.
+   */
+  recentlyUsedKeys(query: RecentlyUsedQuery): Promise<RecentlyUsedPage>;
   /**
    * One replica's flush: each key's counts for each hour touched since its last
    * flush (granularity "hour"). Inserted, never updated in place: exact on

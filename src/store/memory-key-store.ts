@@ -15,6 +15,8 @@ import {
   type KeyStore,
   type ListAuditQuery,
   type ListKeysQuery,
+  type RecentlyUsedPage,
+  type RecentlyUsedQuery,
   type UsageCompaction,
   type UsageRetention,
 } from "./key-store.js";
@@ -106,6 +108,22 @@ export class MemoryKeyStore implements KeyStore {
       if (record && (record.lastUsedAt === null || record.lastUsedAt < at))
         record.lastUsedAt = new Date(at);
     }
+  }
+
+  async recentlyUsedKeys(query: RecentlyUsedQuery): Promise<RecentlyUsedPage> {
+    const used = [...this.byId.values()]
+      .filter((r) => r.lastUsedAt !== null && r.lastUsedAt >= query.since)
+      .map((r) => ({ record: r, createdAt: r.lastUsedAt!, id: r.id }))
+      .filter((u) =>
+        isAfter(u, query.after && { createdAt: query.after.usedAt, id: query.after.id }),
+      )
+      .sort(newestFirst)
+      .slice(0, query.limit);
+    const last = used.at(-1);
+    return {
+      records: used.map((u) => structuredClone(u.record)),
+      next: used.length < query.limit || !last ? null : { usedAt: last.createdAt, id: last.id },
+    };
   }
 
   appendUsage(flush: readonly UsagePeriod[], flushId: string): Promise<void> {

@@ -163,6 +163,38 @@ export function keyStoreContract(name: string, fresh: () => Promise<KeyStore>) {
       }
     });
 
+    it("pages the keys used since an instant, most recently used first, without gaps or repeats", async () => {
+      const records = Array.from({ length: 7 }, (_, i) => keyRecord({ name: `k${i}` }));
+      await store.insertKeys(records);
+      await store.insertKey(keyRecord({ name: "never used" }));
+      // k0 used long ago; k1..k6 since; k5 and k6 at one instant (ordered by id then).
+      const usedAt = [at(0), at(500), at(600), at(700), at(800), at(900), at(900)];
+      await store.recordUsage(new Map(records.map((r, i) => [r.id, usedAt[i]!])));
+      await store.updateKey(records[3]!.id, 0, { revokedAt: at(1), updatedAt: at(1) });
+      const seen: { name: string; usedAt: number }[] = [];
+      let after = null;
+      for (let page = 0; page < 10; page++) {
+        const { records: got, next } = await store.recentlyUsedKeys({
+          since: at(500),
+          limit: 2,
+          after,
+        });
+        seen.push(...got.map((r) => ({ name: r.name, usedAt: r.lastUsedAt!.getTime() })));
+        if (next === null) break;
+        after = next;
+      }
+      const tied = [records[5]!, records[6]!].sort((a, b) => (a.id < b.id ? 1 : -1));
+      expect(seen.map((s) => s.name)).toEqual([...tied.map((r) => r.name), "k4", "k3", "k2", "k1"]);
+      expect(seen.map((s) => s.usedAt)).toEqual([900, 900, 800, 700, 600, 500].map(at).map(Number));
+      const first = await store.recentlyUsedKeys({ since: at(850), limit: 10, after: null });
+      expect(first.records.map((r) => r.id).sort()).toEqual(tied.map((r) => r.id).sort());
+      expect(first.next).toBeNull();
+      // A revoked key comes as it is stored: the cache answers it the same way.
+      const revoked = (await store.recentlyUsedKeys({ since: at(700), limit: 10, after: null }))
+        .records;
+      expect(revoked.find((r) => r.name === "k3")?.revokedAt).toEqual(at(1));
+    });
+
     it("never loses a change to a usage flush running at the same time", async () => {
       // FerretDB 1.24 writes an updated document back whole: a usage flush that read a key
       // before a revoke landed used to write the un-revoked key back over it.

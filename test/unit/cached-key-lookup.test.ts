@@ -115,3 +115,56 @@ describe("CachedKeyLookup.replace", () => {
     expect(hit.hit && hit.record?.revision).toBe(4);
   });
 });
+
+/** Cache warming at start: preloaded records never replace newer knowledge or evict live keys. */
+describe("CachedKeyLookup.preload", () => {
+  const setup = (maxEntries = 10) => {
+    const memory = new MemoryKeyStore();
+    const { store, calls } = countingStore(memory);
+    const cache = new KeyCache({
+      maxEntries,
+      positiveTtlMs: 60_000,
+      negativeMaxEntries: 10,
+      negativeTtlMs: 100,
+      now: () => 0,
+    });
+    const lookup = new CachedKeyLookup(store, cache);
+    return { lookup, memory, reads: () => calls.get("findKeyByDigest") ?? 0 };
+  };
+
+  it("caches a record, so its first call reads nothing", async () => {
+    const { lookup, reads } = setup();
+    const r = keyRecord();
+    expect(lookup.preload(r, lookup.invalidationMark())).toBe(true);
+    expect((await lookup.lookup(r.keyDigest, 0))?.id).toBe(r.id);
+    expect(reads()).toBe(0);
+  });
+
+  it("skips a record invalidated after it was read, and one already cached", async () => {
+    const { lookup } = setup();
+    const r = keyRecord();
+    const mark = lookup.invalidationMark();
+    lookup.invalidate(r.keyDigest);
+    expect(lookup.preload(r, mark)).toBe(false);
+    const newer = { ...r, revision: 1, name: "newer" };
+    lookup.replace(newer);
+    expect(lookup.preload(r, lookup.invalidationMark())).toBe(false);
+    expect((await lookup.lookup(r.keyDigest, 0))?.name).toBe("newer");
+  });
+
+  it("after polling re-reported a change: preloads the record as new as it, not an older one", () => {
+    const { lookup } = setup();
+    const r = keyRecord({ revision: 2 });
+    const mark = lookup.invalidationMark();
+    lookup.invalidateIfStale({ digest: r.keyDigest, revision: 2 });
+    expect(lookup.preload({ ...r, revision: 1 }, mark)).toBe(false);
+    expect(lookup.preload(r, mark)).toBe(true);
+  });
+
+  it("stops when the cache is full instead of evicting", () => {
+    const { lookup } = setup(2);
+    const mark = lookup.invalidationMark();
+    expect([1, 2, 3].map(() => lookup.preload(keyRecord(), mark))).toEqual([true, true, false]);
+    expect(lookup.size).toBe(2);
+  });
+});

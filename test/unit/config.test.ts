@@ -29,6 +29,16 @@ describe("configuration", () => {
     expect(c.mongodbUri).toBeNull();
   });
 
+  it("USAGE_RECORDING is on unless set to off, and nothing else", () => {
+    const dev = { devRequested: true };
+    expect(loadConfig({}, dev).usage.recording).toBe(true);
+    expect(loadConfig({ USAGE_RECORDING: "on" }, dev).usage.recording).toBe(true);
+    expect(loadConfig({ USAGE_RECORDING: "off" }, dev).usage.recording).toBe(false);
+    expect(() => loadConfig({ USAGE_RECORDING: "false" }, dev)).toThrow(
+      'USAGE_RECORDING must be on or off, got "false"',
+    );
+  });
+
   it("names the variable of a bad value", () => {
     expect(() => loadConfig({ CACHE_MAX_ENTRIES: "-1" }, { devRequested: true })).toThrow(
       ConfigError,

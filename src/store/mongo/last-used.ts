@@ -1,6 +1,19 @@
-import { type AnyBulkWriteOperation, type Collection, MongoBulkWriteError } from "mongodb";
+import {
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Filter,
+  MongoBulkWriteError,
+} from "mongodb";
 import type { KeyId } from "../../domain/types.js";
-import { DUPLICATE_KEY, type UsageDoc, writeErrorsOf } from "./key-documents.js";
+import type { RecentlyUsedPage, RecentlyUsedQuery } from "../key-store.js";
+import {
+  afterFilter,
+  DUPLICATE_KEY,
+  fromDoc,
+  type KeyDoc,
+  type UsageDoc,
+  writeErrorsOf,
+} from "./key-documents.js";
 
 const USAGE_BATCH = 50;
 
@@ -33,4 +46,33 @@ async function writeUsage(
       { ordered: false },
     );
   }
+}
+
+/** Two bounded reads: a page of key_usage by last_used_at, then those keys by _id. */
+export async function recentlyUsedKeys(
+  usage: Collection<UsageDoc>,
+  keys: Collection<KeyDoc>,
+  query: RecentlyUsedQuery,
+): Promise<RecentlyUsedPage> {
+  const clauses: Filter<UsageDoc>[] = [{ last_used_at: { $gte: query.since } }];
+  if (query.after !== null)
+    clauses.push(
+      afterFilter<UsageDoc>("last_used_at", { createdAt: query.after.usedAt, id: query.after.id }),
+    );
+  const used = await usage
+    .find({ $and: clauses })
+    .sort({ last_used_at: -1, _id: -1 })
+    .limit(query.limit)
+    .toArray();
+  const last = used.at(-1);
+  if (last === undefined) return { records: [], next: null };
+  const docs = await keys.find({ _id: { $in: used.map((u) => u._id) } }).toArray();
+  const byId = new Map(docs.map((d) => [d._id, fromDoc(d)]));
+  return {
+    records: used.flatMap((u) => {
+      const record = byId.get(u._id);
+      return record ? [{ ...record, lastUsedAt: u.last_used_at }] : [];
+    }),
+    next: used.length < query.limit ? null : { usedAt: last.last_used_at, id: last._id },
+  };
 }

@@ -17,6 +17,8 @@ import {
   type KeyStore,
   type ListAuditQuery,
   type ListKeysQuery,
+  type RecentlyUsedPage,
+  type RecentlyUsedQuery,
   type UsageCompaction,
   type UsageRetention,
 } from "../key-store.js";
@@ -35,7 +37,7 @@ import {
   type UsageDoc,
   withUsage,
 } from "./key-documents.js";
-import { recordLastUsed } from "./last-used.js";
+import { recentlyUsedKeys, recordLastUsed } from "./last-used.js";
 import { migrateFrom01 } from "./migrate-legacy-keys.js";
 import { RevisionClaims } from "./revision-claims.js";
 import { MongoPeriodCollection } from "./usage-periods.js";
@@ -99,6 +101,7 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
     await this.keys.createIndex({ changed_at: 1 }, { name: "changed_at" });
     await this.auditLog.ensureIndexes();
     await this.periods.ensureIndexes();
+    await this.usage.createIndex({ last_used_at: -1, _id: -1 }, { name: "last_used_at" });
   }
 
   async insertKey(record: KeyRecord): Promise<void> {
@@ -256,6 +259,10 @@ export class MongoKeyStore implements KeyStore, KeyChangeFeed {
       .limit(1)
       .next();
     return doc?.changed_at ?? null;
+  }
+
+  recentlyUsedKeys(query: RecentlyUsedQuery): Promise<RecentlyUsedPage> {
+    return recentlyUsedKeys(this.usage, this.keys, query);
   }
 
   recordUsage(usage: ReadonlyMap<KeyId, Date>): Promise<void> {
