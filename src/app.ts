@@ -68,27 +68,8 @@ export async function startApp(
   const { mongo, store, metrics, health, hot, webhooks } = core;
   const shutdown = new AbortController();
   const devRootKey = mongo ? null : await createDevRootKey(core.manager);
-  const server = await serve(config, log, {
-    authorizer: hot.authorizer,
-    leaks: core.leaks,
-    manager: core.manager,
-    store,
-    webhooks: webhooks.deps,
-    metrics,
-    health,
-    shutdown: shutdown.signal,
-    now: core.now,
-  });
-  let warming: Promise<WarmResult> | null = null;
-  const warm = () =>
-    (warming ??= warmKeyCache({
-      store,
-      lookup: hot.lookup,
-      now: core.now,
-      maxKeys: config.cache.maxEntries,
-      log,
-      signal: shutdown.signal,
-    }));
+  const server = await listen(config, log, core, shutdown.signal);
+  const warmer = cacheWarmer(config, log, core, shutdown.signal);
   const background = await startBackground(config, log, {
     mongo,
     store,
@@ -96,7 +77,7 @@ export async function startApp(
     health,
     metrics,
     onReachable: hot.setStoreReachable,
-    warm: overrides.warmCache === false ? null : warm,
+    warm: overrides.warmCache === false ? null : warmer.warm,
   });
   if (config.usage.recording) hot.usage.start();
   const compaction = startUsageCompaction(config, store, core.now, log);
@@ -122,7 +103,7 @@ export async function startApp(
     metrics,
     metricsPort: background.metricsPort,
     invalidationMode: background.invalidationMode,
-    cacheWarm: () => warming,
+    cacheWarm: warmer.current,
     shutdownSignal: shutdown.signal,
     async stop() {
       health.setAll("NOT_SERVING");
@@ -228,4 +209,46 @@ async function createDevRootKey(manager: KeyManager): Promise<RawKey> {
     },
   );
   return created.key;
+}
+
+/** The cache warm, made once, when the background monitor first finds the database. */
+function cacheWarmer(
+  config: Config,
+  log: Logger,
+  core: ReturnType<typeof compose>,
+  signal: AbortSignal,
+) {
+  let warming: Promise<WarmResult> | null = null;
+  return {
+    warm: () =>
+      (warming ??= warmKeyCache({
+        store: core.store,
+        lookup: core.hot.lookup,
+        now: core.now,
+        maxKeys: config.cache.maxEntries,
+        log,
+        signal,
+      })),
+    current: () => warming,
+  };
+}
+
+/** Both ports, serving what compose() wired. */
+function listen(
+  config: Config,
+  log: Logger,
+  core: ReturnType<typeof compose>,
+  shutdown: AbortSignal,
+) {
+  return serve(config, log, {
+    authorizer: core.hot.authorizer,
+    leaks: core.leaks,
+    manager: core.manager,
+    store: core.store,
+    webhooks: core.webhooks.deps,
+    metrics: core.metrics,
+    health: core.health,
+    shutdown,
+    now: core.now,
+  });
 }

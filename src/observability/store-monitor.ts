@@ -36,18 +36,7 @@ export function startStoreMonitor(
         indexesReady = true;
         log.info("database indexes ensured");
       }
-      // A hung server answers nothing: past the deadline it counts as down.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        store.ping(),
-        new Promise(
-          (_, reject) =>
-            (timer = setTimeout(
-              () => reject(new Error("ping past its deadline")),
-              options.timeoutMs ?? 2000,
-            )),
-        ),
-      ]).finally(() => clearTimeout(timer));
+      await pingWithin(store, options.timeoutMs ?? 2000);
       if (reachable !== true) log.info("database reachable: serving");
       reachable = true;
       options.onReachable?.(true);
@@ -73,6 +62,17 @@ export function startStoreMonitor(
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+/** A hung server answers nothing: past the deadline it counts as down. */
+async function pingWithin(store: MongoKeyStore, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    store.ping(),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("ping past its deadline")), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
