@@ -27,6 +27,8 @@ export function wireHotPath(
     maxPending: DEFAULT_MAX_PENDING,
     log,
     onDropped: (calls) => metrics.usageDropped.inc(calls),
+    // The clock decisions are stamped with: an hour closes by the same clock.
+    nowMs: () => now().getTime(),
   });
   metrics.usagePending = () => usage.pending;
   const cache = new KeyCache({

@@ -13,7 +13,7 @@ import {
   type UsagePeriod,
   type UsageSource,
 } from "../domain/usage.js";
-import type { KeyStore } from "../store/key-store.js";
+import { type KeyStore, USAGE_HOUR_CLOSES_AFTER_MS } from "../store/key-store.js";
 
 export interface UsageRecorderOptions {
   store: KeyStore;
@@ -23,8 +23,10 @@ export interface UsageRecorderOptions {
   /** Key-hours held in memory (pending and awaiting a retry); calls past it are dropped and counted. */
   maxPending: number;
   log: Logger;
-  /** Decisions not counted because the cap on pending key-hours was reached. */
+  /** Decisions not counted because the cap on pending key-hours was reached, or their hour closed unwritten. */
   onDropped?: (calls: number) => void;
+  /** The clock that says when an hour has closed (tests inject one); default Date.now. */
+  nowMs?: () => number;
 }
 
 /** One key's counts for the hour it is in, since the last flush. */
@@ -55,7 +57,7 @@ export class UsageRecorder {
    * own flush id: a write that failed after landing (a deadline) adds nothing
    * the second time.
    */
-  private unwritten: { id: string; periods: UsagePeriod[] }[] = [];
+  private unwritten: { id: string; periods: UsagePeriod[]; failed: boolean }[] = [];
   private unwrittenPeriods = 0;
   /** last_used_at of a batch whose counts were written but whose last_used_at write failed. */
   private lastUsedRetry = new Map<KeyId, Date>();
@@ -136,6 +138,23 @@ export class UsageRecorder {
     return entry;
   }
 
+  /**
+   * An hour is folded once USAGE_HOUR_CLOSES_AFTER_MS has passed, and readers
+   * then ignore later flush documents of it: counts a failed write still holds
+   * by then are dropped and counted as such, not written to vanish (after a
+   * long outage). A first attempt always writes: it comes one interval after its calls.
+   * This also ends a batch the store keeps refusing, so it cannot block later ones.
+   */
+  private dropClosedHours(batch: { periods: UsagePeriod[] }): void {
+    const now = (this.options.nowMs ?? Date.now)();
+    const open = batch.periods.filter((p) => p.start.getTime() + USAGE_HOUR_CLOSES_AFTER_MS > now);
+    if (open.length === batch.periods.length) return;
+    for (const p of batch.periods)
+      if (!open.includes(p)) this.drop(p.counts.allowed + p.counts.denied);
+    this.unwrittenPeriods -= batch.periods.length - open.length;
+    batch.periods = open;
+  }
+
   private drop(calls: number): void {
     this.dropped += calls;
     this.options.onDropped?.(calls);
@@ -162,14 +181,20 @@ export class UsageRecorder {
     this.closed = [];
     this.current = new Map();
     if (batch.length > 0) {
-      this.unwritten.push({ id: randomUUID(), periods: batch });
+      this.unwritten.push({ id: randomUUID(), periods: batch, failed: false });
       this.unwrittenPeriods += batch.length;
     }
     const written: UsagePeriod[] = [];
     for (let next = this.unwritten[0]; next !== undefined; next = this.unwritten[0]) {
+      if (next.failed) this.dropClosedHours(next);
+      if (next.periods.length === 0) {
+        this.unwritten.shift();
+        continue;
+      }
       try {
         await this.options.store.appendUsage(next.periods, next.id);
       } catch (err) {
+        next.failed = true;
         this.options.log.warn(
           { err, batches: this.unwritten.length, keyHours: this.unwrittenPeriods },
           "usage flush failed; will retry",

@@ -30,6 +30,7 @@ function recorder(store: MemoryKeyStore, maxPending = 100) {
     maxPending,
     log: pino({ level: "silent" }),
     onDropped: (n) => (dropped += n),
+    nowMs: () => T,
   });
   return { r, dropped: () => dropped };
 }
@@ -43,7 +44,46 @@ const decision = (key: ReturnType<typeof record>, reason: Reason = "OK"): Decisi
   key,
 });
 
+/** Refuses every usage write while `down`. */
+class DownStore extends MemoryKeyStore {
+  down = true;
+  override async appendUsage(flush: readonly UsagePeriod[], flushId: string): Promise<void> {
+    if (this.down) throw new Error("database unavailable");
+    await super.appendUsage(flush, flushId);
+  }
+}
+
 describe("UsageRecorder", () => {
+  it("drops (and counts) an hour it could not write before the hour closed, so late counts never vanish silently or block later ones", async () => {
+    const store = new DownStore();
+    const key = record({ scopes: ["campaigns:read"] });
+    await store.insertKey(key);
+    let now = T;
+    let dropped = 0;
+    const r = new UsageRecorder({
+      store,
+      catalog,
+      intervalMs: 60_000,
+      maxPending: 100,
+      log: pino({ level: "silent" }),
+      onDropped: (n) => (dropped += n),
+      nowMs: () => now,
+    });
+    for (let i = 0; i < 4; i++)
+      r.record(decision(key), new Date(T + i), ["campaigns:read"], null, "grpc");
+    await r.flush();
+    expect(r.pending).toBe(1);
+    // Still down two hours later: the first hour is closed and folded by now.
+    now = T + 2 * HOUR_MS + 1;
+    r.record(decision(key), new Date(now), ["campaigns:read"], null, "grpc");
+    store.down = false;
+    await r.flush();
+    expect(dropped).toBe(4);
+    expect(r.pending).toBe(0);
+    const periods = await store.readUsage(key.id, new Date(T - HOUR_MS), new Date(now + HOUR_MS));
+    expect(periods.map((p) => p.counts.allowed)).toEqual([1]);
+  });
+
   it("a write that landed but answered an error is retried under the same flush id: counted once", async () => {
     const store = new LateStore(1);
     const key = record({ scopes: ["campaigns:read"] });
