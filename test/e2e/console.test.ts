@@ -187,7 +187,10 @@ describe("web console in Chromium (playwright-core)", () => {
       bearer(server.rootKey),
     );
     await signIn(page, tempKey.key);
-    await page.getByRole("table", { name: "Keys" }).waitFor();
+    // Loaded, not just drawn: a ListKeys still in flight would meet the revocation below.
+    await expect
+      .poll(() => page.getByRole("table", { name: "Keys" }).textContent())
+      .toContain("short-lived admin");
     await admin.revokeKey({ id: tempKey.apiKey!.id }, bearer(server.rootKey));
     await page.getByRole("link", { name: "Audit log" }).click();
     await expect
@@ -269,6 +272,8 @@ describe("web console in Chromium (playwright-core)", () => {
     );
     const { context, page } = await open();
     await signIn(page, server.rootKey);
+    // Signed in first: the admin key must be in sessionStorage before the URL changes.
+    await page.getByRole("table", { name: "Keys" }).waitFor();
     await page.goto(`${base}#/keys/${created.apiKey!.id}`);
     await page.getByRole("heading", { name: "usage key", level: 1 }).waitFor();
     await expect.poll(() => page.getByText("Allowed calls:").textContent()).toContain("3");
