@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -12,22 +12,31 @@ export const CONSOLE_OUT_DIR = `${root}dist/console`;
  * file, no inline code, so the page runs under the CSP of DESIGN "Console".
  */
 export async function buildConsole(outDir = CONSOLE_OUT_DIR): Promise<void> {
+  // Built aside, then renamed into place file by file: a keyward serving outDir
+  // (or another test file building at the same time) never reads a half-written bundle.
+  const staging = `${outDir}.staging-${process.pid}-${Date.now()}`;
   await mkdir(outDir, { recursive: true });
-  await build({
-    absWorkingDir: root,
-    entryPoints: { app: "console/src/main.tsx" },
-    outdir: outDir,
-    bundle: true,
-    minify: true,
-    format: "esm",
-    target: "es2022",
-    jsx: "automatic",
-    jsxImportSource: "preact",
-    tsconfig: "console/tsconfig.json",
-    legalComments: "none",
-    logLevel: "warning",
-  });
-  await copyFile(`${root}console/index.html`, `${outDir}/index.html`);
+  try {
+    await build({
+      absWorkingDir: root,
+      entryPoints: { app: "console/src/main.tsx" },
+      outdir: staging,
+      bundle: true,
+      minify: true,
+      format: "esm",
+      target: "es2022",
+      jsx: "automatic",
+      jsxImportSource: "preact",
+      tsconfig: "console/tsconfig.json",
+      legalComments: "none",
+      logLevel: "warning",
+    });
+    await copyFile(`${root}console/index.html`, `${staging}/index.html`);
+    for (const f of ["app.js", "app.css", "index.html"])
+      await rename(`${staging}/${f}`, `${outDir}/${f}`);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }
 
 export function consoleBuilt(outDir = CONSOLE_OUT_DIR): boolean {

@@ -6,14 +6,15 @@ export function when(ts: Timestamp | undefined, empty = "—"): string {
   return `${timestampDate(ts).toISOString().replace("T", " ").slice(0, 16)} UTC`;
 }
 
-export function statusLabel(status: KeyStatus): string {
-  return status === KeyStatus.ACTIVE
-    ? "Active"
-    : status === KeyStatus.REVOKED
-      ? "Revoked"
-      : status === KeyStatus.EXPIRED
-        ? "Expired"
-        : "Unknown";
+/**
+ * A key's state in words. A rotated key still ACTIVE is in its grace period:
+ * "Retiring" until revoked_at, then keyward reports it revoked.
+ */
+export function statusLabel(k: { status: KeyStatus; successorId: string }): string {
+  if (k.status === KeyStatus.ACTIVE) return k.successorId ? "Retiring" : "Active";
+  if (k.status === KeyStatus.REVOKED) return "Revoked";
+  if (k.status === KeyStatus.EXPIRED) return "Expired";
+  return "Unknown";
 }
 
 export const EXPIRY_PRESETS = [

@@ -19,8 +19,14 @@ export function parseRoute(hash: string): Route {
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {
-    const changed = () => setRoute(parseRoute(location.hash));
+    const changed = () =>
+      setRoute((was) => {
+        const now = parseRoute(location.hash);
+        return JSON.stringify(now) === JSON.stringify(was) ? was : now;
+      });
     addEventListener("hashchange", changed);
+    // Effects run after paint: a hash changed between the first render and now fired no event we heard.
+    changed();
     return () => removeEventListener("hashchange", changed);
   }, []);
   return route;

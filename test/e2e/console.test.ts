@@ -1,44 +1,39 @@
-import { mkdirSync } from "node:fs";
 import type { Client } from "@connectrpc/connect";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
-import { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
-import { buildConsole, consoleBuilt } from "../../scripts/build-console.js";
-import { bearer, startTestServer, type TestServer, waitFor } from "../support/harness.js";
+import type { AuthorizeService } from "../../gen/keyward/v1/authorize_pb.js";
+import type { KeyAdminService } from "../../gen/keyward/v1/key_admin_pb.js";
+import {
+  type ConsoleFixture,
+  SHOTS,
+  SIZES,
+  signIn,
+  startConsoleFixture,
+  storageCount,
+  violations,
+} from "../support/console-browser.js";
+import { bearer, type TestServer, waitFor } from "../support/harness.js";
 
-const SHOTS = new URL("../../.tmp/console/", import.meta.url).pathname;
-const SIZES = {
-  desktop: { width: 1280, height: 800 },
-  phone: { width: 390, height: 844 },
-} as const;
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 describe("web console in Chromium (playwright-core)", () => {
+  let fx: ConsoleFixture;
   let server: TestServer;
-  let browser: Browser;
   let admin: Client<typeof KeyAdminService>;
   let authorize: Client<typeof AuthorizeService>;
   let base: string;
+  let problems: string[];
+  const open: ConsoleFixture["open"] = (size) => fx.open(size);
   const keys: Record<"wsAdmin" | "reader" | "revokedAdmin" | "otherWorkspace", string> = {
     wsAdmin: "",
     reader: "",
     revokedAdmin: "",
     otherWorkspace: "",
   };
-  /** Problems any page reported: console errors, uncaught exceptions, CSP violations. */
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!consoleBuilt()) await buildConsole();
-    server = await startTestServer({
-      store: "memory",
-      env: { USAGE_FLUSH_MS: "200", LAST_USED_FLUSH_MS: "200" },
-    });
-    base = `${server.httpUrl}/console/`;
-    admin = server.client(KeyAdminService);
-    authorize = server.client(AuthorizeService);
+    fx = await startConsoleFixture();
+    ({ server, admin, authorize, base, problems } = fx);
     const make = async (name: string, workspace: string, scopes: string[]) =>
       (await admin.createKey({ name, workspace, scopes }, bearer(server.rootKey))).key;
     keys.wsAdmin = await make("ws-a admin", "ws-a", ["keyward:all"]);
@@ -49,39 +44,11 @@ describe("web console in Chromium (playwright-core)", () => {
       credential: { case: "apiKey", value: keys.revokedAdmin },
     });
     await admin.revokeKey({ id: gone.keyId }, bearer(server.rootKey));
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
-    mkdirSync(SHOTS, { recursive: true });
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await fx?.close();
   });
-
-  async function open(
-    size: keyof typeof SIZES = "desktop",
-  ): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: SIZES[size] });
-    context.setDefaultTimeout(8_000);
-    const page = await context.newPage();
-    // Init scripts run through the debugging protocol, not as page script, so the CSP does not block this listener.
-    // (Page code is passed as strings: the test's tsconfig has no DOM types.)
-    await page.addInitScript(`window.__violations = [];
-      document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));`);
-    page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    await page.goto(base);
-    return { context, page };
-  }
-
-  async function signIn(page: Page, key: string): Promise<void> {
-    await page.getByLabel("Admin key").fill(key);
-    await page.getByRole("button", { name: "Sign in" }).click();
-  }
-
-  const violations = (page: Page) => page.evaluate<string[]>("window.__violations");
-  const storageCount = (page: Page) =>
-    page.evaluate<number>("sessionStorage.length + localStorage.length");
 
   it("serves /console/ with the CSP and security headers, no-store on HTML, and nothing outside its files", async () => {
     for (const path of ["", "app.js", "app.css", "missing.js", "..%2fpackage.json"]) {
@@ -162,7 +129,6 @@ describe("web console in Chromium (playwright-core)", () => {
     expect(await row.textContent()).toContain("Active");
     await row.getByRole("link", { name: "console e2e key" }).click();
     await page.getByRole("heading", { name: "console e2e key", level: 1 }).waitFor();
-    await page.screenshot({ path: `${SHOTS}key-desktop.png`, fullPage: true });
     await page.getByRole("button", { name: "Revoke", exact: true }).click();
     const revoke = page.getByRole("dialog", { name: "Revoke key" });
     expect(await revoke.getByRole("button", { name: "Revoke key" }).isDisabled()).toBe(true);
@@ -221,7 +187,10 @@ describe("web console in Chromium (playwright-core)", () => {
       bearer(server.rootKey),
     );
     await signIn(page, tempKey.key);
-    await page.getByRole("table", { name: "Keys" }).waitFor();
+    // Loaded, not just drawn: a ListKeys still in flight would meet the revocation below.
+    await expect
+      .poll(() => page.getByRole("table", { name: "Keys" }).textContent())
+      .toContain("short-lived admin");
     await admin.revokeKey({ id: tempKey.apiKey!.id }, bearer(server.rootKey));
     await page.getByRole("link", { name: "Audit log" }).click();
     await expect
@@ -303,6 +272,8 @@ describe("web console in Chromium (playwright-core)", () => {
     );
     const { context, page } = await open();
     await signIn(page, server.rootKey);
+    // Signed in first: the admin key must be in sessionStorage before the URL changes.
+    await page.getByRole("table", { name: "Keys" }).waitFor();
     await page.goto(`${base}#/keys/${created.apiKey!.id}`);
     await page.getByRole("heading", { name: "usage key", level: 1 }).waitFor();
     await expect.poll(() => page.getByText("Allowed calls:").textContent()).toContain("3");
@@ -311,7 +282,7 @@ describe("web console in Chromium (playwright-core)", () => {
     expect(await page.getByRole("table", { name: "Scopes used" }).textContent()).toContain(
       "campaigns:read",
     );
-    await page.screenshot({ path: `${SHOTS}key-usage-desktop.png`, fullPage: true });
+    await page.screenshot({ path: `${SHOTS}key-desktop.png`, fullPage: true });
     await page.setViewportSize(SIZES.phone);
     await page.screenshot({ path: `${SHOTS}key-phone.png`, fullPage: true });
     await page.getByRole("button", { name: "Apply suggestion" }).click();

@@ -2,7 +2,14 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { describeProblem } from "../../console/src/errors.js";
-import { changeValueText, domainsFrom, expiryFrom, groupScopes } from "../../console/src/format.js";
+import {
+  changeValueText,
+  domainsFrom,
+  expiryFrom,
+  groupScopes,
+  statusLabel,
+} from "../../console/src/format.js";
+import { KeyStatus } from "../../gen/keyward/v1/key_admin_pb.js";
 
 describe("console helpers (pure)", () => {
   const now = new Date("2026-01-10T12:00:00Z");
@@ -68,5 +75,12 @@ describe("console helpers (pure)", () => {
     expect(describeProblem(new Error('{"code":"internal"} at foo (x.js:1)')).message).not.toMatch(
       /\{|at foo/,
     );
+  });
+
+  it("calls a rotated key still active Retiring, and every other state by its status", () => {
+    expect(statusLabel({ status: KeyStatus.ACTIVE, successorId: "" })).toBe("Active");
+    expect(statusLabel({ status: KeyStatus.ACTIVE, successorId: "key_next" })).toBe("Retiring");
+    expect(statusLabel({ status: KeyStatus.REVOKED, successorId: "key_next" })).toBe("Revoked");
+    expect(statusLabel({ status: KeyStatus.EXPIRED, successorId: "" })).toBe("Expired");
   });
 });

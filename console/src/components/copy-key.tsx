@@ -16,7 +16,7 @@ export function CopyKeyDialog(props: { secret: string; onDone: () => void }) {
     }
   };
   return (
-    <Dialog title="Copy your key" onClose={props.onDone}>
+    <Dialog title="Copy your key" onClose={props.onDone} dismissible={false}>
       <p>
         This is the only time keyward shows this key. Store it in your secret manager now: it cannot
         be recovered, only rotated.

@@ -38,7 +38,8 @@ export function KeyPage({ id }: { id: string }) {
     setOpen(null);
     setChanged((n) => n + 1);
   };
-  const active = apiKey.status === KeyStatus.ACTIVE;
+  // A retiring key (rotated, in its grace period) can no longer be changed: its successor can.
+  const active = apiKey.status === KeyStatus.ACTIVE && !apiKey.successorId;
   return (
     <article>
       <p>
@@ -60,6 +61,12 @@ export function KeyPage({ id }: { id: string }) {
           </div>
         )}
       </div>
+      {apiKey.status === KeyStatus.ACTIVE && apiKey.successorId && (
+        <p class="note info">
+          Rotated: this key keeps working until {when(apiKey.revokedAt)}, then keyward refuses it.
+          Change its successor instead.
+        </p>
+      )}
       <Settings apiKey={apiKey} />
       <UsageSection apiKey={apiKey} onScopesApplied={saved} />
       <AuditTrail apiKey={apiKey} changed={changed} />
@@ -97,7 +104,7 @@ function Settings({ apiKey: k }: { apiKey: ApiKey }) {
   const rows: Array<[string, string]> = [
     ["ID", k.id],
     ["Workspace", k.workspace],
-    ["Status", statusLabel(k.status)],
+    ["Status", statusLabel(k)],
     ["Environment", k.environment === 2 ? "test" : "live"],
     ["Key", k.keyPreview],
     ["Scopes", k.scopes.join(", ")],

@@ -162,9 +162,7 @@ function KeysTable(props: { keys: ApiKey[]; loading: boolean; showWorkspace: boo
               </td>
               <td>{k.scopes.join(", ")}</td>
               <td>
-                <span class={`status s-${statusLabel(k.status).toLowerCase()}`}>
-                  {statusLabel(k.status)}
-                </span>
+                <span class={`status s-${statusLabel(k).toLowerCase()}`}>{statusLabel(k)}</span>
               </td>
               <td>{when(k.createdAt)}</td>
               <td>{when(k.lastUsedAt, "never")}</td>

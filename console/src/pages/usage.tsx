@@ -175,7 +175,7 @@ function ScopesUsed(props: {
       {differs && (
         <p>
           Suggested scopes: <code>{suggested.join(", ")}</code>{" "}
-          {identity.canWrite && apiKey.status === KeyStatus.ACTIVE && (
+          {identity.canWrite && apiKey.status === KeyStatus.ACTIVE && !apiKey.successorId && (
             <button type="button" onClick={() => setConfirming(true)}>
               Apply suggestion
             </button>
@@ -240,28 +240,34 @@ function ApplySuggestionDialog(props: {
 }
 
 function DomainsSeen({ usage }: { usage: GetKeyUsageResponse }) {
-  if (usage.domains.length === 0) return null;
   return (
     <section aria-labelledby="domains-h">
       <h3 id="domains-h">Domains seen</h3>
-      <table aria-label="Domains seen">
-        <thead>
-          <tr>
-            <th scope="col">Domain</th>
-            <th scope="col">Calls</th>
-            <th scope="col">Last seen</th>
-          </tr>
-        </thead>
-        <tbody>
-          {usage.domains.map((d) => (
-            <tr key={d.domain}>
-              <td>{d.domain}</td>
-              <td>{countText(d.calls)}</td>
-              <td>{when(d.lastSeenAt)}</td>
+      <div class="table-wrap">
+        <table aria-label="Domains seen">
+          <thead>
+            <tr>
+              <th scope="col">Domain</th>
+              <th scope="col">Calls</th>
+              <th scope="col">Last seen</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {usage.domains.map((d) => (
+              <tr key={d.domain}>
+                <td>{d.domain}</td>
+                <td>{countText(d.calls)}</td>
+                <td>{when(d.lastSeenAt)}</td>
+              </tr>
+            ))}
+            {usage.domains.length === 0 && (
+              <tr>
+                <td colSpan={3}>No call named a domain in this range.</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
