@@ -11,12 +11,10 @@ import type { KeyStore } from "../store/key-store.js";
 /** Waiters per lane of the lookup limiter, in multiples of STORE_MAX_CONCURRENT_LOOKUPS. */
 const LOOKUP_QUEUE_ROUNDS = 4;
 
-/** Authorize's pipeline: caches in front of the store (misses bounded by the limiter), usage recorded off the hot path. */
-export function wireHotPath(
+function usageRecorder(
   config: Config,
   store: KeyStore,
   metrics: Metrics,
-  pepper: string,
   now: () => Date,
   log: Logger,
 ) {
@@ -31,6 +29,19 @@ export function wireHotPath(
     nowMs: () => now().getTime(),
   });
   metrics.usagePending = () => usage.pending;
+  return usage;
+}
+
+/** Authorize's pipeline: caches in front of the store (misses bounded by the limiter), usage recorded off the hot path. */
+export function wireHotPath(
+  config: Config,
+  store: KeyStore,
+  metrics: Metrics,
+  pepper: string,
+  now: () => Date,
+  log: Logger,
+) {
+  const usage = usageRecorder(config, store, metrics, now, log);
   const cache = new KeyCache({
     ...config.cache,
     positiveTtlMs: config.cache.ttlMs,
