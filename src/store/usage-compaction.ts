@@ -110,14 +110,14 @@ async function completeGroups(
   if (groups.length > 0) return groups;
   const start = groupStart(tail[0]!, fold.unit);
   const end = new Date(Math.min(start + fold.unit, before.getTime()));
-  return [
-    await col.find({
-      keyIds: [tail[0]!.key_id],
-      kinds: [fold.from],
-      from: new Date(start),
-      before: end,
-    }),
-  ];
+  const whole = await col.find({
+    keyIds: [tail[0]!.key_id],
+    kinds: [fold.from],
+    from: new Date(start),
+    before: end,
+  });
+  // Another compactor may have folded and deleted the group meanwhile: nothing left to do.
+  return whole.length > 0 ? [whole] : [];
 }
 
 /** A taken id means another replica folded the same final set first: its document stands (insertNew skips ours). */
