@@ -42,13 +42,16 @@ grpc.Server.prototype.addService = function (
   return addService.call(this, definition, impl);
 };
 
-const config = loadConfig({
-  PORT: "0",
-  HTTP_PORT: "0",
-  HOST: "127.0.0.1",
-  KEY_PEPPER: "in-process-pepper-0123456789-abcdefghijklmnopqrstuvwxyz",
-  LOG_LEVEL: "warn",
-});
+const config = loadConfig(
+  {
+    PORT: "0",
+    HTTP_PORT: "0",
+    HOST: "127.0.0.1",
+    KEY_PEPPER: "in-process-pepper-0123456789-abcdefghijklmnopqrstuvwxyz",
+    LOG_LEVEL: "warn",
+  },
+  { devRequested: true },
+);
 const app = await startApp(config, createLogger("warn"));
 const admin = createClient(
   KeyAdminService,
