@@ -13,13 +13,7 @@ import {
   waitFor,
 } from "../support/harness.js";
 import { freePort } from "../support/mongo-provider.js";
-import { WebhookReceiver } from "../support/webhook-receiver.js";
-
-const FAST = {
-  WEBHOOK_URL_ALLOWLIST: "http://127.0.0.1:",
-  WEBHOOK_POLL_MS: "100",
-  INVALIDATION_POLL_MS: "100",
-};
+import { FAST_WEBHOOKS as FAST, WebhookReceiver } from "../support/webhook-receiver.js";
 
 describe("a webhook's recent events (ListWebhooks id + recent_deliveries, keyward webhooks events) and their pruning", () => {
   let offset = 0;

@@ -10,13 +10,7 @@ import {
   waitFor,
 } from "../support/harness.js";
 import { freePort } from "../support/mongo-provider.js";
-import { WebhookReceiver } from "../support/webhook-receiver.js";
-
-const FAST = {
-  WEBHOOK_URL_ALLOWLIST: "http://127.0.0.1:",
-  WEBHOOK_POLL_MS: "100",
-  INVALIDATION_POLL_MS: "100",
-};
+import { FAST_WEBHOOKS as FAST, WebhookReceiver } from "../support/webhook-receiver.js";
 
 describe("webhook secrets at rest: sealed under KEY_PEPPER, an older plain one still works", () => {
   let server: TestServer;
