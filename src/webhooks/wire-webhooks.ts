@@ -7,6 +7,7 @@ import { MongoWebhookStore } from "../store/mongo/mongo-webhook-store.js";
 import { startDeliveryLoop } from "./delivery-loop.js";
 import { WebhookSecretBox } from "./secret-box.js";
 
+// size: one composition root for webhooks (store, event source, secrets, loop, shutdown); split, its pieces would be read apart.
 /**
  * Webhooks beside the key store: in MongoDB they read the audit trail and keys
  * themselves; in dev mode the key store is wrapped so appended audit events are seen.
@@ -42,6 +43,9 @@ export function openWebhooks(
     keyStore: memorySource ? memorySource.tee() : keyStore,
     deps,
     start() {
+      // Webhooks off (WEBHOOK_URL_ALLOWLIST unset): no loop polls the database.
+      if (config.webhookUrlAllowlist === null)
+        return log.info("webhooks are off: no delivery loop");
       let indexed = false;
       loop = startDeliveryLoop({
         store,
