@@ -8,12 +8,12 @@ import {
   loadCatalog,
   optional,
   readableFile,
-} from "./config-readers.js";
+} from "./config/readers.js";
 import type { FindingThresholds } from "./domain/findings.js";
 import { PREFIX_PATTERN } from "./domain/keys.js";
 import type { ScopeCatalog } from "./domain/scopes.js";
 
-export { ConfigError, loadCatalog } from "./config-readers.js";
+export { ConfigError, loadCatalog } from "./config/readers.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

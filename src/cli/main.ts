@@ -52,9 +52,9 @@ async function devCommand(args: string[]): Promise<number> {
     process.stdout.write(DEV_HELP);
     return 0;
   }
-  const { runServer } = await import("../serve.js");
+  const { runServer } = await import("../app/serve.js");
   await runServer(true);
-  // The server runs until a signal; serve.ts exits the process then.
+  // The server runs until a signal; app/serve.ts exits the process then.
   return new Promise<number>(() => {});
 }
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { redactedConfig } from "../../src/config/redaction.js";
+import { CONFIG_VARIABLES } from "../../src/config/variables.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { redactedConfig } from "../../src/config-redaction.js";
-import { CONFIG_VARIABLES } from "../../src/config-variables.js";
 
 describe("configuration", () => {
   const readme = readFileSync(new URL("../../docs/operations.md", import.meta.url), "utf8");

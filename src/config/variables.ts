@@ -1,4 +1,4 @@
-import { LOG_LEVELS } from "./config.js";
+import { LOG_LEVELS } from "../config.js";
 
 /**
  * Every environment variable keyward reads, in one place: name, default,

@@ -1,8 +1,8 @@
-import { startApp } from "./app.js";
-import { type Config, ConfigError, loadConfig } from "./config.js";
-import { redactedConfig } from "./config-redaction.js";
-import type { RawKey } from "./domain/types.js";
-import { createLogger } from "./observability/logger.js";
+import { startApp } from "../app.js";
+import { redactedConfig } from "../config/redaction.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
+import type { RawKey } from "../domain/types.js";
+import { createLogger } from "../observability/logger.js";
 
 /** Starts keyward from the environment and stops it on SIGTERM/SIGINT; exits 2 on bad configuration. */
 export async function runServer(devRequested: boolean): Promise<void> {

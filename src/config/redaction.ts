@@ -1,4 +1,4 @@
-import type { Config } from "./config.js";
+import type { Config } from "../config.js";
 
 /** What the start line logs: everything but secrets. */
 export function redactedConfig(config: Config): Record<string, unknown> {

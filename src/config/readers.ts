@@ -1,6 +1,6 @@
 /** Reading one environment variable: typed readers whose errors name the variable and the problem. */
 import { existsSync, readFileSync } from "node:fs";
-import { catalogFromJson, type ScopeCatalog } from "./domain/scopes.js";
+import { catalogFromJson, type ScopeCatalog } from "../domain/scopes.js";
 
 /** Names the variable and what was expected, in one line for the operator. */
 export class ConfigError extends Error {
