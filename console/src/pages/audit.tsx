@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { AuditEvent } from "../../../gen/keyward/v1/key_admin_pb.js";
 import { Note } from "../components/dialog.js";
+import { Pager } from "../components/pager.js";
 import { useConsole } from "../context.js";
 import { when } from "../format.js";
 import { keyHref } from "../route.js";
@@ -65,24 +66,7 @@ export function AuditPage() {
           </tbody>
         </table>
       </div>
-      <div class="pager">
-        <button
-          type="button"
-          class="secondary"
-          disabled={tokens.length < 2}
-          onClick={() => setTokens(tokens.slice(0, -1))}
-        >
-          Previous page
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={!page?.next}
-          onClick={() => page?.next && setTokens([...tokens, page.next])}
-        >
-          Next page
-        </button>
-      </div>
+      <Pager tokens={tokens} setTokens={setTokens} next={page?.next} />
     </section>
   );
 }
